@@ -1,0 +1,192 @@
+"""Application factory."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from config import CONFIGS, INSTANCE_DIR
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the application.
+
+    ``config`` overrides everything else; otherwise the class named by ``APP_CONFIG``
+    (development by default) is used, with environment variables on top.
+    """
+    app = Flask(
+        __name__,
+        instance_path=str(INSTANCE_DIR),
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    config_class = CONFIGS[
+        (config or {}).get("APP_CONFIG") or os.environ.get("APP_CONFIG", "development")
+    ]
+    settings: dict[str, Any] = {
+        name: getattr(config_class, name) for name in dir(config_class) if name.isupper()
+    }
+    settings.update(config_class.from_environment())
+    settings.update(config or {})
+    config_class.finalise(settings)
+    app.config.update(settings)
+
+    register_extensions(app)
+    register_blueprints(app)
+    register_cli(app)
+    register_error_pages(app)
+    register_template_helpers(app)
+    register_security_headers(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from app.extensions import csrf, db, login_manager, migrate
+    from app.models import User
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please log in to see this page."
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "strong"
+
+    @login_manager.user_loader
+    def load_user(session_token: str) -> User | None:
+        return db.session.scalar(
+            db.select(User).where(User.session_token == session_token, User.active.is_(True))
+        )
+
+    with app.app_context():
+        for engine in db.engines.values():
+            if engine.dialect.name == "sqlite":
+                configure_sqlite(engine)
+
+
+def configure_sqlite(engine: Engine) -> None:
+    """Make SQLite enforce foreign keys and honour transactions and savepoints.
+
+    pysqlite's own transaction handling skips BEGIN and breaks SAVEPOINT; the documented
+    work-around is to switch it off and emit BEGIN ourselves.
+    """
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record) -> None:  # pragma: no cover - driver hook
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection) -> None:  # pragma: no cover - driver hook
+        connection.exec_driver_sql("BEGIN")
+
+
+def register_blueprints(app: Flask) -> None:
+    from app.auth.routes import bp as auth_bp
+    from app.main import bp as main_bp
+    from app.manage.routes import bp as manage_bp
+
+    app.register_blueprint(main_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(manage_bp)
+
+
+def register_cli(app: Flask) -> None:
+    from app.cli import register_commands
+
+    register_commands(app)
+
+
+def register_error_pages(app: Flask) -> None:
+    from flask import render_template
+    from flask_wtf.csrf import CSRFError
+    from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+
+    from app.extensions import db
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error: CSRFError):
+        return (
+            render_template(
+                "errors/error.html",
+                code=400,
+                title="This form has expired",
+                message="The page was open too long or was sent twice. Go back, reload "
+                "the page and send the form again; nothing you entered before has been saved.",
+            ),
+            400,
+        )
+
+    @app.errorhandler(RequestEntityTooLarge)
+    def too_large(error: RequestEntityTooLarge):
+        limit_mb = app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024)
+        return (
+            render_template(
+                "errors/error.html",
+                code=413,
+                title="The file is too large",
+                message=f"Uploads are limited to {limit_mb} MB. Split the file and try again.",
+            ),
+            413,
+        )
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        return (
+            render_template(
+                "errors/error.html",
+                code=error.code,
+                title=error.name,
+                message=error.description,
+            ),
+            error.code,
+        )
+
+    @app.errorhandler(Exception)
+    def unexpected_error(error: Exception):
+        db.session.rollback()
+        app.logger.exception("Unhandled error")
+        return (
+            render_template(
+                "errors/error.html",
+                code=500,
+                title="Something went wrong",
+                message="The error has been logged. Nothing was saved from this request; "
+                "please try again, and tell the ROCB A/P team if it happens again.",
+            ),
+            500,
+        )
+
+
+def register_template_helpers(app: Flask) -> None:
+    from app.models.enums import label_for
+
+    app.jinja_env.filters["label"] = label_for
+    app.jinja_env.filters["longdate"] = lambda d: f"{d.day} {d:%B %Y}" if d else ""
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+
+
+def register_security_headers(app: Flask) -> None:
+    @app.after_request
+    def _headers(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+            "frame-ancestors 'none'; form-action 'self'; base-uri 'self'",
+        )
+        return response

@@ -1,0 +1,131 @@
+"""`flask ...` commands: thin wrappers over the services, committing at the end."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from app.extensions import db
+from app.services.demo import load_demo
+from app.services.members import load_reference_members
+from app.services.plan_years import PlanYearError, normalise_label
+from app.services.users import NewUser, UserError, create_user
+from app.services.workplan import WorkPlanImportError, export_workplan, import_workplan
+
+members_cli = AppGroup("members", help="Member administrations.")
+workplan_cli = AppGroup("workplan", help="The Annual Work Plan.")
+users_cli = AppGroup("users", help="Staff and contact-point accounts.")
+demo_cli = AppGroup("demo", help="Demo data for trying the app.")
+
+
+def _year(value: str) -> str:
+    try:
+        return normalise_label(value)
+    except PlanYearError as error:
+        raise click.BadParameter(str(error)) from None
+
+
+@members_cli.command("load")
+def members_load() -> None:
+    """Insert the 35 Members of the region that are missing (safe to run again)."""
+    result = load_reference_members(db.session)
+    db.session.commit()
+    click.echo(f"Members: {len(result.added)} added, {len(result.present)} already present.")
+
+
+@workplan_cli.command("import")
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--year", required=True, help="Plan year, e.g. 2025-2026.")
+@click.option("--quiet", is_flag=True, help="Print the summary without each warning.")
+def workplan_import(path: Path, year: str, quiet: bool) -> None:
+    """Import the work-plan annex text at PATH (re-importing updates, never duplicates)."""
+    label = _year(year)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise click.ClickException(f"{path}: no such file.") from None
+    except IsADirectoryError:
+        raise click.ClickException(f"{path}: is a directory, not a text file.") from None
+    except PermissionError:
+        raise click.ClickException(f"{path}: not readable (permission denied).") from None
+    except UnicodeDecodeError as error:
+        raise click.ClickException(
+            f"{path}: not UTF-8 text (byte {error.start}); save the extracted text as UTF-8."
+        ) from None
+    try:
+        summary = import_workplan(db.session, text, label)
+    except WorkPlanImportError as error:
+        db.session.rollback()
+        raise click.ClickException(f"{path}: {error}") from None
+    db.session.commit()
+    for line in summary.lines():
+        click.echo(line)
+    if not quiet:
+        for warning in summary.warnings:
+            click.echo(f"  warning: {path.name}: {warning}")
+
+
+@workplan_cli.command("export")
+@click.option("--year", required=True, help="Plan year, e.g. 2025-2026.")
+@click.option("--format", "fmt", type=click.Choice(["json"]), default="json", show_default=True)
+def workplan_export(year: str, fmt: str) -> None:
+    """Print the stored plan of a year."""
+    try:
+        data = export_workplan(db.session, _year(year))
+    except WorkPlanImportError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+@users_cli.command("create")
+@click.option("--email", required=True)
+@click.option("--role", required=True, type=click.Choice(["admin", "staff", "contact_point"]))
+@click.option("--member", "member_code", help="ISO alpha-3 code (contact points only).")
+@click.option("--name", default="", help="Display name (defaults to the email's local part).")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def users_create(
+    email: str, role: str, member_code: str | None, name: str, password_stdin: bool
+) -> None:
+    """Create an account."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        user = create_user(db.session, NewUser(email, role, password, name, member_code))
+    except UserError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error)) from None
+    db.session.commit()
+    suffix = f" for {user.member.code}" if user.member else ""
+    click.echo(f"Created {user.role.value} {user.email}{suffix}.")
+
+
+@demo_cli.command("load")
+@click.option("--year", required=True, help="Plan year whose activities get demo data.")
+def demo_load(year: str) -> None:
+    """Create the demo staff account (password reset on every run) and demo participants."""
+    config = current_app.config
+    result = load_demo(
+        db.session, _year(year), config["DEMO_STAFF_EMAIL"], config.get("DEMO_STAFF_PASSWORD")
+    )
+    db.session.commit()
+    click.echo(
+        f"Demo data: {result.activities_delivered} activities delivered, "
+        f"{result.participants_added} participants added."
+    )
+    click.echo("")
+    click.echo("  Open http://127.0.0.1:5000 and log in as the demo staff member:")
+    click.echo(f"    email:    {result.email}")
+    click.echo(f"    password: {result.password}")
+    click.echo("")
+
+
+def register_commands(app: Flask) -> None:
+    for group in (members_cli, workplan_cli, users_cli, demo_cli):
+        app.cli.add_command(group)

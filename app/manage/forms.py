@@ -1,0 +1,134 @@
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileAllowed, FileField, FileRequired
+from wtforms import (
+    DateField,
+    EmailField,
+    IntegerField,
+    SearchField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+)
+from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
+
+from app.forms import select_choices
+from app.models import ActivityKind, ActivityStatus, Gender, Modality
+
+
+def _enum_or_none(enum_class):
+    def coerce(value):
+        if value in (None, "") or isinstance(value, enum_class):
+            return value or None
+        return enum_class(value)
+
+    return coerce
+
+
+class ActivityForm(FlaskForm):
+    title = StringField(
+        "Title", validators=[DataRequired(message="Give the activity a title."), Length(max=500)]
+    )
+    kind = SelectField(
+        "Kind", choices=select_choices(ActivityKind.choices()), coerce=_enum_or_none(ActivityKind)
+    )
+    status = SelectField(
+        "Status",
+        choices=select_choices(ActivityStatus.choices()),
+        coerce=_enum_or_none(ActivityStatus),
+    )
+    modality = SelectField(
+        "Modality",
+        choices=select_choices([("", "Not decided yet"), *Modality.choices()]),
+        coerce=_enum_or_none(Modality),
+        validate_choice=True,
+    )
+    starts_on = DateField(
+        "Start date", validators=[Optional()], description="Needed once the activity is delivered."
+    )
+    ends_on = DateField("End date", validators=[Optional()])
+    venue = StringField(
+        "Venue",
+        validators=[Length(max=200)],
+        description="City and host administration, or the platform used.",
+    )
+    experts = IntegerField(
+        "Experts",
+        default=0,
+        validators=[NumberRange(min=0, max=1000, message="Enter a number from 0 to 1000.")],
+    )
+    accredited_experts = IntegerField(
+        "Of whom WCO-accredited experts",
+        default=0,
+        validators=[NumberRange(min=0, max=1000, message="Enter a number from 0 to 1000.")],
+    )
+    members = SelectMultipleField("Host or beneficiary Members", coerce=int, validate_choice=True)
+    items = SelectMultipleField("Work-plan items it serves", coerce=int, validate_choice=True)
+    submit = SubmitField("Save activity")
+
+
+class ActivityFilterForm(FlaskForm):
+    class Meta:
+        csrf = False  # a GET search form changes nothing
+
+    q = SearchField("Title or venue contains", validators=[Optional(), Length(max=100)])
+    item = SelectField("Work-plan item", validators=[Optional()], validate_choice=False)
+    member = SelectField("Member", validators=[Optional()], validate_choice=False)
+    kind = SelectField(
+        "Kind",
+        choices=select_choices([("", "Any kind"), *ActivityKind.choices()]),
+        validators=[Optional()],
+        validate_choice=False,
+    )
+    status = SelectField(
+        "Status",
+        choices=select_choices([("", "Any status"), *ActivityStatus.choices()]),
+        validators=[Optional()],
+        validate_choice=False,
+    )
+
+
+class ParticipantForm(FlaskForm):
+    name = StringField(
+        "Full name",
+        validators=[DataRequired(message="Give the participant's name."), Length(max=200)],
+    )
+    email = EmailField(
+        "Email",
+        validators=[
+            Optional(),
+            Email(message="Enter an email address like name@customs.gov"),
+            Length(max=254),
+        ],
+        description="Used for the evaluation and follow-up surveys.",
+    )
+    member = SelectField("Member administration", coerce=int, validate_choice=True)
+    gender = SelectField(
+        "Gender",
+        choices=select_choices(Gender.choices()),
+        default=Gender.UNDISCLOSED.value,
+        coerce=_enum_or_none(Gender),
+    )
+    position = StringField("Position", validators=[Length(max=200)])
+    submit = SubmitField("Save participant")
+
+
+class ParticipantImportForm(FlaskForm):
+    file = FileField(
+        "Participant list (.csv or .xlsx)",
+        validators=[
+            FileRequired(message="Choose a file to import."),
+            FileAllowed(["csv", "xlsx"], message="Upload a .csv or .xlsx file."),
+        ],
+        description="First row: name, email, member, gender, position. Member is the ISO "
+        "code (e.g. FJI) or the name.",
+    )
+    submit = SubmitField("Import participants")
+
+
+class ConfirmForm(FlaskForm):
+    """A button that only carries the CSRF token (remove, log out)."""
+
+    submit = SubmitField("Confirm")

@@ -1,0 +1,296 @@
+"""Staff pages: the plan-year overview, activities, Members."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from app.extensions import db
+from app.forms import select_choices
+from app.manage.blueprint import bp
+from app.manage.forms import ActivityFilterForm, ActivityForm
+from app.models import (
+    Activity,
+    ActivityKind,
+    ActivityStatus,
+    Attendance,
+    Member,
+    Participant,
+    Pillar,
+    PlanYear,
+    WorkPlanItem,
+    activity_members,
+)
+from app.services.activities import (
+    ActivityData,
+    ActivityError,
+    ActivityFilters,
+    create_activity,
+    list_activities,
+    participant_counts,
+    update_activity,
+)
+from app.services.plan_years import get_plan_year, label_for_date, list_plan_years
+
+
+def current_plan_year() -> PlanYear | None:
+    """The stored plan year that contains today, else the latest one stored."""
+    return get_plan_year(db.session, label_for_date(date.today())) or next(
+        iter(list_plan_years(db.session)), None
+    )
+
+
+def plan_year_or_404(label: str) -> PlanYear:
+    try:
+        plan_year = get_plan_year(db.session, label)
+    except ValueError:
+        abort(404)
+    if plan_year is None:
+        abort(404)
+    return plan_year
+
+
+def activity_or_404(activity_id: int) -> Activity:
+    activity = db.session.get(Activity, activity_id)
+    if activity is None:
+        abort(404)
+    return activity
+
+
+@bp.route("/")
+def home():
+    plan_year = current_plan_year()
+    if plan_year is None:
+        return render_template("manage/no_plan.html")
+    return redirect(url_for("manage.plan", label=plan_year.label))
+
+
+@bp.route("/plan/<label>")
+def plan(label: str):
+    plan_year = plan_year_or_404(label)
+    pillars = db.session.scalars(
+        select(Pillar).where(Pillar.plan_year_id == plan_year.id).order_by(Pillar.number)
+    ).all()
+    items = db.session.scalars(
+        select(WorkPlanItem)
+        .where(WorkPlanItem.plan_year_id == plan_year.id)
+        .order_by(WorkPlanItem.position)
+    ).all()
+    activities = db.session.scalars(
+        select(Activity)
+        .where(Activity.plan_year_id == plan_year.id)
+        .order_by(Activity.id)
+        .options(selectinload(Activity.members), selectinload(Activity.items))
+    ).all()
+    by_item: dict[int, list[Activity]] = {item.id: [] for item in items}
+    for activity in activities:
+        for item in activity.items:
+            by_item[item.id].append(activity)
+    items_by_pillar: dict[int, list[WorkPlanItem]] = {p.number: [] for p in pillars}
+    for item in items:
+        items_by_pillar.setdefault(item.pillar, []).append(item)
+    return render_template(
+        "manage/plan.html",
+        plan_year=plan_year,
+        plan_years=list_plan_years(db.session),
+        pillars=pillars,
+        items_by_pillar=items_by_pillar,
+        by_item=by_item,
+        activity_count=len(activities),
+        cb_count=sum(a.counts_as_cb_activity for a in activities),
+    )
+
+
+def _filter_choices(form: ActivityFilterForm, plan_year: PlanYear) -> None:
+    items = db.session.scalars(
+        select(WorkPlanItem)
+        .where(WorkPlanItem.plan_year_id == plan_year.id)
+        .order_by(WorkPlanItem.position)
+    ).all()
+    form.item.choices = select_choices([("", "Any item"), *((i.code, i.code) for i in items)])
+    members = db.session.scalars(select(Member).order_by(Member.name)).all()
+    form.member.choices = select_choices(
+        [("", "Any Member"), *((m.code, f"{m.name} ({m.code})") for m in members)]
+    )
+
+
+@bp.route("/plan/<label>/activities")
+def activities(label: str):
+    plan_year = plan_year_or_404(label)
+    form = ActivityFilterForm(request.args)
+    _filter_choices(form, plan_year)
+    form.validate()
+    kind = request.args.get("kind") or None
+    status = request.args.get("status") or None
+    filters = ActivityFilters(
+        year=plan_year.label,
+        item=request.args.get("item") or None,
+        member=request.args.get("member") or None,
+        kind=ActivityKind(kind) if kind in ActivityKind._value2member_map_ else None,
+        status=ActivityStatus(status) if status in ActivityStatus._value2member_map_ else None,
+        text=(request.args.get("q") or "").strip()[:100] or None,
+    )
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    per_page = current_app.config["ACTIVITIES_PER_PAGE"]
+    rows, total = list_activities(db.session, filters, page, per_page)
+    pages = max((total + per_page - 1) // per_page, 1)
+    args = {k: v for k, v in request.args.items() if k != "page" and v}
+    return render_template(
+        "manage/activities.html",
+        plan_year=plan_year,
+        form=form,
+        activities=rows,
+        counts=participant_counts(db.session, [a.id for a in rows]),
+        total=total,
+        page=page,
+        pages=pages,
+        args=args,
+        filtered=any(args.values()),
+    )
+
+
+def _form_choices(form: ActivityForm, plan_year: PlanYear) -> dict:
+    members = db.session.scalars(select(Member).order_by(Member.subregion, Member.name)).all()
+    items = db.session.scalars(
+        select(WorkPlanItem)
+        .where(WorkPlanItem.plan_year_id == plan_year.id)
+        .order_by(WorkPlanItem.position)
+    ).all()
+    form.members.choices = select_choices((m.id, f"{m.name} ({m.code})") for m in members)
+    form.items.choices = select_choices((i.id, f"{i.code} {i.title}") for i in items)
+    member_groups: dict[str, list] = {}
+    for member in members:
+        member_groups.setdefault(member.subregion.label, []).append(
+            (member.id, f"{member.name} ({member.code})")
+        )
+    item_groups: dict[str, list] = {}
+    for item in items:
+        item_groups.setdefault(f"Pillar {item.pillar}", []).append(
+            (item.id, f"{item.code} {item.title}")
+        )
+    return {
+        "items": items,
+        "member_groups": list(member_groups.items()),
+        "item_groups": list(item_groups.items()),
+    }
+
+
+def _data_from(form: ActivityForm) -> ActivityData:
+    return ActivityData(
+        title=form.title.data or "",
+        kind=form.kind.data,
+        status=form.status.data,
+        modality=form.modality.data,
+        starts_on=form.starts_on.data,
+        ends_on=form.ends_on.data,
+        venue=form.venue.data or "",
+        experts=form.experts.data or 0,
+        accredited_experts=form.accredited_experts.data or 0,
+        member_ids=list(form.members.data or []),
+        item_ids=list(form.items.data or []),
+    )
+
+
+@bp.route("/plan/<label>/activities/new", methods=["GET", "POST"])
+def activity_new(label: str):
+    plan_year = plan_year_or_404(label)
+    form = ActivityForm()
+    options = _form_choices(form, plan_year)
+    if request.method == "GET":
+        item_code = request.args.get("item")
+        preselected = [i.id for i in options["items"] if i.code == item_code]
+        form.items.data = preselected
+    if form.validate_on_submit():
+        try:
+            activity = create_activity(db.session, plan_year, _data_from(form))
+        except ActivityError as error:
+            db.session.rollback()
+            getattr(form, error.field).errors.append(error.message)
+        else:
+            db.session.commit()
+            flash(f"Activity “{activity.title}” created.", "success")
+            return redirect(url_for("manage.activity", activity_id=activity.id))
+    return _render_form(form, options, plan_year, None)
+
+
+@bp.route("/activities/<int:activity_id>")
+def activity(activity_id: int):
+    activity = activity_or_404(activity_id)
+    participants = db.session.scalar(
+        select(func.count()).select_from(Attendance).where(Attendance.activity_id == activity.id)
+    )
+    return render_template(
+        "manage/activity.html", activity=activity, participant_count=participants
+    )
+
+
+@bp.route("/activities/<int:activity_id>/edit", methods=["GET", "POST"])
+def activity_edit(activity_id: int):
+    activity = activity_or_404(activity_id)
+    form = ActivityForm(obj=activity if request.method == "GET" else None)
+    options = _form_choices(form, activity.plan_year)
+    if request.method == "GET":
+        form.members.data = [m.id for m in activity.members]
+        form.items.data = [i.id for i in activity.items]
+    if form.validate_on_submit():
+        try:
+            update_activity(db.session, activity, _data_from(form))
+        except ActivityError as error:
+            db.session.rollback()
+            getattr(form, error.field).errors.append(error.message)
+        else:
+            db.session.commit()
+            flash("Changes saved.", "success")
+            return redirect(url_for("manage.activity", activity_id=activity.id))
+    return _render_form(form, options, activity.plan_year, activity)
+
+
+def _render_form(form, options, plan_year, activity):
+    status = 400 if request.method == "POST" else 200
+    return (
+        render_template(
+            "manage/activity_form.html",
+            form=form,
+            plan_year=plan_year,
+            activity=activity,
+            member_groups=options["member_groups"],
+            item_groups=options["item_groups"],
+        ),
+        status,
+    )
+
+
+@bp.route("/members")
+def members():
+    hosted = (
+        select(activity_members.c.member_id, func.count().label("activities"))
+        .group_by(activity_members.c.member_id)
+        .subquery()
+    )
+    people = (
+        select(Participant.member_id, func.count().label("participants"))
+        .group_by(Participant.member_id)
+        .subquery()
+    )
+    rows = db.session.execute(
+        select(
+            Member,
+            func.coalesce(hosted.c.activities, 0),
+            func.coalesce(people.c.participants, 0),
+        )
+        .outerjoin(hosted, hosted.c.member_id == Member.id)
+        .outerjoin(people, people.c.member_id == Member.id)
+        .order_by(Member.subregion, Member.name)
+    ).all()
+    return render_template("manage/members.html", rows=rows)
+
+
+@bp.route("/activities")
+def activities_current():
+    plan_year = current_plan_year()
+    if plan_year is None:
+        return render_template("manage/no_plan.html")
+    return redirect(url_for("manage.activities", label=plan_year.label, **request.args))

@@ -1,0 +1,174 @@
+"""Staff pages: the participants of an activity (list, add, edit, remove, import)."""
+
+from __future__ import annotations
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from app.extensions import db
+from app.forms import select_choices
+from app.manage.blueprint import bp
+from app.manage.forms import ConfirmForm, ParticipantForm, ParticipantImportForm
+from app.manage.views_activities import activity_or_404
+from app.models import Activity, Attendance, Participant
+from app.services.participants import (
+    ParticipantData,
+    ParticipantError,
+    ParticipantFileError,
+    add_participant,
+    import_participants,
+    members_for_choices,
+    read_participant_file,
+    remove_attendance,
+    update_participant,
+)
+
+
+def _participants_of(activity: Activity) -> list[Participant]:
+    return list(
+        db.session.scalars(
+            select(Participant)
+            .join(Attendance, Attendance.participant_id == Participant.id)
+            .where(Attendance.activity_id == activity.id)
+            .order_by(Participant.name, Participant.id)
+            .options(selectinload(Participant.member))
+        )
+    )
+
+
+def _participant_of(activity: Activity, participant_id: int) -> Participant:
+    participant = db.session.scalar(
+        select(Participant)
+        .join(Attendance, Attendance.participant_id == Participant.id)
+        .where(Attendance.activity_id == activity.id, Participant.id == participant_id)
+    )
+    if participant is None:
+        abort(404)
+    return participant
+
+
+def _member_choices(form: ParticipantForm, activity: Activity) -> None:
+    members = members_for_choices(db.session)
+    form.member.choices = select_choices((m.id, f"{m.name} ({m.code})") for m in members)
+    if request.method == "GET" and form.member.data is None and len(activity.members) == 1:
+        form.member.data = activity.members[0].id
+
+
+def _data_from(form: ParticipantForm) -> ParticipantData:
+    return ParticipantData(
+        name=form.name.data or "",
+        member_id=form.member.data,
+        email=(form.email.data or "").strip().lower() or None,
+        gender=form.gender.data,
+        position=form.position.data or "",
+    )
+
+
+@bp.route("/activities/<int:activity_id>/participants", methods=["GET", "POST"])
+def participants(activity_id: int):
+    activity = activity_or_404(activity_id)
+    form = ParticipantForm()
+    _member_choices(form, activity)
+    if form.validate_on_submit():
+        try:
+            participant = add_participant(db.session, activity, _data_from(form))
+        except ParticipantError as error:
+            db.session.rollback()
+            getattr(form, error.field).errors.append(error.message)
+        else:
+            db.session.commit()
+            flash(f"{participant.name} added.", "success")
+            return redirect(url_for("manage.participants", activity_id=activity.id))
+    return (
+        render_template(
+            "manage/participants.html",
+            activity=activity,
+            participants=_participants_of(activity),
+            form=form,
+            confirm=ConfirmForm(),
+        ),
+        400 if request.method == "POST" else 200,
+    )
+
+
+@bp.route(
+    "/activities/<int:activity_id>/participants/<int:participant_id>/edit", methods=["GET", "POST"]
+)
+def participant_edit(activity_id: int, participant_id: int):
+    activity = activity_or_404(activity_id)
+    participant = _participant_of(activity, participant_id)
+    form = ParticipantForm(obj=participant if request.method == "GET" else None)
+    _member_choices(form, activity)
+    if request.method == "GET":
+        form.member.data = participant.member_id
+    if form.validate_on_submit():
+        try:
+            update_participant(db.session, participant, _data_from(form))
+        except ParticipantError as error:
+            db.session.rollback()
+            getattr(form, error.field).errors.append(error.message)
+        else:
+            db.session.commit()
+            flash(f"{participant.name} saved.", "success")
+            return redirect(url_for("manage.participants", activity_id=activity.id))
+    return (
+        render_template(
+            "manage/participant_form.html", activity=activity, participant=participant, form=form
+        ),
+        400 if request.method == "POST" else 200,
+    )
+
+
+@bp.route(
+    "/activities/<int:activity_id>/participants/<int:participant_id>/remove", methods=["POST"]
+)
+def participant_remove(activity_id: int, participant_id: int):
+    activity = activity_or_404(activity_id)
+    participant = _participant_of(activity, participant_id)
+    if ConfirmForm().validate_on_submit():
+        remove_attendance(db.session, activity, participant)
+        db.session.commit()
+        flash(f"{participant.name} removed from this activity (their record is kept).", "info")
+    return redirect(url_for("manage.participants", activity_id=activity.id))
+
+
+@bp.route("/activities/<int:activity_id>/participants/import", methods=["GET", "POST"])
+def participants_import(activity_id: int):
+    activity = activity_or_404(activity_id)
+    form = ParticipantImportForm()
+    result = None
+    file_error = None
+    if form.validate_on_submit():
+        upload = form.file.data
+        try:
+            records = read_participant_file(
+                upload.filename or "",
+                upload.stream,
+                current_app.config["PARTICIPANT_IMPORT_MAX_ROWS"],
+            )
+        except ParticipantFileError as error:
+            file_error = str(error)
+        else:
+            result = import_participants(db.session, activity, records)
+            if result.ok:
+                db.session.commit()
+                flash(
+                    f"Imported {result.rows} rows: {result.attached} added to this activity "
+                    f"({result.created} new people, {result.updated} already known), "
+                    f"{result.already_attending} already listed.",
+                    "success",
+                )
+                return redirect(url_for("manage.participants", activity_id=activity.id))
+            db.session.rollback()
+    failed = request.method == "POST"
+    return (
+        render_template(
+            "manage/participants_import.html",
+            activity=activity,
+            form=form,
+            result=result,
+            file_error=file_error,
+        ),
+        400 if failed else 200,
+    )

@@ -1,0 +1,38 @@
+"""All models, importable from one place (alembic's autogenerate sees them here)."""
+
+from app.models.activity import Activity, activity_items, activity_members
+from app.models.base import Base
+from app.models.enums import (
+    CB_ACTIVITY_KINDS,
+    ActivityKind,
+    ActivityStatus,
+    Gender,
+    Modality,
+    Role,
+    SubRegion,
+)
+from app.models.member import Member
+from app.models.participant import Attendance, Participant
+from app.models.user import User
+from app.models.workplan import Pillar, PlanYear, WorkPlanItem
+
+__all__ = [
+    "CB_ACTIVITY_KINDS",
+    "Activity",
+    "ActivityKind",
+    "ActivityStatus",
+    "Attendance",
+    "Base",
+    "Gender",
+    "Member",
+    "Modality",
+    "Participant",
+    "Pillar",
+    "PlanYear",
+    "Role",
+    "SubRegion",
+    "User",
+    "WorkPlanItem",
+    "activity_items",
+    "activity_members",
+]

@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, DateTime, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
+
+from app.models.activity import Activity
+from app.models.base import Base, utcnow
+from app.models.enums import Gender, db_enum
+from app.models.member import Member
+
+
+class Participant(Base):
+    """A person from a Member administration who attends activities."""
+
+    __tablename__ = "participants"
+    __table_args__ = (
+        CheckConstraint("email IS NULL OR email = lower(email)", name="email_lowercase"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    # Optional (some lists arrive without), unique when present: it identifies the person
+    # across activities and carries their survey invitations.
+    email: Mapped[str | None] = mapped_column(String(254), unique=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    gender: Mapped[Gender] = mapped_column(db_enum(Gender, "gender"), default=Gender.UNDISCLOSED)
+    position: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    member: Mapped[Member] = relationship()
+    attendances: Mapped[list[Attendance]] = relationship(
+        back_populates="participant", cascade="all, delete-orphan"
+    )
+
+    @validates("email")
+    def _normalise_email(self, _key: str, value: str | None) -> str | None:
+        value = (value or "").strip().lower()
+        return value or None
+
+    def __repr__(self) -> str:
+        return f"<Participant {self.id} {self.name!r}>"
+
+
+class Attendance(Base):
+    """One participant at one activity."""
+
+    __tablename__ = "attendances"
+    __table_args__ = (UniqueConstraint("activity_id", "participant_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    activity_id: Mapped[int] = mapped_column(
+        ForeignKey("activities.id", ondelete="CASCADE"), index=True
+    )
+    participant_id: Mapped[int] = mapped_column(
+        ForeignKey("participants.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    activity: Mapped[Activity] = relationship()
+    participant: Mapped[Participant] = relationship(back_populates="attendances")

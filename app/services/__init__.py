@@ -1,0 +1,1 @@
+"""The domain: functions that take a SQLAlchemy session, flush, and never commit."""

@@ -1,0 +1,171 @@
+"""Demo data for `make run`: a staff account, and a few activities of the plan marked as
+delivered with participants, so every page has something to show."""
+
+from __future__ import annotations
+
+import random
+import secrets
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from app.models import (
+    Activity,
+    ActivityStatus,
+    Attendance,
+    Gender,
+    Modality,
+    Participant,
+    Role,
+    User,
+)
+from app.services.plan_years import get_plan_year
+
+GIVEN_NAMES = [
+    "Aiko",
+    "Bilal",
+    "Chen",
+    "Dorji",
+    "Emele",
+    "Farida",
+    "Gan",
+    "Hana",
+    "Ibrahim",
+    "Jin",
+    "Kalani",
+    "Lina",
+    "Minh",
+    "Nima",
+    "Oyun",
+    "Priya",
+    "Rangi",
+    "Siosaia",
+    "Tashi",
+    "Uma",
+    "Vikram",
+    "Wei",
+    "Yuki",
+    "Zara",
+]
+FAMILY_NAMES = [
+    "Ahmed",
+    "Batbayar",
+    "Chowdhury",
+    "Dema",
+    "Fonua",
+    "Gurung",
+    "Hassan",
+    "Kim",
+    "Lee",
+    "Nguyen",
+    "Perera",
+    "Qureshi",
+    "Rahman",
+    "Santos",
+    "Tan",
+    "Vainikolo",
+    "Wangchuk",
+    "Yamada",
+]
+POSITIONS = [
+    "Customs officer",
+    "Senior customs officer",
+    "Risk analyst",
+    "Auditor",
+    "Trainer",
+    "Deputy director",
+    "Valuation officer",
+    "Intelligence officer",
+]
+
+
+@dataclass
+class DemoResult:
+    email: str
+    password: str
+    activities_delivered: int
+    participants_added: int
+
+
+def ensure_demo_staff(session: Session, email: str, password: str | None) -> tuple[str, str]:
+    """The demo staff account exists with a known password (reset on every run)."""
+    password = password or secrets.token_urlsafe(12)
+    user = session.scalar(select(User).where(User.email == email.lower()))
+    if user is None:
+        user = User(email=email, name="Demo staff member", role=Role.STAFF)
+        session.add(user)
+    user.active = True
+    user.set_password(password)
+    session.flush()
+    return user.email, password
+
+
+def load_demo(
+    session: Session,
+    year: str,
+    email: str,
+    password: str | None,
+    activities: int = 6,
+    per_activity: int = 12,
+) -> DemoResult:
+    email, password = ensure_demo_staff(session, email, password)
+    plan_year = get_plan_year(session, year)
+    delivered = added = 0
+    if plan_year is not None:
+        rng = random.Random(f"demo-{plan_year.label}")
+        used = set(session.scalars(select(Participant.email).where(Participant.email.is_not(None))))
+        candidates = [
+            a
+            for a in session.scalars(
+                select(Activity)
+                .where(Activity.plan_year_id == plan_year.id)
+                .order_by(Activity.id)
+                .options(selectinload(Activity.members))
+            )
+            if a.counts_as_cb_activity and len(a.members) == 1
+        ][:activities]
+        for index, activity in enumerate(candidates):
+            has_participants = session.scalar(
+                select(Attendance.id).where(Attendance.activity_id == activity.id).limit(1)
+            )
+            if has_participants:
+                continue
+            member = activity.members[0]
+            start = plan_year.starts_on + timedelta(days=30 + 35 * index)
+            activity.starts_on = start
+            activity.ends_on = start + timedelta(days=4)
+            activity.status = (
+                ActivityStatus.DELIVERED
+                if activity.ends_on < date.today()
+                else ActivityStatus.CONFIRMED
+            )
+            activity.modality = Modality.IN_PERSON if index % 3 else Modality.HYBRID
+            activity.venue = member.name
+            activity.experts = 2
+            activity.accredited_experts = 1
+            delivered += activity.status is ActivityStatus.DELIVERED
+            for _ in range(per_activity):
+                address = ""
+                while not address or address in used:
+                    given, family = rng.choice(GIVEN_NAMES), rng.choice(FAMILY_NAMES)
+                    address = (
+                        f"{given}.{family}.{rng.randrange(1000)}@customs."
+                        f"{member.code.lower()}.example"
+                    ).lower()
+                used.add(address)
+                participant = Participant(
+                    name=f"{given} {family}",
+                    email=address,
+                    member=member,
+                    gender=rng.choice(
+                        [Gender.FEMALE, Gender.MALE, Gender.FEMALE, Gender.MALE, Gender.UNDISCLOSED]
+                    ),
+                    position=rng.choice(POSITIONS),
+                )
+                session.add(participant)
+                session.add(Attendance(activity=activity, participant=participant))
+                added += 1
+    session.flush()
+    return DemoResult(email, password, delivered, added)

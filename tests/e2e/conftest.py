@@ -1,0 +1,105 @@
+"""Browser tests: the app served on a local port, driven by Playwright in Debian's Chromium.
+
+The server gets its own database (a SQLite file, or a fresh PostgreSQL database next to
+``TEST_DATABASE_URL``) because it commits for real from its own thread. Without
+/usr/bin/chromium the tests are skipped, unless ``REQUIRE_BROWSER=1`` (set by CI), which
+turns the skip into a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from werkzeug.serving import make_server
+
+from app import create_app
+from app.extensions import db
+from app.services.members import load_reference_members
+from app.services.users import NewUser, create_user
+from app.services.workplan import import_workplan
+from config import normalise_database_url
+
+CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
+ROOT = Path(__file__).resolve().parents[2]
+STAFF_EMAIL = "e2e-staff@rocb-ap.example"
+STAFF_PASSWORD = "browser test password"
+PHONE = {"width": 390, "height": 844}
+
+
+def _server_database(tmp_path_factory) -> str:
+    url = os.environ.get("TEST_DATABASE_URL")
+    if not url:
+        return f"sqlite:///{tmp_path_factory.mktemp('e2e') / 'e2e.sqlite3'}"
+    url = sa.make_url(normalise_database_url(url))
+    name = f"{url.database}_e2e"
+    admin = sa.create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    admin.dispose()
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory) -> Iterator[str]:
+    app = create_app(
+        {"APP_CONFIG": "testing", "SQLALCHEMY_DATABASE_URI": _server_database(tmp_path_factory)}
+    )
+    with app.app_context():
+        from flask_migrate import upgrade
+
+        upgrade()
+        load_reference_members(db.session)
+        import_workplan(
+            db.session, (ROOT / "data/workplans/2025-2026.txt").read_text("utf-8"), "2025-2026"
+        )
+        create_user(db.session, NewUser(STAFF_EMAIL, "staff", STAFF_PASSWORD, "E2E Staff"))
+        db.session.commit()
+        db.session.remove()
+    server = make_server("127.0.0.1", 0, app, threaded=False)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=5)
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not CHROMIUM.exists():
+        message = f"{CHROMIUM} is missing: install Debian's chromium package"
+        if os.environ.get("REQUIRE_BROWSER"):
+            pytest.fail(message)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture()
+def phone_page(browser):
+    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    yield page
+    context.close()

@@ -1,0 +1,114 @@
+"""`flask ...` commands, run through Click's test runner against the test database."""
+
+import json
+
+from sqlalchemy import func, select
+
+from app.models import Activity, Attendance, Role, User
+from tests.services.test_workplan_import import SHIPPED, SMALL_PLAN
+
+
+def test_members_load_is_idempotent(runner):
+    result = runner.invoke(args=["members", "load"])
+    assert result.exit_code == 0
+    assert "0 added, 35 already present" in result.output
+
+
+def test_workplan_import_prints_a_summary_and_warnings(runner, tmp_path):
+    result = runner.invoke(args=["workplan", "import", str(SHIPPED), "--year", "2025-2026"])
+    assert result.exit_code == 0, result.output
+    assert "items:      53 (pillar 1: 38, pillar 2: 2, pillar 3: 11, pillar 4: 2)" in result.output
+    assert "activities: 103 distinct (74 count as CB activities); 103 new" in result.output
+    assert "warning: 2025-2026.txt: line 120: unknown Member name 'Guinea'" in result.output
+    again = runner.invoke(
+        args=["workplan", "import", str(SHIPPED), "--year", "2025-2026", "--quiet"]
+    )
+    assert "0 new, 103 updated" in again.output and "warning:" not in again.output
+
+
+def test_workplan_import_errors_exit_non_zero(runner, tmp_path):
+    missing = runner.invoke(
+        args=["workplan", "import", str(tmp_path / "nope.txt"), "--year", "2025-2026"]
+    )
+    assert missing.exit_code == 1
+    assert "nope.txt: no such file." in missing.output
+    directory = runner.invoke(args=["workplan", "import", str(tmp_path), "--year", "2025-2026"])
+    assert directory.exit_code == 1 and "is a directory" in directory.output
+    latin1 = tmp_path / "plan.txt"
+    latin1.write_bytes("a) Caf\xe9".encode("latin-1"))
+    encoding = runner.invoke(args=["workplan", "import", str(latin1), "--year", "2025-2026"])
+    assert encoding.exit_code == 1 and "not UTF-8 text" in encoding.output
+    empty = tmp_path / "empty.txt"
+    empty.write_text("nothing to see\n")
+    no_items = runner.invoke(args=["workplan", "import", str(empty), "--year", "2025-2026"])
+    assert no_items.exit_code == 1 and "No work-plan items found" in no_items.output
+    year = runner.invoke(args=["workplan", "import", str(SHIPPED), "--year", "2025"])
+    assert year.exit_code == 2 and "is not a plan year" in year.output
+
+
+def test_workplan_export_json(runner, tmp_path):
+    plan = tmp_path / "plan.txt"
+    plan.write_text(SMALL_PLAN, encoding="utf-8")
+    runner.invoke(args=["workplan", "import", str(plan), "--year", "2025-2026"])
+    result = runner.invoke(args=["workplan", "export", "--year", "2025-2026", "--format", "json"])
+    assert result.exit_code == 0
+    data = json.loads(result.output)
+    assert data["year"] == "2025-2026"
+    assert [i["code"] for i in data["items"]] == ["1-(a)", "1-(b)"]
+    assert len(data["activities"]) == 3
+    missing = runner.invoke(args=["workplan", "export", "--year", "2031-2032"])
+    assert missing.exit_code == 1 and "No plan stored for 2031-2032" in missing.output
+
+
+def test_users_create(runner, session):
+    result = runner.invoke(
+        args=[
+            "users",
+            "create",
+            "--email",
+            "CP@customs.gov.fj",
+            "--role",
+            "contact_point",
+            "--member",
+            "FJI",
+            "--password-stdin",
+        ],
+        input="a long enough password\n",
+    )
+    assert result.exit_code == 0, result.output
+    assert "Created contact_point cp@customs.gov.fj for FJI." in result.output
+    user = session.scalar(select(User).where(User.email == "cp@customs.gov.fj"))
+    assert user.role is Role.CONTACT_POINT and user.check_password("a long enough password")
+    refused = runner.invoke(
+        args=[
+            "users",
+            "create",
+            "--email",
+            "x@rocb.example",
+            "--role",
+            "contact_point",
+            "--password-stdin",
+        ],
+        input="a long enough password\n",
+    )
+    assert refused.exit_code == 1
+    assert "A contact point belongs to a Member" in refused.output
+
+
+def test_demo_load_prints_the_login_and_adds_participants(runner, session):
+    runner.invoke(args=["workplan", "import", str(SHIPPED), "--year", "2025-2026", "--quiet"])
+    result = runner.invoke(args=["demo", "load", "--year", "2025-2026"])
+    assert result.exit_code == 0, result.output
+    assert "email:    staff@rocb-ap.example" in result.output
+    password = result.output.split("password: ")[1].split()[0]
+    user = session.scalar(select(User).where(User.email == "staff@rocb-ap.example"))
+    assert user.check_password(password)
+    assert session.scalar(select(func.count()).select_from(Attendance)) == 72
+    delivered = session.scalar(
+        select(func.count()).select_from(Activity).where(Activity.status == "delivered")
+    )
+    assert delivered == 6
+    # Running it again resets the password and adds nobody twice.
+    again = runner.invoke(args=["demo", "load", "--year", "2025-2026"])
+    assert "0 participants added" in again.output
+    assert session.scalar(select(func.count()).select_from(Attendance)) == 72
