@@ -194,4 +194,3 @@ def export_workplan(session: Session, year: str) -> dict:
             for a in activities
         ],
     }
-
