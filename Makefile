@@ -24,7 +24,7 @@ setup: $(STAMP)
 db: setup
 	$(FLASK) db upgrade
 	$(FLASK) members load
-	$(FLASK) workplan import data/workplans/$(PLAN_YEAR).txt --year $(PLAN_YEAR)
+	$(FLASK) workplan import data/workplans/$(PLAN_YEAR).txt --year $(PLAN_YEAR) --quiet
 
 demo: db
 	$(FLASK) demo load --year $(PLAN_YEAR)

@@ -24,6 +24,7 @@ from app.models import (
     WorkPlanItem,
     activity_members,
 )
+from app.models.enums import SUBREGION_ORDER
 from app.services.activities import (
     ActivityData,
     ActivityError,
@@ -153,7 +154,9 @@ def activities(label: str):
 
 
 def _form_choices(form: ActivityForm, plan_year: PlanYear) -> dict:
-    members = db.session.scalars(select(Member).order_by(Member.subregion, Member.name)).all()
+    members = sorted(
+        db.session.scalars(select(Member)), key=lambda m: (SUBREGION_ORDER[m.subregion], m.name)
+    )
     items = db.session.scalars(
         select(WorkPlanItem)
         .where(WorkPlanItem.plan_year_id == plan_year.id)
@@ -283,9 +286,12 @@ def members():
         )
         .outerjoin(hosted, hosted.c.member_id == Member.id)
         .outerjoin(people, people.c.member_id == Member.id)
-        .order_by(Member.subregion, Member.name)
     ).all()
-    return render_template("manage/members.html", rows=rows)
+    rows.sort(key=lambda row: (SUBREGION_ORDER[row[0].subregion], row[0].name))
+    groups: dict = {}
+    for row in rows:
+        groups.setdefault(row[0].subregion, []).append(row)
+    return render_template("manage/members.html", groups=groups)
 
 
 @bp.route("/activities")

@@ -43,6 +43,9 @@ class SubRegion(LabelledEnum):
     PACIFIC = ("pacific", "Oceania / Pacific")
 
 
+SUBREGION_ORDER = {region: index for index, region in enumerate(SubRegion)}
+
+
 class Role(LabelledEnum):
     ADMIN = ("admin", "Administrator")
     STAFF = ("staff", "ROCB staff")

@@ -286,4 +286,6 @@ def test_members_page(staff_client, session, listed):
     nepal = html[html.index(">Nepal<") :]
     nepal_row = nepal[: nepal.index("</tr>")]
     assert re.findall(r">(\d+)</a>\s*</td>\s*<td>(\d+)</td>", nepal_row) == [("1", "1")]
-    assert "Oceania / Pacific" in html
+    headings = re.findall(r"<h2>([^<]+)</h2>", html)
+    assert headings == ["South Asia / Sub-continent", "Far East", "South-East Asia (ASEAN)",
+                        "Oceania / Pacific"]
