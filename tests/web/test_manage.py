@@ -287,5 +287,9 @@ def test_members_page(staff_client, session, listed):
     nepal_row = nepal[: nepal.index("</tr>")]
     assert re.findall(r">(\d+)</a>\s*</td>\s*<td>(\d+)</td>", nepal_row) == [("1", "1")]
     headings = re.findall(r"<h2>([^<]+)</h2>", html)
-    assert headings == ["South Asia / Sub-continent", "Far East", "South-East Asia (ASEAN)",
-                        "Oceania / Pacific"]
+    assert headings == [
+        "South Asia / Sub-continent",
+        "Far East",
+        "South-East Asia (ASEAN)",
+        "Oceania / Pacific",
+    ]
