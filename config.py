@@ -48,6 +48,9 @@ class Config:
     MAX_CONTENT_LENGTH = 5 * 1024 * 1024  # uploads (participant lists) stay small
     PARTICIPANT_IMPORT_MAX_ROWS = 5000
     ACTIVITIES_PER_PAGE = 50
+    SURVEYS_DIR = str(BASE_DIR / "surveys")
+    # Shown to respondents who reach a closed survey or need help.
+    CONTACT_EMAIL = "rocb-ap@example.org"
     DEMO_STAFF_EMAIL = "staff@rocb-ap.example"
     DEMO_STAFF_PASSWORD: str | None = None  # generated when not set
 

@@ -96,10 +96,12 @@ def register_blueprints(app: Flask) -> None:
     from app.auth.routes import bp as auth_bp
     from app.main import bp as main_bp
     from app.manage.routes import bp as manage_bp
+    from app.respond.routes import bp as respond_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(manage_bp)
+    app.register_blueprint(respond_bp)
 
 
 def register_cli(app: Flask) -> None:

@@ -14,6 +14,7 @@ from app.extensions import db
 from app.services.demo import load_demo
 from app.services.members import load_reference_members
 from app.services.plan_years import PlanYearError, normalise_label
+from app.services.survey_versions import sync_definitions, validate_files
 from app.services.users import NewUser, UserError, create_user
 from app.services.workplan import WorkPlanImportError, export_workplan, import_workplan
 
@@ -21,6 +22,49 @@ members_cli = AppGroup("members", help="Member administrations.")
 workplan_cli = AppGroup("workplan", help="The Annual Work Plan.")
 users_cli = AppGroup("users", help="Staff and contact-point accounts.")
 demo_cli = AppGroup("demo", help="Demo data for trying the app.")
+surveys_cli = AppGroup("surveys", help="Questionnaire definitions in surveys/.")
+
+
+def _definition_paths(paths: tuple[Path, ...]) -> list[Path]:
+    return list(paths) or [Path(current_app.config["SURVEYS_DIR"])]
+
+
+@surveys_cli.command("validate")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+def surveys_validate(paths: tuple[Path, ...]) -> None:
+    """Check definitions (default: every .yaml file in surveys/); store nothing."""
+    loaded = validate_files(_definition_paths(paths))
+    errors = [error for item in loaded for error in item.errors]
+    for item in loaded:
+        if item.ok:
+            click.echo(
+                f"ok      {item.path} ({item.data['key']}, {len(item.data['sections'])} sections)"
+            )
+    for error in errors:
+        click.echo(f"error   {error}")
+    if not loaded:
+        raise click.ClickException("no .yaml definition found")
+    if errors:
+        raise click.ClickException(f"{len(errors)} error(s); nothing was stored")
+
+
+@surveys_cli.command("sync")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+def surveys_sync(paths: tuple[Path, ...]) -> None:
+    """Store each new definition content as the next immutable version."""
+    result = sync_definitions(db.session, _definition_paths(paths))
+    if not result.ok:
+        db.session.rollback()
+        for error in result.errors:
+            click.echo(f"error   {error}")
+        raise click.ClickException(f"{len(result.errors)} error(s); nothing was stored")
+    db.session.commit()
+    for version in result.created:
+        click.echo(
+            f"new     {version.questionnaire.key} v{version.number} ({version.content_hash[:12]})"
+        )
+    for version in result.unchanged:
+        click.echo(f"same    {version.questionnaire.key} v{version.number}")
 
 
 def _year(value: str) -> str:
@@ -127,5 +171,5 @@ def demo_load(year: str) -> None:
 
 
 def register_commands(app: Flask) -> None:
-    for group in (members_cli, workplan_cli, users_cli, demo_cli):
+    for group in (members_cli, workplan_cli, users_cli, demo_cli, surveys_cli):
         app.cli.add_command(group)

@@ -3,6 +3,7 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import (
+    BooleanField,
     DateField,
     EmailField,
     IntegerField,
@@ -126,6 +127,31 @@ class ParticipantImportForm(FlaskForm):
         "code (e.g. FJI) or the name.",
     )
     submit = SubmitField("Import participants")
+
+
+class RoundForm(FlaskForm):
+    version = SelectField("Questionnaire version", coerce=int, validate_choice=True)
+    activity = SelectField(
+        "Activity",
+        coerce=int,
+        validate_choice=True,
+        description="Required for evaluation and follow-up rounds.",
+    )
+    plan_year = SelectField(
+        "Plan year",
+        coerce=int,
+        validate_choice=True,
+        description="For a needs assessment; an activity's round takes the activity's plan year.",
+    )
+    title = StringField(
+        "Title",
+        validators=[Length(max=300)],
+        description="Leave empty to name the round after the questionnaire and the activity.",
+    )
+    opens_on = DateField("Opens on", validators=[DataRequired(message="Give the opening date.")])
+    closes_on = DateField("Closes on", validators=[Optional()])
+    open_now = BooleanField("Open the round now")
+    submit = SubmitField("Create round")
 
 
 class ConfirmForm(FlaskForm):

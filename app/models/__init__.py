@@ -8,11 +8,22 @@ from app.models.enums import (
     ActivityStatus,
     Gender,
     Modality,
+    QuestionnaireKind,
+    ResponseStatus,
     Role,
+    RoundStatus,
     SubRegion,
 )
 from app.models.member import Member
 from app.models.participant import Attendance, Participant
+from app.models.survey import (
+    Answer,
+    Questionnaire,
+    QuestionnaireVersion,
+    Response,
+    Submission,
+    SurveyRound,
+)
 from app.models.user import User
 from app.models.workplan import Pillar, PlanYear, WorkPlanItem
 
@@ -21,6 +32,7 @@ __all__ = [
     "Activity",
     "ActivityKind",
     "ActivityStatus",
+    "Answer",
     "Attendance",
     "Base",
     "Gender",
@@ -29,8 +41,16 @@ __all__ = [
     "Participant",
     "Pillar",
     "PlanYear",
+    "Questionnaire",
+    "QuestionnaireKind",
+    "QuestionnaireVersion",
+    "Response",
+    "ResponseStatus",
     "Role",
+    "RoundStatus",
     "SubRegion",
+    "Submission",
+    "SurveyRound",
     "User",
     "WorkPlanItem",
     "activity_items",

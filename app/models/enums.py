@@ -97,6 +97,24 @@ class Gender(LabelledEnum):
     UNDISCLOSED = ("undisclosed", "Prefers not to say")
 
 
+class QuestionnaireKind(LabelledEnum):
+    NEEDS_ASSESSMENT = ("needs_assessment", "Needs assessment")
+    EVALUATION = ("evaluation", "Participant evaluation")
+    FOLLOW_UP = ("follow_up", "Follow-up action survey")
+    OTHER = ("other", "Other survey")
+
+
+class RoundStatus(LabelledEnum):
+    DRAFT = ("draft", "Not opened yet")
+    OPEN = ("open", "Open")
+    CLOSED = ("closed", "Closed")
+
+
+class ResponseStatus(LabelledEnum):
+    DRAFT = ("draft", "In progress")
+    SUBMITTED = ("submitted", "Submitted")
+
+
 def label_for(value: object) -> str:
     """Jinja filter: the human label of an enum member, or the value itself."""
     if value is None:

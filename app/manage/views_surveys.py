@@ -1,0 +1,232 @@
+"""Staff pages: questionnaires, their versions and previews, survey rounds."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from sqlalchemy import select
+
+from app.extensions import db
+from app.forms import select_choices
+from app.manage.blueprint import bp
+from app.manage.forms import ConfirmForm, RoundForm
+from app.models import (
+    Activity,
+    PlanYear,
+    Questionnaire,
+    QuestionnaireVersion,
+    SurveyRound,
+)
+from app.respond.forms import build_section_form, change_entries, error_list, validate_section
+from app.respond.rendering import section_context
+from app.services.plan_years import list_plan_years
+from app.services.survey_answers import clean, values_from_json, values_to_json
+from app.services.survey_model import visible_sections
+from app.services.survey_rounds import (
+    NewRound,
+    RoundError,
+    close_round,
+    create_round,
+    open_round,
+    picker_options,
+    round_counts,
+)
+from app.services.survey_versions import definition_of
+
+
+def _version_or_404(key: str, number: int) -> QuestionnaireVersion:
+    version = db.session.scalar(
+        select(QuestionnaireVersion)
+        .join(Questionnaire)
+        .where(Questionnaire.key == key, QuestionnaireVersion.number == number)
+    )
+    if version is None:
+        abort(404)
+    return version
+
+
+@bp.route("/surveys")
+def surveys():
+    questionnaires = db.session.scalars(select(Questionnaire).order_by(Questionnaire.key)).all()
+    rounds = db.session.scalars(
+        select(SurveyRound).order_by(SurveyRound.opens_on.desc(), SurveyRound.id.desc())
+    ).all()
+    return render_template(
+        "manage/surveys.html",
+        questionnaires=questionnaires,
+        rounds=rounds,
+        counts=round_counts(db.session, [r.id for r in rounds]),
+    )
+
+
+@bp.route("/surveys/<key>/v<int:number>")
+def survey_version(key: str, number: int):
+    version = _version_or_404(key, number)
+    return render_template(
+        "manage/survey_version.html", version=version, definition=definition_of(version)
+    )
+
+
+@bp.route("/surveys/<key>/v<int:number>/preview/<int:index>", methods=["GET", "POST"])
+def survey_preview(key: str, number: int, index: int):
+    """The version exactly as respondents see it; answers travel with the page (in a
+    hidden field) and nothing is stored."""
+    version = _version_or_404(key, number)
+    definition = definition_of(version)
+    if not 0 <= index < len(definition.sections):
+        abort(404)
+    lang = request.args.get("lang") if request.args.get("lang") in definition.languages else "en"
+    try:
+        answers = values_from_json(
+            definition, json.loads(request.form.get("preview_answers") or "{}")
+        )
+    except ValueError:
+        answers = {}
+    section = definition.sections[index]
+    section_keys = {q.key for q in section.questions}
+    other = {k: v for k, v in answers.items() if k.split("-other")[0] not in section_keys}
+    pickers = picker_options(db.session, next(iter(list_plan_years(db.session)), None))
+    status = 200
+    message = None
+    if request.method == "POST":
+        form = build_section_form(definition, section, lang, pickers, formdata=request.form)
+        action = request.form.get("action", "next")
+        if action.startswith(("add:", "remove:")):
+            change_entries(form, action)
+        else:
+            values = validate_section(
+                form, definition, section, other, partial=action == "previous"
+            )
+            if error_list(form, section):
+                status = 400
+            else:
+                answers = clean(definition, {**other, **values})
+                indexes = [s.index for s in visible_sections(definition, answers)]
+                if action == "previous":
+                    target = max([i for i in indexes if i < index], default=index)
+                else:
+                    target = min([i for i in indexes if i > index], default=None)
+                if target is None:
+                    message = (
+                        "All sections are valid: a respondent's answers would be "
+                        "submitted now. Nothing was stored."
+                    )
+                    target = index
+                section = definition.sections[target]
+                index = target
+                form = build_section_form(definition, section, lang, pickers, data=answers)
+                other = {
+                    k: v
+                    for k, v in answers.items()
+                    if k.split("-other")[0] not in {q.key for q in section.questions}
+                }
+    else:
+        form = build_section_form(definition, section, lang, pickers, data=answers)
+    indexes = [s.index for s in visible_sections(definition, answers)] or [0]
+    if index not in indexes:
+        indexes = sorted({*indexes, index})
+    context = section_context(definition, section, form, lang, indexes, other)
+    return render_template(
+        "respond/section.html",
+        round=None,
+        version=version,
+        preview_url=url_for(
+            "manage.survey_preview", key=key, number=number, index=index, lang=lang
+        ),
+        preview_answers=json.dumps(values_to_json(answers)),
+        preview_message=message,
+        is_last=index == indexes[-1],
+        **context,
+    ), status
+
+
+def _round_choices(form: RoundForm) -> None:
+    versions = db.session.scalars(
+        select(QuestionnaireVersion)
+        .join(Questionnaire)
+        .order_by(Questionnaire.key, QuestionnaireVersion.number.desc())
+    ).all()
+    form.version.choices = select_choices(
+        (v.id, f"{v.questionnaire.key} v{v.number}: {v.title}") for v in versions
+    )
+    activities = db.session.scalars(
+        select(Activity)
+        .join(PlanYear)
+        .where(Activity.counts_as_cb_activity)
+        .order_by(PlanYear.starts_on.desc(), Activity.title)
+    ).all()
+    form.activity.choices = select_choices(
+        [
+            (0, "No activity (needs assessment)"),
+            *((a.id, f"{a.plan_year.label} · {a.title}") for a in activities),
+        ]
+    )
+    form.plan_year.choices = select_choices((y.id, y.label) for y in list_plan_years(db.session))
+
+
+@bp.route("/rounds/new", methods=["GET", "POST"])
+def round_new():
+    form = RoundForm()
+    _round_choices(form)
+    if request.method == "GET":
+        form.version.data = request.args.get("version", type=int)
+        form.activity.data = request.args.get("activity", type=int) or 0
+        form.opens_on.data = date.today()
+        form.closes_on.data = date.today() + timedelta(days=14)
+    if form.validate_on_submit():
+        version = db.session.get(QuestionnaireVersion, form.version.data)
+        activity = db.session.get(Activity, form.activity.data) if form.activity.data else None
+        try:
+            survey_round = create_round(
+                db.session,
+                NewRound(
+                    version=version,
+                    opens_on=form.opens_on.data,
+                    closes_on=form.closes_on.data,
+                    activity=activity,
+                    plan_year=db.session.get(PlanYear, form.plan_year.data),
+                    title=form.title.data or "",
+                ),
+            )
+            if form.open_now.data:
+                open_round(db.session, survey_round)
+        except RoundError as error:
+            db.session.rollback()
+            getattr(form, error.field).errors.append(error.message)
+        else:
+            db.session.commit()
+            flash("Round created.", "success")
+            return redirect(url_for("manage.round_detail", round_id=survey_round.id))
+    return render_template(
+        "manage/round_form.html", form=form
+    ), 400 if request.method == "POST" else 200
+
+
+@bp.route("/rounds/<int:round_id>")
+def round_detail(round_id: int):
+    survey_round = db.session.get(SurveyRound, round_id) or abort(404)
+    return render_template(
+        "manage/round.html",
+        round=survey_round,
+        confirm=ConfirmForm(),
+        counts=round_counts(db.session, [survey_round.id])[survey_round.id],
+        link=url_for("respond.landing", slug=survey_round.slug, _external=True),
+        accepting=survey_round.accepts_answers(date.today()),
+    )
+
+
+@bp.route("/rounds/<int:round_id>/<any(open, close):change>", methods=["POST"])
+def round_change(round_id: int, change: str):
+    survey_round = db.session.get(SurveyRound, round_id) or abort(404)
+    if ConfirmForm().validate_on_submit():
+        (open_round if change == "open" else close_round)(db.session, survey_round)
+        db.session.commit()
+        flash(
+            "Round opened."
+            if change == "open"
+            else "Round closed: it no longer accepts answers; nothing was deleted.",
+            "info",
+        )
+    return redirect(url_for("manage.round_detail", round_id=round_id))

@@ -1,0 +1,129 @@
+"""Responses: starting one, saving a section as a draft, and the exactly-once submit."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from app.models import Answer, Response, ResponseStatus, Submission, SurveyRound
+from app.models.base import utcnow
+from app.services.survey_answers import answer_rows, clean, missing_answers, values_from_rows
+from app.services.survey_model import Definition, Section
+
+
+class AlreadySubmitted(Exception):
+    """The response was submitted before (another tab, a double click, a refresh)."""
+
+
+@dataclass
+class SubmitResult:
+    submitted: bool
+    # (section index, question key, message) when required answers are missing.
+    missing: list[tuple[int, str, str]]
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def start_response(session: Session, survey_round: SurveyRound) -> tuple[Response, str]:
+    """A new draft response and the token (kept by the respondent) that resumes it."""
+    token = secrets.token_urlsafe(32)
+    response = Response(
+        round=survey_round,
+        version_id=survey_round.version_id,
+        status=ResponseStatus.DRAFT,
+        current_section=0,
+        resume_token_hash=hash_token(token),
+    )
+    session.add(response)
+    session.flush()
+    return response, token
+
+
+def find_response(
+    session: Session, survey_round: SurveyRound, token: str | None
+) -> Response | None:
+    if not token:
+        return None
+    return session.scalar(
+        select(Response).where(
+            Response.round_id == survey_round.id, Response.resume_token_hash == hash_token(token)
+        )
+    )
+
+
+def load_values(session: Session, response: Response, definition: Definition) -> dict[str, Any]:
+    rows = session.scalars(select(Answer).where(Answer.response_id == response.id)).all()
+    return values_from_rows(definition, list(rows))
+
+
+def save_section(
+    session: Session,
+    response: Response,
+    definition: Definition,
+    section: Section,
+    section_values: dict[str, Any],
+    next_section: int | None = None,
+) -> dict[str, Any]:
+    """Replace the stored answers of ``section`` with ``section_values`` (already validated)
+    and move the response on. Answers of questions that the new answers hide, in any
+    section, are discarded. Returns all answers after the save."""
+    if response.status is not ResponseStatus.DRAFT:
+        raise AlreadySubmitted()
+    values = load_values(session, response, definition)
+    for question in section.questions:
+        values.pop(question.key, None)
+        values.pop(question.key + "-other", None)
+    values.update(section_values)
+    kept = clean(definition, values)
+    session.execute(delete(Answer).where(Answer.response_id == response.id))
+    session.add_all(
+        Answer(response_id=response.id, **row)
+        for row in answer_rows(definition, definition.questions(), kept)
+    )
+    if next_section is not None:
+        response.current_section = max(next_section, 0)
+    response.updated_at = utcnow()
+    session.flush()
+    return kept
+
+
+def submit_response(session: Session, response: Response, definition: Definition) -> SubmitResult:
+    """Submit exactly once.
+
+    The Submission row's UNIQUE(response_id) decides between concurrent attempts: the
+    first to insert wins, the others get AlreadySubmitted (PostgreSQL makes a second insert
+    wait for the first transaction, then fail).
+    """
+    if response.status is ResponseStatus.SUBMITTED:
+        raise AlreadySubmitted()
+    values = load_values(session, response, definition)
+    missing = missing_answers(definition, values)
+    if missing:
+        return SubmitResult(False, missing)
+    savepoint = session.begin_nested()
+    try:
+        session.add(Submission(response_id=response.id))
+        session.flush()
+    except IntegrityError:
+        savepoint.rollback()
+        raise AlreadySubmitted() from None
+    savepoint.commit()
+    now = utcnow()
+    changed = session.execute(
+        update(Response)
+        .where(Response.id == response.id, Response.status == ResponseStatus.DRAFT)
+        .values(status=ResponseStatus.SUBMITTED, submitted_at=now, updated_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if changed != 1:
+        raise AlreadySubmitted()
+    session.refresh(response)
+    return SubmitResult(True, [])
