@@ -25,6 +25,7 @@ db: setup
 	$(FLASK) db upgrade
 	$(FLASK) members load
 	$(FLASK) workplan import data/workplans/$(PLAN_YEAR).txt --year $(PLAN_YEAR) --quiet
+	$(FLASK) surveys sync
 
 demo: db
 	$(FLASK) demo load --year $(PLAN_YEAR)

@@ -167,6 +167,8 @@ def demo_load(year: str) -> None:
     click.echo("  Open http://127.0.0.1:5000 and log in as the demo staff member:")
     click.echo(f"    email:    {result.email}")
     click.echo(f"    password: {result.password}")
+    for key, slug in result.round_slugs.items():
+        click.echo(f"  {key} survey, open to anyone with the link: /s/{slug}")
     click.echo("")
 
 

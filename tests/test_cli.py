@@ -4,7 +4,7 @@ import json
 
 from sqlalchemy import func, select
 
-from app.models import Activity, Attendance, Role, User
+from app.models import Activity, Attendance, Role, SurveyRound, User
 from tests.services.test_workplan_import import SHIPPED, SMALL_PLAN
 
 
@@ -97,6 +97,7 @@ def test_users_create(runner, session):
 
 def test_demo_load_prints_the_login_and_adds_participants(runner, session):
     runner.invoke(args=["workplan", "import", str(SHIPPED), "--year", "2025-2026", "--quiet"])
+    runner.invoke(args=["surveys", "sync"])
     result = runner.invoke(args=["demo", "load", "--year", "2025-2026"])
     assert result.exit_code == 0, result.output
     assert "email:    staff@rocb-ap.example" in result.output
@@ -108,7 +109,33 @@ def test_demo_load_prints_the_login_and_adds_participants(runner, session):
         select(func.count()).select_from(Activity).where(Activity.status == "delivered")
     )
     assert delivered == 6
-    # Running it again resets the password and adds nobody twice.
+    rounds = session.scalars(select(SurveyRound)).all()
+    assert sorted(r.kind.value for r in rounds) == ["evaluation", "needs_assessment"]
+    assert all(r.status.value == "open" for r in rounds)
+    assert "participant-evaluation survey, open to anyone with the link: /s/" in result.output
+    # Running it again resets the password and adds nobody and nothing twice.
     again = runner.invoke(args=["demo", "load", "--year", "2025-2026"])
     assert "0 participants added" in again.output
     assert session.scalar(select(func.count()).select_from(Attendance)) == 72
+    assert session.scalar(select(func.count()).select_from(SurveyRound)) == 2
+
+
+def test_surveys_validate_and_sync(runner, tmp_path):
+    from tests.services.test_survey_definitions import SURVEYS
+
+    ok = runner.invoke(args=["surveys", "validate", str(SURVEYS)])
+    assert ok.exit_code == 0 and ok.output.count("ok      ") == 3
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "key: bad\nkind: other\ntitle: Bad\nsections:\n  - key: s\n    title: S\n"
+        "    questions:\n      - {key: q, type: slider, label: Q}\n"
+    )
+    refused = runner.invoke(args=["surveys", "validate", str(bad)])
+    assert refused.exit_code == 1
+    assert f"{bad}:8: question 'q': unknown type 'slider'" in refused.output
+    synced = runner.invoke(args=["surveys", "sync", str(SURVEYS)])
+    assert synced.exit_code == 0 and synced.output.count("new     ") == 3
+    again = runner.invoke(args=["surveys", "sync", str(SURVEYS)])
+    assert again.output.count("same    ") == 3
+    not_stored = runner.invoke(args=["surveys", "sync", str(bad)])
+    assert not_stored.exit_code == 1 and "nothing was stored" in not_stored.output

@@ -596,7 +596,7 @@ def error_list(form, section: Section) -> list[tuple[str, str, str]]:
 
 def _messages(field) -> list[str]:
     if isinstance(field, FieldList):
-        messages = []
+        messages = [m for m in field.errors if isinstance(m, str)]
         for index, entry in enumerate(field.entries, start=1):
             for sub in entry.form:
                 for message in sub.errors:

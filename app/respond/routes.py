@@ -194,9 +194,12 @@ def section(slug: str, index: int):
         db.session.rollback()
         return _already_submitted(survey_round)
     except IntegrityError:
-        # Another tab saved this response at the same moment: nothing of theirs is lost,
-        # and the respondent can send this page again.
+        # Another tab saved this response at the same moment (SQLite has no row lock):
+        # nothing of theirs is lost, and the respondent can send this page again.
         db.session.rollback()
+        db.session.refresh(response)
+        if response.status is ResponseStatus.SUBMITTED:
+            return _already_submitted(survey_round)
         flash(
             "Your answers were being saved from another window. Check this page and send it again.",
             "error",

@@ -18,10 +18,14 @@ from app.models import (
     Gender,
     Modality,
     Participant,
+    QuestionnaireVersion,
     Role,
+    SurveyRound,
     User,
 )
 from app.services.plan_years import get_plan_year
+from app.services.survey_rounds import NewRound, create_round, open_round
+from app.services.survey_versions import latest_versions
 
 GIVEN_NAMES = [
     "Aiko",
@@ -87,6 +91,7 @@ class DemoResult:
     password: str
     activities_delivered: int
     participants_added: int
+    round_slugs: dict[str, str]
 
 
 def ensure_demo_staff(session: Session, email: str, password: str | None) -> tuple[str, str]:
@@ -168,4 +173,44 @@ def load_demo(
                 session.add(Attendance(activity=activity, participant=participant))
                 added += 1
     session.flush()
-    return DemoResult(email, password, delivered, added)
+    slugs = _demo_rounds(session, plan_year) if plan_year is not None else {}
+    return DemoResult(email, password, delivered, added, slugs)
+
+
+def _demo_rounds(session: Session, plan_year) -> dict[str, str]:
+    """An open evaluation round on the first delivered activity and an open needs
+    assessment for the plan year (made once; later runs find them)."""
+    slugs: dict[str, str] = {}
+    versions = {v.questionnaire.key: v for v in latest_versions(session)}
+    activity = session.scalar(
+        select(Activity)
+        .where(Activity.plan_year_id == plan_year.id, Activity.status == ActivityStatus.DELIVERED)
+        .order_by(Activity.id)
+    )
+    targets = [("participant-evaluation", activity, None), ("needs-assessment", None, plan_year)]
+    for key, target_activity, target_year in targets:
+        version = versions.get(key)
+        if version is None or (target_activity is None and target_year is None):
+            continue
+        existing = session.scalar(
+            select(SurveyRound)
+            .join(QuestionnaireVersion)
+            .where(
+                QuestionnaireVersion.questionnaire_id == version.questionnaire_id,
+                SurveyRound.plan_year_id == plan_year.id,
+            )
+        )
+        if existing is None:
+            existing = create_round(
+                session,
+                NewRound(
+                    version=version,
+                    activity=target_activity,
+                    plan_year=target_year,
+                    opens_on=date.today(),
+                    closes_on=date.today() + timedelta(days=30),
+                ),
+            )
+            open_round(session, existing)
+        slugs[key] = existing.slug
+    return slugs

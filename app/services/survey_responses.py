@@ -74,7 +74,12 @@ def save_section(
 ) -> dict[str, Any]:
     """Replace the stored answers of ``section`` with ``section_values`` (already validated)
     and move the response on. Answers of questions that the new answers hide, in any
-    section, are discarded. Returns all answers after the save."""
+    section, are discarded. Returns all answers after the save.
+
+    The response row is locked first (SELECT ... FOR UPDATE on PostgreSQL), so two tabs
+    or a double click are handled one after the other: the second sees the first's result.
+    """
+    session.refresh(response, with_for_update=True)
     if response.status is not ResponseStatus.DRAFT:
         raise AlreadySubmitted()
     values = load_values(session, response, definition)

@@ -67,40 +67,41 @@ def sync_definitions(session: Session, paths: list[Path]) -> SyncResult:
         )
     if result.errors:
         return result
+    existing = {q.key: q for q in session.scalars(select(Questionnaire))}
     for item in result.loaded:
-        data = item.data
-        questionnaire = session.scalar(
-            select(Questionnaire).where(Questionnaire.key == data["key"])
-        )
-        if questionnaire is None:
-            questionnaire = Questionnaire(key=data["key"], kind=QuestionnaireKind(data["kind"]))
-            session.add(questionnaire)
-            session.flush()
-        elif questionnaire.kind.value != data["kind"]:
+        known = existing.get(item.data["key"])
+        if known is not None and known.kind.value != item.data["kind"]:
             result.errors.append(
                 DefinitionError(
                     item.path,
                     None,
                     None,
-                    f"kind changed from {questionnaire.kind.value} to {data['kind']}; a "
+                    f"kind changed from {known.kind.value} to {item.data['kind']}; a "
                     "questionnaire keeps its kind, so give the new one another key",
                 )
             )
-            continue
+    if result.errors:
+        return result
+    for item in result.loaded:
+        data = item.data
+        questionnaire = existing.get(data["key"])
+        if questionnaire is None:
+            questionnaire = Questionnaire(key=data["key"], kind=QuestionnaireKind(data["kind"]))
+            session.add(questionnaire)
+            session.flush()
         digest = item.content_hash
-        existing = session.scalar(
+        same = session.scalar(
             select(QuestionnaireVersion).where(
                 QuestionnaireVersion.questionnaire_id == questionnaire.id,
                 QuestionnaireVersion.content_hash == digest,
             )
         )
-        if existing is not None:
-            result.unchanged.append(existing)
+        if same is not None:
+            result.unchanged.append(same)
             continue
-        number = len(questionnaire.versions) + 1
         version = QuestionnaireVersion(
             questionnaire=questionnaire,
-            number=number,
+            number=len(questionnaire.versions) + 1,
             content_hash=digest,
             title=text_in(data["title"])[:300],
             definition=data,
@@ -110,9 +111,6 @@ def sync_definitions(session: Session, paths: list[Path]) -> SyncResult:
         session.add(version)
         session.flush()
         result.created.append(version)
-    if result.errors:
-        session.rollback()
-        result.created.clear()
     return result
 
 

@@ -11,15 +11,21 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy import select
 from werkzeug.serving import make_server
 
 from app import create_app
 from app.extensions import db
+from app.models import Activity
 from app.services.members import load_reference_members
+from app.services.survey_rounds import NewRound, create_round, open_round
+from app.services.survey_versions import sync_definitions
 from app.services.users import NewUser, create_user
 from app.services.workplan import import_workplan
 from config import normalise_database_url
@@ -29,6 +35,12 @@ ROOT = Path(__file__).resolve().parents[2]
 STAFF_EMAIL = "e2e-staff@rocb-ap.example"
 STAFF_PASSWORD = "browser test password"
 PHONE = {"width": 390, "height": 844}
+
+
+@dataclass(frozen=True)
+class LiveServer:
+    url: str
+    evaluation_slug: str  # an open evaluation round of an activity
 
 
 def _server_database(tmp_path_factory) -> str:
@@ -46,7 +58,7 @@ def _server_database(tmp_path_factory) -> str:
 
 
 @pytest.fixture(scope="session")
-def live_server(tmp_path_factory) -> Iterator[str]:
+def live_server(tmp_path_factory) -> Iterator[LiveServer]:
     app = create_app(
         {"APP_CONFIG": "testing", "SQLALCHEMY_DATABASE_URI": _server_database(tmp_path_factory)}
     )
@@ -59,12 +71,31 @@ def live_server(tmp_path_factory) -> Iterator[str]:
             db.session, (ROOT / "data/workplans/2025-2026.txt").read_text("utf-8"), "2025-2026"
         )
         create_user(db.session, NewUser(STAFF_EMAIL, "staff", STAFF_PASSWORD, "E2E Staff"))
+        [version] = [
+            v
+            for v in sync_definitions(db.session, [ROOT / "surveys"]).created
+            if v.questionnaire.key == "participant-evaluation"
+        ]
+        activity = db.session.scalar(
+            select(Activity).where(Activity.title == "National workshop on PCA for Nepal")
+        )
+        evaluation = create_round(
+            db.session,
+            NewRound(
+                version=version,
+                activity=activity,
+                opens_on=date.today() - timedelta(days=1),
+                closes_on=date.today() + timedelta(days=13),
+            ),
+        )
+        open_round(db.session, evaluation)
         db.session.commit()
+        app.config["E2E_EVALUATION_SLUG"] = evaluation.slug
         db.session.remove()
     server = make_server("127.0.0.1", 0, app, threaded=False)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
+    yield LiveServer(f"http://127.0.0.1:{server.server_port}", app.config["E2E_EVALUATION_SLUG"])
     server.shutdown()
     thread.join(timeout=5)
     with app.app_context():

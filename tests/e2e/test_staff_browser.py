@@ -11,7 +11,7 @@ pytestmark = pytest.mark.browser
 
 def test_staff_logs_in_and_filters_activities_by_item(live_server, phone_page):
     page = phone_page
-    page.goto(f"{live_server}/manage/activities")
+    page.goto(f"{live_server.url}/manage/activities")
     assert "/auth/login" in page.url  # not logged in yet
 
     page.get_by_label("Email").fill(STAFF_EMAIL)
