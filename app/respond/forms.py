@@ -43,6 +43,7 @@ from app.services.survey_model import (
     is_empty,
     text_in,
     visible_children,
+    visible_questions,
 )
 
 # Numbers are stored as NUMERIC(20, 6): keep well inside it.
@@ -530,8 +531,6 @@ def validate_section(
     read. Hidden questions are removed from the form first, so they are never required and
     their answers never kept. ``partial`` skips the required checks (going back).
     """
-    from app.services.survey_model import visible_questions
-
     values = section_values(form, section)
     combined = {**other_answers, **values}
     shown = visible_questions(definition, combined)

@@ -9,7 +9,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from app.respond.forms import error_list, focus_id
+from app.respond.forms import error_list, focus_id, section_values
 from app.services.survey_expressions import to_json
 from app.services.survey_model import (
     Definition,
@@ -17,6 +17,7 @@ from app.services.survey_model import (
     Section,
     expression_values,
     text_in,
+    visible_questions,
 )
 
 
@@ -51,9 +52,6 @@ def section_context(
     indexes: list[int],
     other_answers: dict[str, Any],
 ) -> dict:
-    from app.respond.forms import section_values
-    from app.services.survey_model import visible_questions
-
     views = []
     section_keys = {q.key for q in section.questions}
     shown = visible_questions(definition, {**other_answers, **section_values(form, section)})

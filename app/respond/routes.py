@@ -30,9 +30,8 @@ from app.services.survey_responses import (
     AlreadySubmitted,
     find_response,
     load_values,
-    save_section,
+    record_section,
     start_response,
-    submit_response,
 )
 from app.services.survey_rounds import find_round_by_slug, picker_options
 from app.services.survey_versions import definition_of
@@ -123,7 +122,7 @@ def start(slug: str):
     return redirect(url_for("respond.section", slug=slug, index=response.current_section))
 
 
-def _respondent(slug: str) -> tuple[SurveyRound, Response, Definition] | tuple:
+def _respondent(slug: str) -> tuple[SurveyRound, Response | None, Definition]:
     survey_round = _round_or_404(slug)
     response = find_response(db.session, survey_round, _token(survey_round))
     return survey_round, response, definition_of(survey_round.version)
@@ -171,24 +170,7 @@ def section(slug: str, index: int):
     if error_list(form, current):
         return _render(survey_round, definition, current, form, lang, indexes, other, is_last, 400)
     try:
-        after = save_section(db.session, response, definition, current, answers)
-        next_indexes = [s.index for s in visible_sections(definition, after)]
-        if going_back:
-            earlier = [i for i in next_indexes if i < index]
-            target = earlier[-1] if earlier else index
-        else:
-            later = [i for i in next_indexes if i > index]
-            target = later[0] if later else index
-            response.current_section = max(response.current_section, target)
-        if action == "submit" or (not going_back and not [i for i in next_indexes if i > index]):
-            result = submit_response(db.session, response, definition)
-            if not result.submitted:
-                db.session.commit()
-                first = result.missing[0][0]
-                flash("Some required answers are missing: they are marked below.", "error")
-                return redirect(url_for("respond.section", slug=slug, index=first, check=1))
-            db.session.commit()
-            return redirect(url_for("respond.thanks", slug=slug))
+        outcome = record_section(db.session, response, definition, current, answers, action)
         db.session.commit()
     except AlreadySubmitted:
         db.session.rollback()
@@ -205,7 +187,12 @@ def section(slug: str, index: int):
             "error",
         )
         return redirect(url_for("respond.section", slug=slug, index=index))
-    return redirect(url_for("respond.section", slug=slug, index=target))
+    if outcome.submitted:
+        return redirect(url_for("respond.thanks", slug=slug))
+    if outcome.missing:
+        flash("Some required answers are missing: they are marked below.", "error")
+        return redirect(url_for("respond.section", slug=slug, index=outcome.target, check=1))
+    return redirect(url_for("respond.section", slug=slug, index=outcome.target))
 
 
 def _render(survey_round, definition, current, form, lang, indexes, other, is_last, status):

@@ -14,11 +14,20 @@ from sqlalchemy.orm import Session
 from app.models import Answer, Response, ResponseStatus, Submission, SurveyRound
 from app.models.base import utcnow
 from app.services.survey_answers import answer_rows, clean, missing_answers, values_from_rows
-from app.services.survey_model import Definition, Section
+from app.services.survey_model import Definition, Section, visible_sections
 
 
 class AlreadySubmitted(Exception):
     """The response was submitted before (another tab, a double click, a refresh)."""
+
+
+@dataclass
+class StepOutcome:
+    """Where the respondent goes after a section is saved."""
+
+    target: int  # the section index to show next
+    submitted: bool = False
+    missing: list[tuple[int, str, str]] | None = None
 
 
 @dataclass
@@ -132,3 +141,29 @@ def submit_response(session: Session, response: Response, definition: Definition
         raise AlreadySubmitted()
     session.refresh(response)
     return SubmitResult(True, [])
+
+
+def record_section(
+    session: Session,
+    response: Response,
+    definition: Definition,
+    section: Section,
+    answers: dict[str, Any],
+    action: str,
+) -> StepOutcome:
+    """Save a validated section and take the respondent's step: back ("previous"), on to
+    the next section they are shown, or (after the last one, or on "submit") the final
+    submit, which sends them to the first section with a missing answer if there is one."""
+    after = save_section(session, response, definition, section, answers)
+    shown = [s.index for s in visible_sections(definition, after)]
+    if action == "previous":
+        return StepOutcome(max((i for i in shown if i < section.index), default=section.index))
+    later = [i for i in shown if i > section.index]
+    if later and action != "submit":
+        response.current_section = max(response.current_section, later[0])
+        session.flush()
+        return StepOutcome(later[0])
+    result = submit_response(session, response, definition)
+    if not result.submitted:
+        return StepOutcome(result.missing[0][0], missing=result.missing)
+    return StepOutcome(section.index, submitted=True)
