@@ -49,6 +49,44 @@ class Config:
     PARTICIPANT_IMPORT_MAX_ROWS = 5000
     ACTIVITIES_PER_PAGE = 50
     SURVEYS_DIR = str(BASE_DIR / "surveys")
+    # Links in emails are built from this, never from a request's Host header.
+    BASE_URL = "http://127.0.0.1:5000"
+    # Key of the HMAC that rebuilds personal links from their stored nonce (defaults to
+    # SECRET_KEY; changing it invalidates every link already sent).
+    INVITATION_KEY: str | None = None
+    # Email: "outbox" keeps messages in the app (development, tests); "smtp" sends them.
+    # With MAIL_SERVER set and MAIL_BACKEND unset, SMTP is used.
+    MAIL_BACKEND: str | None = None
+    MAIL_SERVER: str | None = None
+    MAIL_PORT = 25
+    MAIL_USE_TLS = False  # STARTTLS
+    MAIL_USE_SSL = False
+    MAIL_USERNAME: str | None = None
+    MAIL_PASSWORD: str | None = None
+    MAIL_SENDER = "ROCB A/P surveys <no-reply@rocb-ap.example>"
+    MAIL_TIMEOUT = 15
+    # Survey schedule (office defaults; an activity can set its own follow-up waves).
+    EVALUATION_QUESTIONNAIRE = "participant-evaluation"
+    FOLLOW_UP_QUESTIONNAIRE = "follow-up-action"
+    NEEDS_QUESTIONNAIRE = "needs-assessment"
+    EVALUATION_OPEN_DAYS = 14
+    EVALUATION_ANONYMOUS = False
+    FOLLOW_UP_WAVES_MONTHS = "6"
+    FOLLOW_UP_OPEN_DAYS = 30
+    NEEDS_ASSESSMENT_OPEN_DAYS = 60
+    REMINDER_INTERVAL_DAYS = 7
+    MAX_REMINDERS = 2
+    CLOSING_SOON_DAYS = 3
+    # A message claimed by a dispatch that died is offered again after this long.
+    MESSAGE_CLAIM_TIMEOUT_MINUTES = 15
+    # Rate limits (Flask-Limiter); storage in memory, or Redis: redis://127.0.0.1:6379/0
+    RATELIMIT_ENABLED = True
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_OPEN_LINK_START = "120 per hour"
+    RATELIMIT_RESPONDENT_POST = "600 per hour"
+    RATELIMIT_LOGIN = "30 per 15 minutes"
+    # Groups smaller than this are never shown (results pages, reports).
+    MIN_GROUP_SIZE = 3
     # Shown to respondents who reach a closed survey or need help.
     CONTACT_EMAIL = "rocb-ap@example.org"
     DEMO_STAFF_EMAIL = "staff@rocb-ap.example"
@@ -63,13 +101,12 @@ class Config:
                 overrides[name] = os.environ[name]
         if "DATABASE_URL" in os.environ:
             overrides["SQLALCHEMY_DATABASE_URI"] = os.environ["DATABASE_URL"]
-        for int_name in (
-            "MAX_CONTENT_LENGTH",
-            "PARTICIPANT_IMPORT_MAX_ROWS",
-            "ACTIVITIES_PER_PAGE",
-        ):
-            if int_name in overrides:
-                overrides[int_name] = int(overrides[int_name])
+        for name, value in list(overrides.items()):
+            default = getattr(cls, name, None)
+            if isinstance(default, bool):
+                overrides[name] = value.strip().lower() in ("1", "true", "yes", "on")
+            elif isinstance(default, int):
+                overrides[name] = int(value)
         if "SQLALCHEMY_DATABASE_URI" in overrides:
             overrides["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(
                 overrides["SQLALCHEMY_DATABASE_URI"]
@@ -104,6 +141,9 @@ class ProductionConfig(Config):
 
 class TestConfig(Config):
     TESTING = True
+    MAIL_BACKEND = "outbox"
+    RATELIMIT_ENABLED = False
+    BASE_URL = "http://surveys.test"
     SECRET_KEY = "test-secret-key-not-for-production-use-0123456789"
     SQLALCHEMY_DATABASE_URI = "sqlite://"
     SQLALCHEMY_ENGINE_OPTIONS: ClassVar[dict] = {}

@@ -48,10 +48,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
-    from app.extensions import csrf, db, login_manager, migrate
+    from app.extensions import csrf, db, limiter, login_manager, migrate
     from app.models import User
 
     db.init_app(app)
+    limiter.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     login_manager.init_app(app)
@@ -97,11 +98,13 @@ def register_blueprints(app: Flask) -> None:
     from app.main import bp as main_bp
     from app.manage.routes import bp as manage_bp
     from app.respond.routes import bp as respond_bp
+    from app.respond.routes import links as links_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(manage_bp)
     app.register_blueprint(respond_bp)
+    app.register_blueprint(links_bp)
 
 
 def register_cli(app: Flask) -> None:

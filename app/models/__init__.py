@@ -14,6 +14,13 @@ from app.models.enums import (
     RoundStatus,
     SubRegion,
 )
+from app.models.invitation import (
+    EmailTemplate,
+    Invitation,
+    Message,
+    MessageKind,
+    MessageStatus,
+)
 from app.models.member import Member
 from app.models.participant import Attendance, Participant
 from app.models.survey import (
@@ -24,7 +31,7 @@ from app.models.survey import (
     Submission,
     SurveyRound,
 )
-from app.models.user import User
+from app.models.user import ApiToken, User
 from app.models.workplan import Pillar, PlanYear, WorkPlanItem
 
 __all__ = [
@@ -33,10 +40,16 @@ __all__ = [
     "ActivityKind",
     "ActivityStatus",
     "Answer",
+    "ApiToken",
     "Attendance",
     "Base",
+    "EmailTemplate",
     "Gender",
+    "Invitation",
     "Member",
+    "Message",
+    "MessageKind",
+    "MessageStatus",
     "Modality",
     "Participant",
     "Pillar",

@@ -78,6 +78,9 @@ class Activity(Base):
     venue: Mapped[str] = mapped_column(String(200), default="")
     experts: Mapped[int] = mapped_column(Integer, default=0)
     accredited_experts: Mapped[int] = mapped_column(Integer, default=0)
+    # Months after the end date at which follow-up waves run, e.g. "6,12"; empty: the
+    # office default (FOLLOW_UP_WAVES_MONTHS).
+    follow_up_months: Mapped[str] = mapped_column(String(50), default="")
     # The normalised title the work-plan importer matched this activity by; re-importing
     # the plan updates the row with this key instead of adding a new one. NULL for
     # activities created by hand.

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     CheckConstraint,
     Date,
     DateTime,
@@ -114,6 +115,13 @@ class SurveyRound(Base):
     closes_on: Mapped[date | None] = mapped_column(Date)
     # The shared link (/s/<slug>): unguessable, shown to staff for the QR code.
     slug: Mapped[str] = mapped_column(String(32), unique=True)
+    # Whether anyone with the shared link may answer (in-room QR code). Personal
+    # invitations work either way.
+    open_link: Mapped[bool] = mapped_column(Boolean, default=True)
+    # An anonymous round keeps no link from a response to a person or an invitation.
+    anonymous: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Follow-up rounds: 1 for the first wave (e.g. +6 months), 2 for the next...
+    wave: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     version: Mapped[QuestionnaireVersion] = relationship()
@@ -149,9 +157,8 @@ class Response(Base):
     # SHA-256 of the token kept in the respondent's session; the token itself is not stored.
     resume_token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=utcnow, onupdate=utcnow
-    )
+    # Set by the code, never automatically: anonymous rounds keep only the day.
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     round: Mapped[SurveyRound] = relationship()

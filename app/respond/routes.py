@@ -1,7 +1,10 @@
-"""Respondent pages: a round's shared link, its sections, the final submit.
+"""Respondent pages: personal links, a round's shared link, its sections, the submit.
 
-The respondent is known by a resume token kept in their (signed) session cookie; the
-database stores only its hash. Every state-changing request is a POST with a CSRF token.
+A personal link (/i/<token>) binds the browser session to its invitation, then redirects
+to a URL without the token. On the shared link the respondent is known by a resume token
+kept in their (signed) session cookie; the database stores only its hash. In a round that
+is not anonymous the invitation points to its response, so the personal link resumes it
+on any device. Every state-changing request is a POST with a CSRF token.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    make_response,
     redirect,
     render_template,
     request,
@@ -21,13 +25,15 @@ from flask import (
 )
 from sqlalchemy.exc import IntegrityError
 
-from app.extensions import db
-from app.models import Response, ResponseStatus, SurveyRound
+from app.extensions import db, limiter
+from app.models import Invitation, Response, ResponseStatus, SurveyRound
 from app.respond.forms import build_section_form, change_entries, error_list, validate_section
 from app.respond.rendering import section_context
+from app.services.invitations import find_invitation, mark_opened
 from app.services.survey_model import Definition, visible_sections
 from app.services.survey_responses import (
     AlreadySubmitted,
+    evaluation_action_plan,
     find_response,
     load_values,
     record_section,
@@ -37,14 +43,66 @@ from app.services.survey_rounds import find_round_by_slug, picker_options
 from app.services.survey_versions import definition_of
 
 bp = Blueprint("respond", __name__, url_prefix="/s")
+links = Blueprint("links", __name__)
 SESSION_KEY = "survey_tokens"
+INVITATIONS_KEY = "survey_invitations"
 
 
 @bp.after_request
 def no_store(response):
     # The back button must show the current state (e.g. "already submitted"), not a copy.
     response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
     return response
+
+
+def bind_invitation(invitation: Invitation) -> None:
+    """Remember in the session that this browser answers for ``invitation``."""
+    bound = dict(session.get(INVITATIONS_KEY) or {})
+    bound[str(invitation.round_id)] = invitation.id
+    session[INVITATIONS_KEY] = bound
+    session.permanent = True
+
+
+@links.route("/i/<token>")
+def personal_link(token: str):
+    invitation = find_invitation(db.session, token)
+    if invitation is None:
+        response = make_response(
+            render_template(
+                "errors/error.html",
+                code=404,
+                title="This link does not work",
+                message="Check that you opened the whole link from your email. If it still "
+                f"does not work, write to {current_app.config['CONTACT_EMAIL']}.",
+            ),
+            404,
+        )
+    elif invitation.submitted_at is not None:
+        response = make_response(_already_submitted(invitation.round))
+    elif not invitation.round.accepts_answers(date.today()):
+        response = make_response(_closed_page(invitation.round))
+    else:
+        mark_opened(invitation)
+        db.session.commit()
+        bind_invitation(invitation)
+        # The token leaves the address bar: the survey continues on a URL without it.
+        response = redirect(url_for("respond.landing", slug=invitation.round.slug))
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _invitation(survey_round: SurveyRound) -> Invitation | None:
+    invitation_id = (session.get(INVITATIONS_KEY) or {}).get(str(survey_round.id))
+    invitation = db.session.get(Invitation, invitation_id) if invitation_id else None
+    return invitation if invitation and invitation.round_id == survey_round.id else None
+
+
+def _current_response(survey_round: SurveyRound, invitation: Invitation | None) -> Response | None:
+    if invitation is not None and not survey_round.anonymous:
+        return invitation.response
+    return find_response(db.session, survey_round, _token(survey_round))
 
 
 def _round_or_404(slug: str) -> SurveyRound:
@@ -89,15 +147,28 @@ def _already_submitted(survey_round: SurveyRound):
     return render_template("respond/already_submitted.html", round=survey_round), 200
 
 
+def _invitation_only(survey_round: SurveyRound):
+    return render_template(
+        "respond/invitation_only.html",
+        round=survey_round,
+        contact=current_app.config["CONTACT_EMAIL"],
+    ), 403
+
+
 @bp.route("/<slug>")
 def landing(slug: str):
     survey_round = _round_or_404(slug)
     definition = definition_of(survey_round.version)
-    response = find_response(db.session, survey_round, _token(survey_round))
-    if response is not None and response.status is ResponseStatus.SUBMITTED:
+    invitation = _invitation(survey_round)
+    response = _current_response(survey_round, invitation)
+    if (response is not None and response.status is ResponseStatus.SUBMITTED) or (
+        invitation is not None and invitation.submitted_at is not None
+    ):
         return _already_submitted(survey_round)
     if not survey_round.accepts_answers(date.today()):
         return _closed_page(survey_round)
+    if invitation is None and not survey_round.open_link:
+        return _invitation_only(survey_round)
     return render_template(
         "respond/landing.html",
         round=survey_round,
@@ -107,14 +178,28 @@ def landing(slug: str):
     )
 
 
+def _start_limit() -> str:
+    return current_app.config["RATELIMIT_OPEN_LINK_START"]
+
+
+def _post_limit() -> str:
+    return current_app.config["RATELIMIT_RESPONDENT_POST"]
+
+
 @bp.route("/<slug>/start", methods=["POST"])
+@limiter.limit(_start_limit)
 def start(slug: str):
     survey_round = _round_or_404(slug)
     if not survey_round.accepts_answers(date.today()):
         return _closed_page(survey_round)
-    response = find_response(db.session, survey_round, _token(survey_round))
+    invitation = _invitation(survey_round)
+    if invitation is None and not survey_round.open_link:
+        return _invitation_only(survey_round)
+    if invitation is not None and invitation.submitted_at is not None:
+        return _already_submitted(survey_round)
+    response = _current_response(survey_round, invitation)
     if response is None:
-        response, token = start_response(db.session, survey_round)
+        response, token = start_response(db.session, survey_round, invitation)
         db.session.commit()
         _remember(survey_round, token)
     if response.status is ResponseStatus.SUBMITTED:
@@ -122,18 +207,40 @@ def start(slug: str):
     return redirect(url_for("respond.section", slug=slug, index=response.current_section))
 
 
-def _respondent(slug: str) -> tuple[SurveyRound, Response | None, Definition]:
+def _respondent(slug: str):
     survey_round = _round_or_404(slug)
-    response = find_response(db.session, survey_round, _token(survey_round))
-    return survey_round, response, definition_of(survey_round.version)
+    invitation = _invitation(survey_round)
+    response = _current_response(survey_round, invitation)
+    return survey_round, invitation, response, definition_of(survey_round.version)
+
+
+def _pickers_for(survey_round: SurveyRound, invitation: Invitation | None):
+    """Picker choices; an administration's own invitation can only answer for itself."""
+    pickers = picker_options(db.session, survey_round.plan_year)
+    if invitation is not None and invitation.participant_id is None:
+        pickers.members = [(invitation.member.code, invitation.member.name)]
+    return pickers
+
+
+def _with_defaults(definition: Definition, stored: dict, invitation: Invitation | None) -> dict:
+    """Pre-fill the respondent's Member where the invitation tells it."""
+    if invitation is None:
+        return stored
+    filled = dict(stored)
+    for question in definition.with_role("respondent_member"):
+        filled.setdefault(question.key, invitation.member.code)
+    return filled
 
 
 @bp.route("/<slug>/<int:index>", methods=["GET", "POST"])
+@limiter.limit(_post_limit, methods=["POST"])
 def section(slug: str, index: int):
-    survey_round, response, definition = _respondent(slug)
+    survey_round, invitation, response, definition = _respondent(slug)
     if response is None:
         return redirect(url_for("respond.landing", slug=slug))
-    if response.status is ResponseStatus.SUBMITTED:
+    if response.status is ResponseStatus.SUBMITTED or (
+        invitation is not None and invitation.submitted_at is not None
+    ):
         return _already_submitted(survey_round)
     if not survey_round.accepts_answers(date.today()):
         return _closed_page(survey_round)
@@ -145,7 +252,7 @@ def section(slug: str, index: int):
     if index not in reachable:
         return redirect(url_for("respond.section", slug=slug, index=reachable[-1]))
     current = definition.sections[index]
-    pickers = picker_options(db.session, survey_round.plan_year)
+    pickers = _pickers_for(survey_round, invitation)
     other = {
         k: v
         for k, v in stored.items()
@@ -155,22 +262,32 @@ def section(slug: str, index: int):
     is_last = position == len(indexes) - 1
 
     if request.method == "GET":
-        form = build_section_form(definition, current, lang, pickers, data=stored)
+        form = build_section_form(
+            definition, current, lang, pickers, data=_with_defaults(definition, stored, invitation)
+        )
         if request.args.get("check"):
             validate_section(form, definition, current, other)
-        return _render(survey_round, definition, current, form, lang, indexes, other, is_last, 200)
+        return _render(
+            survey_round, definition, current, form, lang, indexes, other, is_last, 200, invitation
+        )
 
     form = build_section_form(definition, current, lang, pickers, formdata=request.form)
     action = request.form.get("action", "next")
     if action.startswith(("add:", "remove:")):
         change_entries(form, action)
-        return _render(survey_round, definition, current, form, lang, indexes, other, is_last, 200)
+        return _render(
+            survey_round, definition, current, form, lang, indexes, other, is_last, 200, invitation
+        )
     going_back = action == "previous"
     answers = validate_section(form, definition, current, other, partial=going_back)
     if error_list(form, current):
-        return _render(survey_round, definition, current, form, lang, indexes, other, is_last, 400)
+        return _render(
+            survey_round, definition, current, form, lang, indexes, other, is_last, 400, invitation
+        )
     try:
-        outcome = record_section(db.session, response, definition, current, answers, action)
+        outcome = record_section(
+            db.session, response, definition, current, answers, action, invitation
+        )
         db.session.commit()
     except AlreadySubmitted:
         db.session.rollback()
@@ -195,16 +312,25 @@ def section(slug: str, index: int):
     return redirect(url_for("respond.section", slug=slug, index=outcome.target))
 
 
-def _render(survey_round, definition, current, form, lang, indexes, other, is_last, status):
+def _render(
+    survey_round, definition, current, form, lang, indexes, other, is_last, status, invitation=None
+):
     context = section_context(definition, current, form, lang, indexes, other)
+    action_plan = None
+    if any(q.kpi == "action_plan_progress" for q in current.questions):
+        action_plan = evaluation_action_plan(db.session, invitation)
     return render_template(
-        "respond/section.html", round=survey_round, is_last=is_last, **context
+        "respond/section.html",
+        round=survey_round,
+        is_last=is_last,
+        action_plan=action_plan,
+        **context,
     ), status
 
 
 @bp.route("/<slug>/thanks")
 def thanks(slug: str):
-    survey_round, response, definition = _respondent(slug)
+    survey_round, _, response, definition = _respondent(slug)
     if response is None or response.status is not ResponseStatus.SUBMITTED:
         return redirect(url_for("respond.landing", slug=slug))
     return render_template(

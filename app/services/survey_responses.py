@@ -5,13 +5,22 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from app.models import Answer, Response, ResponseStatus, Submission, SurveyRound
+from app.models import (
+    Answer,
+    Invitation,
+    QuestionnaireKind,
+    Response,
+    ResponseStatus,
+    Submission,
+    SurveyRound,
+)
 from app.models.base import utcnow
 from app.services.survey_answers import answer_rows, clean, missing_answers, values_from_rows
 from app.services.survey_model import Definition, Section, visible_sections
@@ -41,9 +50,26 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def start_response(session: Session, survey_round: SurveyRound) -> tuple[Response, str]:
-    """A new draft response and the token (kept by the respondent) that resumes it."""
+def anonymous_time(moment: datetime) -> datetime:
+    """Anonymous rounds keep only the day of a response, so its times cannot be matched
+    with the moment an invitation was used."""
+    return moment.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def response_time(response: Response, moment: datetime) -> datetime:
+    return anonymous_time(moment) if response.round.anonymous else moment
+
+
+def start_response(
+    session: Session, survey_round: SurveyRound, invitation: Invitation | None = None
+) -> tuple[Response, str]:
+    """A new draft response and the token (kept by the respondent) that resumes it.
+
+    With an invitation, the invitation records that it was started; in a round that is not
+    anonymous it also points to the response (so the same link resumes it on any device).
+    """
     token = secrets.token_urlsafe(32)
+    now = utcnow()
     response = Response(
         round=survey_round,
         version_id=survey_round.version_id,
@@ -51,8 +77,15 @@ def start_response(session: Session, survey_round: SurveyRound) -> tuple[Respons
         current_section=0,
         resume_token_hash=hash_token(token),
     )
+    if survey_round.anonymous:
+        response.started_at = response.updated_at = anonymous_time(now)
     session.add(response)
     session.flush()
+    if invitation is not None:
+        invitation.started_at = invitation.started_at or now
+        if not survey_round.anonymous:
+            invitation.response_id = response.id
+        session.flush()
     return response, token
 
 
@@ -104,13 +137,18 @@ def save_section(
     )
     if next_section is not None:
         response.current_section = max(next_section, 0)
-    response.updated_at = utcnow()
+    response.updated_at = response_time(response, utcnow())
     session.flush()
     return kept
 
 
-def submit_response(session: Session, response: Response, definition: Definition) -> SubmitResult:
-    """Submit exactly once.
+def submit_response(
+    session: Session,
+    response: Response,
+    definition: Definition,
+    invitation: Invitation | None = None,
+) -> SubmitResult:
+    """Submit exactly once (and, with an invitation, use the invitation exactly once).
 
     The Submission row's UNIQUE(response_id) decides between concurrent attempts: the
     first to insert wins, the others get AlreadySubmitted (PostgreSQL makes a second insert
@@ -122,15 +160,26 @@ def submit_response(session: Session, response: Response, definition: Definition
     missing = missing_answers(definition, values)
     if missing:
         return SubmitResult(False, missing)
+    if invitation is not None:
+        # In an anonymous round two devices may hold two drafts for one invitation: the
+        # invitation row, locked, decides which one counts.
+        session.refresh(invitation, with_for_update=True)
+        if invitation.submitted_at is not None:
+            raise AlreadySubmitted()
     savepoint = session.begin_nested()
     try:
-        session.add(Submission(response_id=response.id))
+        session.add(
+            Submission(response_id=response.id, submitted_at=response_time(response, utcnow()))
+        )
         session.flush()
     except IntegrityError:
         savepoint.rollback()
         raise AlreadySubmitted() from None
     savepoint.commit()
     now = utcnow()
+    if invitation is not None:
+        invitation.submitted_at = now
+    now = response_time(response, now)
     changed = session.execute(
         update(Response)
         .where(Response.id == response.id, Response.status == ResponseStatus.DRAFT)
@@ -150,6 +199,7 @@ def record_section(
     section: Section,
     answers: dict[str, Any],
     action: str,
+    invitation: Invitation | None = None,
 ) -> StepOutcome:
     """Save a validated section and take the respondent's step: back ("previous"), on to
     the next section they are shown, or (after the last one, or on "submit") the final
@@ -163,7 +213,40 @@ def record_section(
         response.current_section = max(response.current_section, later[0])
         session.flush()
         return StepOutcome(later[0])
-    result = submit_response(session, response, definition)
+    result = submit_response(session, response, definition, invitation)
     if not result.submitted:
         return StepOutcome(result.missing[0][0], missing=result.missing)
     return StepOutcome(section.index, submitted=True)
+
+
+def evaluation_action_plan(session: Session, invitation: Invitation | None) -> str | None:
+    """For a participant's follow-up invitation: the action plan they wrote in the same
+    activity's evaluation (when that round was not anonymous and they submitted it)."""
+    if invitation is None or invitation.participant_id is None:
+        return None
+    survey_round = invitation.round
+    if survey_round.kind is not QuestionnaireKind.FOLLOW_UP or survey_round.activity_id is None:
+        return None
+    evaluation = session.scalar(
+        select(Response)
+        .join(Invitation, Invitation.response_id == Response.id)
+        .join(SurveyRound, SurveyRound.id == Invitation.round_id)
+        .where(
+            SurveyRound.activity_id == survey_round.activity_id,
+            SurveyRound.kind == QuestionnaireKind.EVALUATION,
+            SurveyRound.anonymous.is_(False),
+            Invitation.participant_id == invitation.participant_id,
+            Response.status == ResponseStatus.SUBMITTED,
+        )
+        .order_by(Response.submitted_at.desc())
+    )
+    if evaluation is None:
+        return None
+    keys = [
+        q.key for q in Definition.from_json(evaluation.version.definition).with_role("action_plan")
+    ]
+    return session.scalar(
+        select(Answer.value_text).where(
+            Answer.response_id == evaluation.id, Answer.question_key.in_(keys)
+        )
+    )

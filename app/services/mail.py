@@ -1,0 +1,185 @@
+"""Email: the message texts staff can edit, rendering them, and the two ways of sending
+(a local outbox kept in the app, or SMTP)."""
+
+from __future__ import annotations
+
+import re
+import smtplib
+import ssl
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import make_msgid
+from typing import Any, Protocol
+
+from jinja2 import StrictUndefined, TemplateError
+from jinja2.sandbox import SandboxedEnvironment
+from markupsafe import Markup, escape
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.models import EmailTemplate, Message, MessageKind
+
+DEFAULT_TEMPLATES: dict[MessageKind, tuple[str, str]] = {
+    MessageKind.INVITATION: (
+        "{{ survey }}: your answers, please",
+        "Dear {{ name }},\n\n"
+        "{% if activity %}Thank you for taking part in {{ activity }}. {% endif %}"
+        "Please answer the {{ survey }} before {{ closes_on }}. It takes a few minutes:\n\n"
+        "{{ link }}\n\n"
+        "The link is personal: please do not forward it. You can stop and continue later "
+        "with the same link.\n\n"
+        "With thanks,\nROCB A/P\n",
+    ),
+    MessageKind.REMINDER: (
+        "Reminder: {{ survey }}",
+        "Dear {{ name }},\n\n"
+        "We have not received your answers to the {{ survey }} yet"
+        "{% if activity %} about {{ activity }}{% endif %}. It closes on {{ closes_on }}.\n\n"
+        "{{ link }}\n\n"
+        "If you have already answered, thank you, and please ignore this message.\n\n"
+        "ROCB A/P\n",
+    ),
+    MessageKind.CLOSING_SOON: (
+        "Closing on {{ closes_on }}: {{ survey }}",
+        "Dear {{ name }},\n\n"
+        "The {{ survey }} closes on {{ closes_on }}. Your answers help us plan the next "
+        "workshops for your administration.\n\n{{ link }}\n\nROCB A/P\n",
+    ),
+    MessageKind.ESCALATION: (
+        "{{ survey }}: {{ missing | length }} from {{ member }} have not answered",
+        "Dear {{ name }},\n\n"
+        "As the contact point of {{ member }}, could you encourage these participants of "
+        "{{ activity }} to answer the {{ survey }} before {{ closes_on }}? They have "
+        "received the invitation and reminders:\n\n"
+        "{% for person in missing %}- {{ person }}\n{% endfor %}\n"
+        "Thank you for your help.\nROCB A/P\n",
+    ),
+}
+# The placeholders each kind of message can use (shown on the editing page).
+PLACEHOLDERS = {
+    MessageKind.INVITATION: ["name", "survey", "activity", "closes_on", "link"],
+    MessageKind.REMINDER: ["name", "survey", "activity", "closes_on", "link"],
+    MessageKind.CLOSING_SOON: ["name", "survey", "activity", "closes_on", "link"],
+    MessageKind.ESCALATION: ["name", "member", "survey", "activity", "closes_on", "missing"],
+}
+_environment = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
+
+
+class TemplateProblem(ValueError):
+    pass
+
+
+@dataclass
+class Rendered:
+    subject: str
+    text: str
+    html: str
+
+
+def template_for(session: Session, kind: MessageKind) -> tuple[str, str]:
+    stored = session.scalar(select(EmailTemplate).where(EmailTemplate.kind == kind))
+    return (stored.subject, stored.body) if stored else DEFAULT_TEMPLATES[kind]
+
+
+def render(subject: str, body: str, context: dict[str, Any]) -> Rendered:
+    """Render a message in a sandbox (staff write these texts). The HTML part is the text,
+    escaped, in paragraphs, with links made clickable."""
+    try:
+        subject_text = " ".join(_environment.from_string(subject).render(context).split())
+        text = _environment.from_string(body).render(context)
+    except TemplateError as error:
+        raise TemplateProblem(f"the text cannot be filled in: {error}") from None
+    return Rendered(subject_text[:300], text, to_html(text))
+
+
+def to_html(text: str) -> str:
+    paragraphs = []
+    for block in re.split(r"\n\s*\n", text.strip()):
+        escaped = str(escape(block))
+        linked = re.sub(r"(https?://[^\s<]+)", r'<a href="\1">\1</a>', escaped)
+        paragraphs.append("<p>" + linked.replace("\n", "<br>\n") + "</p>")
+    return str(
+        Markup(
+            '<!doctype html><html><body style="font-family: sans-serif">\n'
+            + "\n".join(paragraphs)
+            + "\n</body></html>"
+        )
+    )
+
+
+def check_template(kind: MessageKind, subject: str, body: str) -> None:
+    """Refuse a text that cannot be filled in (unknown placeholder, bad syntax)."""
+    sample = dict.fromkeys(PLACEHOLDERS[kind], "x")
+    sample["missing"] = ["A. Participant"]
+    render(subject, body, sample)
+
+
+def save_template(session: Session, kind: MessageKind, subject: str, body: str) -> None:
+    check_template(kind, subject, body)
+    stored = session.scalar(select(EmailTemplate).where(EmailTemplate.kind == kind))
+    if stored is None:
+        stored = EmailTemplate(kind=kind)
+        session.add(stored)
+    stored.subject, stored.body = subject.strip(), body
+    session.flush()
+
+
+class MailBackend(Protocol):
+    def send(self, message: Message) -> None:
+        """Deliver ``message`` or raise."""
+
+
+class OutboxBackend:
+    """Keeps messages in the app's outbox (Surveys › Outbox); nothing leaves the server."""
+
+    name = "outbox"
+
+    def send(self, message: Message) -> None:
+        return None
+
+
+@dataclass
+class SmtpBackend:
+    host: str
+    port: int
+    sender: str
+    use_tls: bool = False
+    use_ssl: bool = False
+    username: str | None = None
+    password: str | None = None
+    timeout: float = 15
+    name: str = "smtp"
+
+    def send(self, message: Message) -> None:
+        email = EmailMessage()
+        email["From"] = self.sender
+        email["To"] = message.to_email
+        email["Subject"] = message.subject
+        email["Message-ID"] = make_msgid(idstring=f"rocb-{message.id}")
+        email.set_content(message.body_text)
+        email.add_alternative(message.body_html, subtype="html")
+        smtp_class = smtplib.SMTP_SSL if self.use_ssl else smtplib.SMTP
+        with smtp_class(self.host, self.port, timeout=self.timeout) as smtp:
+            if self.use_tls and not self.use_ssl:
+                smtp.starttls(context=ssl.create_default_context())
+            if self.username:
+                smtp.login(self.username, self.password or "")
+            smtp.send_message(email)
+
+
+def backend_from_config(config: Any) -> MailBackend:
+    choice = config.get("MAIL_BACKEND") or ("smtp" if config.get("MAIL_SERVER") else "outbox")
+    if choice == "outbox":
+        return OutboxBackend()
+    if choice != "smtp" or not config.get("MAIL_SERVER"):
+        raise ValueError("MAIL_BACKEND=smtp needs MAIL_SERVER (and MAIL_PORT)")
+    return SmtpBackend(
+        host=config["MAIL_SERVER"],
+        port=int(config["MAIL_PORT"]),
+        sender=config["MAIL_SENDER"],
+        use_tls=bool(config["MAIL_USE_TLS"]),
+        use_ssl=bool(config["MAIL_USE_SSL"]),
+        username=config.get("MAIL_USERNAME"),
+        password=config.get("MAIL_PASSWORD"),
+        timeout=float(config["MAIL_TIMEOUT"]),
+    )
