@@ -97,6 +97,7 @@ def register_blueprints(app: Flask) -> None:
     from app.auth.routes import bp as auth_bp
     from app.main import bp as main_bp
     from app.manage.routes import bp as manage_bp
+    from app.portal.routes import bp as portal_bp
     from app.respond.routes import bp as respond_bp
     from app.respond.routes import links as links_bp
 
@@ -105,6 +106,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(manage_bp)
     app.register_blueprint(respond_bp)
     app.register_blueprint(links_bp)
+    app.register_blueprint(portal_bp)
 
 
 def register_cli(app: Flask) -> None:

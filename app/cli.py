@@ -4,18 +4,24 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
+from sqlalchemy import select
 
 from app.extensions import db
+from app.models import User
 from app.services.demo import load_demo
+from app.services.dispatch import dispatch
+from app.services.mail import backend_from_config
 from app.services.members import load_reference_members
 from app.services.plan_years import PlanYearError, normalise_label
+from app.services.settings import JourneySettings
 from app.services.survey_versions import sync_definitions, validate_files
-from app.services.users import NewUser, UserError, create_user
+from app.services.users import NewUser, UserError, create_user, issue_api_token
 from app.services.workplan import WorkPlanImportError, export_workplan, import_workplan
 
 members_cli = AppGroup("members", help="Member administrations.")
@@ -23,6 +29,50 @@ workplan_cli = AppGroup("workplan", help="The Annual Work Plan.")
 users_cli = AppGroup("users", help="Staff and contact-point accounts.")
 demo_cli = AppGroup("demo", help="Demo data for trying the app.")
 surveys_cli = AppGroup("surveys", help="Questionnaire definitions in surveys/.")
+rounds_cli = AppGroup("rounds", help="Survey rounds: invitations, reminders, escalations.")
+
+
+@rounds_cli.command("dispatch")
+@click.option(
+    "--now",
+    "now_text",
+    help="Act as if it were this time (ISO 8601, UTC); for catching up or trying a schedule.",
+)
+def rounds_dispatch(now_text: str | None) -> None:
+    """Send whatever is due: invitations, reminders, escalations, closing-soon notices.
+
+    Safe to run from cron every few minutes; running it twice, or two at once, sends
+    nothing twice. A message the mail server refuses is retried on the next run.
+    """
+    try:
+        now = datetime.fromisoformat(now_text) if now_text else datetime.now(UTC)
+    except ValueError:
+        raise click.BadParameter(f"{now_text!r} is not an ISO date-time") from None
+    if now.tzinfo is None:
+        now = now.replace(tzinfo=UTC)
+    settings = JourneySettings.from_config(current_app.config)
+    backend = backend_from_config(current_app.config)
+    report = dispatch(db.session, backend, settings, now, db.session.commit)
+    click.echo(f"Dispatch at {now.isoformat(timespec='minutes')} via {backend.name}:")
+    for line in report.lines():
+        click.echo(f"  {line}")
+    if report.failed:
+        raise click.exceptions.Exit(1)
+
+
+@users_cli.command("token")
+@click.argument("email")
+def users_token(email: str) -> None:
+    """Print a new API token for a staff member (shown once; only its hash is kept)."""
+    user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None:
+        raise click.ClickException(f"No user with the email {email}.")
+    try:
+        token = issue_api_token(db.session, user)
+    except UserError as error:
+        raise click.ClickException(str(error)) from None
+    db.session.commit()
+    click.echo(token)
 
 
 def _definition_paths(paths: tuple[Path, ...]) -> list[Path]:
@@ -173,5 +223,5 @@ def demo_load(year: str) -> None:
 
 
 def register_commands(app: Flask) -> None:
-    for group in (members_cli, workplan_cli, users_cli, demo_cli, surveys_cli):
+    for group in (members_cli, workplan_cli, users_cli, demo_cli, surveys_cli, rounds_cli):
         app.cli.add_command(group)

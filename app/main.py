@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, url_for
-from flask_login import current_user, login_required
+from flask import Blueprint, redirect, url_for
+from flask_login import current_user
 from sqlalchemy import text
 
 from app.extensions import db
@@ -17,13 +17,7 @@ def index():
         return redirect(url_for("auth.login"))
     if current_user.is_staff:
         return redirect(url_for("manage.home"))
-    return redirect(url_for("main.contact_point_home"))
-
-
-@bp.route("/home")
-@login_required
-def contact_point_home():
-    return render_template("main/contact_point_home.html")
+    return redirect(url_for("portal.home"))
 
 
 @bp.route("/healthz")

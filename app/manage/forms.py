@@ -12,6 +12,7 @@ from wtforms import (
     SelectMultipleField,
     StringField,
     SubmitField,
+    TextAreaField,
 )
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
 
@@ -64,6 +65,11 @@ class ActivityForm(FlaskForm):
         "Of whom WCO-accredited experts",
         default=0,
         validators=[NumberRange(min=0, max=1000, message="Enter a number from 0 to 1000.")],
+    )
+    follow_up_months = StringField(
+        "Follow-up waves (months after the end)",
+        validators=[Length(max=50)],
+        description="For example 6, 12. Leave empty for the office default.",
     )
     members = SelectMultipleField("Host or beneficiary Members", coerce=int, validate_choice=True)
     items = SelectMultipleField("Work-plan items it serves", coerce=int, validate_choice=True)
@@ -152,6 +158,23 @@ class RoundForm(FlaskForm):
     closes_on = DateField("Closes on", validators=[Optional()])
     open_now = BooleanField("Open the round now")
     submit = SubmitField("Create round")
+
+
+class ExtendRoundForm(FlaskForm):
+    closes_on = DateField("New closing date", validators=[DataRequired()])
+    submit = SubmitField("Extend")
+
+
+class EmailTemplateForm(FlaskForm):
+    subject = StringField(
+        "Subject", validators=[DataRequired(message="Give a subject."), Length(max=300)]
+    )
+    body = TextAreaField(
+        "Text",
+        validators=[DataRequired(message="Write the message."), Length(max=20000)],
+        render_kw={"rows": 16},
+    )
+    submit = SubmitField("Save")
 
 
 class ConfirmForm(FlaskForm):

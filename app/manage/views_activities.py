@@ -11,7 +11,7 @@ from sqlalchemy.orm import selectinload
 from app.extensions import db
 from app.forms import select_choices
 from app.manage.blueprint import bp
-from app.manage.forms import ActivityFilterForm, ActivityForm
+from app.manage.forms import ActivityFilterForm, ActivityForm, ConfirmForm
 from app.models import (
     Activity,
     ActivityKind,
@@ -21,6 +21,7 @@ from app.models import (
     Participant,
     Pillar,
     PlanYear,
+    SurveyRound,
     WorkPlanItem,
     activity_members,
 )
@@ -192,6 +193,7 @@ def _data_from(form: ActivityForm) -> ActivityData:
         venue=form.venue.data or "",
         experts=form.experts.data or 0,
         accredited_experts=form.accredited_experts.data or 0,
+        follow_up_months=form.follow_up_months.data or "",
         member_ids=list(form.members.data or []),
         item_ids=list(form.items.data or []),
     )
@@ -225,8 +227,17 @@ def activity(activity_id: int):
     participants = db.session.scalar(
         select(func.count()).select_from(Attendance).where(Attendance.activity_id == activity.id)
     )
+    rounds = db.session.scalars(
+        select(SurveyRound)
+        .where(SurveyRound.activity_id == activity.id)
+        .order_by(SurveyRound.opens_on, SurveyRound.id)
+    ).all()
     return render_template(
-        "manage/activity.html", activity=activity, participant_count=participants
+        "manage/activity.html",
+        activity=activity,
+        participant_count=participants,
+        rounds=rounds,
+        confirm=ConfirmForm(),
     )
 
 

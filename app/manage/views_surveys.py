@@ -12,6 +12,7 @@ from app.extensions import db
 from app.forms import select_choices
 from app.manage.blueprint import bp
 from app.manage.forms import ConfirmForm, RoundForm
+from app.manage.views_journeys import round_page_context
 from app.models import (
     Activity,
     PlanYear,
@@ -31,7 +32,7 @@ from app.services.survey_rounds import (
     create_round,
     open_round,
     picker_options,
-    round_counts,
+    round_stats,
 )
 from app.services.survey_versions import definition_of
 
@@ -57,7 +58,7 @@ def surveys():
         "manage/surveys.html",
         questionnaires=questionnaires,
         rounds=rounds,
-        counts=round_counts(db.session, [r.id for r in rounds]),
+        stats=round_stats(db.session, [r.id for r in rounds]),
     )
 
 
@@ -211,9 +212,8 @@ def round_detail(round_id: int):
         "manage/round.html",
         round=survey_round,
         confirm=ConfirmForm(),
-        counts=round_counts(db.session, [survey_round.id])[survey_round.id],
-        link=url_for("respond.landing", slug=survey_round.slug, _external=True),
         accepting=survey_round.accepts_answers(date.today()),
+        **round_page_context(survey_round),
     )
 
 

@@ -20,6 +20,7 @@ from app.models import (
     activity_items,
     activity_members,
 )
+from app.services.settings import parse_months
 
 
 class ActivityError(ValueError):
@@ -52,6 +53,7 @@ class ActivityData:
     venue: str = ""
     experts: int = 0
     accredited_experts: int = 0
+    follow_up_months: str = ""
     member_ids: list[int] = field(default_factory=list)
     item_ids: list[int] = field(default_factory=list)
 
@@ -125,6 +127,12 @@ def _validate(session: Session, plan_year: PlanYear, data: ActivityData) -> tupl
             "accredited_experts",
             "Accredited experts are counted among the experts: there cannot be more of them.",
         )
+    try:
+        parse_months(data.follow_up_months)
+    except ValueError as error:
+        raise ActivityError(
+            "follow_up_months", f"Write months as numbers separated by commas, e.g. 6, 12: {error}."
+        ) from None
     if data.status is ActivityStatus.DELIVERED and not (data.starts_on and data.ends_on):
         raise ActivityError("starts_on", "A delivered activity needs its start and end dates.")
     members = list(session.scalars(select(Member).where(Member.id.in_(data.member_ids))))
@@ -164,3 +172,4 @@ def _apply(activity: Activity, data: ActivityData) -> None:
     activity.venue = data.venue.strip()
     activity.experts = data.experts
     activity.accredited_experts = data.accredited_experts
+    activity.follow_up_months = ", ".join(map(str, parse_months(data.follow_up_months)))

@@ -11,7 +11,11 @@ from sqlalchemy.orm import Session
 
 from app.models import (
     Activity,
+    Invitation,
     Member,
+    Message,
+    MessageKind,
+    MessageStatus,
     PlanYear,
     QuestionnaireKind,
     QuestionnaireVersion,
@@ -129,3 +133,64 @@ def picker_options(session: Session, plan_year: PlanYear | None) -> PickerOption
 
 def find_round_by_slug(session: Session, slug: str) -> SurveyRound | None:
     return session.scalar(select(SurveyRound).where(SurveyRound.slug == slug))
+
+
+def extend_round(session: Session, survey_round: SurveyRound, closes_on: date, today: date) -> None:
+    """Move the closing date (and reopen the round if it was closed)."""
+    if closes_on < survey_round.opens_on:
+        raise RoundError("closes_on", "The new closing date is before the opening date.")
+    if closes_on < today:
+        raise RoundError("closes_on", "The new closing date has already passed.")
+    survey_round.closes_on = closes_on
+    survey_round.status = RoundStatus.OPEN
+    session.flush()
+
+
+@dataclass
+class RoundStats:
+    invited: int = 0
+    opened: int = 0
+    started: int = 0
+    submitted_invitations: int = 0
+    responses_submitted: int = 0
+    responses_in_progress: int = 0
+    reminders_sent: int = 0
+
+    @property
+    def response_rate(self) -> float | None:
+        return self.submitted_invitations / self.invited if self.invited else None
+
+
+def round_stats(session: Session, round_ids: list[int]) -> dict[int, RoundStats]:
+    """Invitations, responses and reminders per round, in three grouped queries."""
+    stats = {round_id: RoundStats() for round_id in round_ids}
+    if not round_ids:
+        return stats
+    for round_id, invited, opened, started, submitted in session.execute(
+        select(
+            Invitation.round_id,
+            func.count(),
+            func.count(Invitation.opened_at),
+            func.count(Invitation.started_at),
+            func.count(Invitation.submitted_at),
+        )
+        .where(Invitation.round_id.in_(round_ids))
+        .group_by(Invitation.round_id)
+    ):
+        entry = stats[round_id]
+        entry.invited, entry.opened, entry.started = invited, opened, started
+        entry.submitted_invitations = submitted
+    for round_id, counts in round_counts(session, round_ids).items():
+        stats[round_id].responses_submitted = counts["submitted"]
+        stats[round_id].responses_in_progress = counts["draft"]
+    for round_id, reminders in session.execute(
+        select(Message.round_id, func.count())
+        .where(
+            Message.round_id.in_(round_ids),
+            Message.kind == MessageKind.REMINDER,
+            Message.status == MessageStatus.SENT,
+        )
+        .group_by(Message.round_id)
+    ):
+        stats[round_id].reminders_sent = reminders
+    return stats

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 from dataclasses import dataclass
 
 from email_validator import EmailNotValidError, validate_email
@@ -9,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from app.models import Member, Role, User
+from app.models import ApiToken, Member, Role, User
 from app.models.base import utcnow
 
 MIN_PASSWORD_LENGTH = 10
@@ -78,3 +80,27 @@ def authenticate(session: Session, email: str, password: str) -> User | None:
         return None
     user.last_login_at = utcnow()
     return user
+
+
+def issue_api_token(session: Session, user: User) -> str:
+    """A new API token for a staff member; only its hash is stored, so print it now."""
+    if not user.is_staff:
+        raise UserError("API tokens are for staff and administrators only.")
+    token = "rocb_" + secrets.token_urlsafe(32)
+    session.add(ApiToken(user=user, token_hash=_hash(token)))
+    session.flush()
+    return token
+
+
+def user_for_api_token(session: Session, token: str) -> User | None:
+    if not token or len(token) > 200:
+        return None
+    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _hash(token)))
+    if row is None or not row.user.active or not row.user.is_staff:
+        return None
+    row.last_used_at = utcnow()
+    return row.user
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()

@@ -1,0 +1,249 @@
+"""Staff pages for the respondents' journeys: delivering an activity, a round's
+invitations (resend), QR codes, extending a round, the outbox and the message texts."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, date, datetime
+
+import segno
+from flask import (
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from sqlalchemy import case, func, select
+
+from app.extensions import db
+from app.manage.blueprint import bp
+from app.manage.forms import ConfirmForm, EmailTemplateForm, ExtendRoundForm
+from app.manage.views_activities import activity_or_404
+from app.models import (
+    Invitation,
+    Message,
+    MessageKind,
+    MessageStatus,
+    SurveyRound,
+)
+from app.services.activities import ActivityError
+from app.services.dispatch import resend_invitation, send_now
+from app.services.mail import (
+    DEFAULT_TEMPLATES,
+    PLACEHOLDERS,
+    TemplateProblem,
+    backend_from_config,
+    save_template,
+    template_for,
+)
+from app.services.scheduling import ScheduleError, deliver_activity
+from app.services.settings import JourneySettings
+from app.services.survey_rounds import RoundError, extend_round, round_stats
+
+
+def settings() -> JourneySettings:
+    return JourneySettings.from_config(current_app.config)
+
+
+def round_or_404(round_id: int) -> SurveyRound:
+    survey_round = db.session.get(SurveyRound, round_id)
+    if survey_round is None:
+        abort(404)
+    return survey_round
+
+
+def open_link(survey_round: SurveyRound) -> str:
+    """The shared link, from the configured base URL (never the request's Host)."""
+    return f"{settings().base_url}/s/{survey_round.slug}"
+
+
+@bp.route("/activities/<int:activity_id>/deliver", methods=["POST"])
+def activity_deliver(activity_id: int):
+    activity = activity_or_404(activity_id)
+    if ConfirmForm().validate_on_submit():
+        try:
+            delivery = deliver_activity(db.session, activity, settings(), date.today())
+        except (ActivityError, ScheduleError) as error:
+            db.session.rollback()
+            flash(f"Not marked delivered: {getattr(error, 'message', error)}", "error")
+        else:
+            db.session.commit()
+            waves = ", ".join(r.opens_on.isoformat() for r in delivery.follow_ups)
+            flash(
+                f"Delivered. The evaluation is open until "
+                f"{delivery.evaluation.closes_on.isoformat()}; follow-up waves open on "
+                f"{waves or 'no date'}. Invitations go out with the next dispatch.",
+                "success",
+            )
+    return redirect(url_for("manage.activity", activity_id=activity_id))
+
+
+def _invitation_rows(survey_round: SurveyRound) -> list[tuple]:
+    sent = (
+        select(
+            Message.invitation_id,
+            func.min(case((Message.kind == MessageKind.INVITATION, Message.sent_at))).label(
+                "invited_at"
+            ),
+            func.count(
+                case(
+                    (
+                        (Message.kind == MessageKind.REMINDER)
+                        & (Message.status == MessageStatus.SENT),
+                        1,
+                    )
+                )
+            ).label("reminders"),
+        )
+        .where(Message.round_id == survey_round.id)
+        .group_by(Message.invitation_id)
+        .subquery()
+    )
+    return db.session.execute(
+        select(Invitation, sent.c.invited_at, func.coalesce(sent.c.reminders, 0))
+        .outerjoin(sent, sent.c.invitation_id == Invitation.id)
+        .where(Invitation.round_id == survey_round.id)
+        .order_by(Invitation.name, Invitation.id)
+    ).all()
+
+
+@bp.route("/rounds/<int:round_id>/invitations/<int:invitation_id>/resend", methods=["POST"])
+def invitation_resend(round_id: int, invitation_id: int):
+    survey_round = round_or_404(round_id)
+    invitation = db.session.get(Invitation, invitation_id)
+    if invitation is None or invitation.round_id != survey_round.id:
+        abort(404)
+    if ConfirmForm().validate_on_submit():
+        now = datetime.now(UTC)
+        messages = resend_invitation(db.session, settings(), invitation, now)
+        db.session.commit()
+        backend = backend_from_config(current_app.config)
+        failed = 0
+        for message in messages:
+            try:
+                send_now(db.session, backend, message, now)
+            except OSError:
+                failed += 1
+            db.session.commit()
+        if not messages:
+            flash("Nobody to send it to: this invitation has no email address.", "error")
+        elif failed:
+            flash(
+                f"The mail server refused {failed} message(s); they stay in the outbox "
+                "and the next dispatch tries again.",
+                "error",
+            )
+        else:
+            flash(f"Invitation sent again to {', '.join(m.to_email for m in messages)}.", "success")
+    return redirect(url_for("manage.round_detail", round_id=round_id))
+
+
+@bp.route("/rounds/<int:round_id>/extend", methods=["POST"])
+def round_extend(round_id: int):
+    survey_round = round_or_404(round_id)
+    form = ExtendRoundForm()
+    if form.validate_on_submit():
+        try:
+            extend_round(db.session, survey_round, form.closes_on.data, date.today())
+        except RoundError as error:
+            db.session.rollback()
+            flash(error.message, "error")
+        else:
+            db.session.commit()
+            flash(f"The round now closes on {survey_round.closes_on.isoformat()}.", "success")
+    else:
+        flash("Give the new closing date.", "error")
+    return redirect(url_for("manage.round_detail", round_id=round_id))
+
+
+@bp.route("/rounds/<int:round_id>/qr.<any(png, svg):fmt>")
+def round_qr(round_id: int, fmt: str):
+    survey_round = round_or_404(round_id)
+    if not survey_round.open_link:
+        abort(404)
+    code = segno.make(open_link(survey_round), error="m")
+    buffer = io.BytesIO()
+    if fmt == "png":
+        code.save(buffer, kind="png", scale=10, border=4)
+        mimetype = "image/png"
+    else:
+        code.save(buffer, kind="svg", scale=10, border=4, xmldecl=True)
+        mimetype = "image/svg+xml"
+    download = request.args.get("download")
+    headers = (
+        {"Content-Disposition": f"attachment; filename=round-{round_id}.{fmt}"} if download else {}
+    )
+    return Response(buffer.getvalue(), mimetype=mimetype, headers=headers)
+
+
+@bp.route("/outbox")
+def outbox():
+    status = request.args.get("status")
+    query = select(Message).order_by(Message.id.desc()).limit(200)
+    if status in MessageStatus._value2member_map_:
+        query = query.where(Message.status == MessageStatus(status))
+    messages = db.session.scalars(query).all()
+    return render_template(
+        "manage/outbox.html",
+        messages=messages,
+        status=status,
+        backend=backend_from_config(current_app.config).name,
+    )
+
+
+@bp.route("/outbox/<int:message_id>")
+def outbox_message(message_id: int):
+    message = db.session.get(Message, message_id) or abort(404)
+    return render_template("manage/outbox_message.html", message=message)
+
+
+@bp.route("/email-templates")
+def email_templates():
+    texts = {kind: template_for(db.session, kind) for kind in MessageKind}
+    return render_template("manage/email_templates.html", texts=texts)
+
+
+@bp.route(
+    "/email-templates/<any(invitation, reminder, escalation, closing_soon):kind>",
+    methods=["GET", "POST"],
+)
+def email_template_edit(kind: str):
+    message_kind = MessageKind(kind)
+    form = EmailTemplateForm()
+    if request.method == "GET":
+        form.subject.data, form.body.data = template_for(db.session, message_kind)
+    elif form.validate_on_submit():
+        if request.form.get("restore"):
+            form.subject.data, form.body.data = DEFAULT_TEMPLATES[message_kind]
+        try:
+            save_template(db.session, message_kind, form.subject.data, form.body.data)
+        except TemplateProblem as error:
+            db.session.rollback()
+            form.body.errors.append(str(error))
+        else:
+            db.session.commit()
+            flash(
+                f"The {message_kind.label.lower()} text is saved; it applies to messages "
+                "planned from now on.",
+                "success",
+            )
+            return redirect(url_for("manage.email_templates"))
+    return render_template(
+        "manage/email_template_form.html",
+        form=form,
+        kind=message_kind,
+        placeholders=PLACEHOLDERS[message_kind],
+    ), 400 if request.method == "POST" else 200
+
+
+def round_page_context(survey_round: SurveyRound) -> dict:
+    return {
+        "stats": round_stats(db.session, [survey_round.id])[survey_round.id],
+        "invitations": _invitation_rows(survey_round),
+        "link": open_link(survey_round),
+        "extend": ExtendRoundForm(closes_on=survey_round.closes_on),
+    }
