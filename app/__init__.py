@@ -94,6 +94,7 @@ def configure_sqlite(engine: Engine) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from app.api.routes import bp as api_bp
     from app.auth.routes import bp as auth_bp
     from app.main import bp as main_bp
     from app.manage.routes import bp as manage_bp
@@ -107,6 +108,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(respond_bp)
     app.register_blueprint(links_bp)
     app.register_blueprint(portal_bp)
+    app.register_blueprint(api_bp)
 
 
 def register_cli(app: Flask) -> None:
@@ -148,8 +150,12 @@ def register_error_pages(app: Flask) -> None:
             413,
         )
 
+    from flask import jsonify, request
+
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
+        if request.path.startswith("/api/"):
+            return jsonify({"message": error.description}), error.code
         return (
             render_template(
                 "errors/error.html",
@@ -164,6 +170,13 @@ def register_error_pages(app: Flask) -> None:
     def unexpected_error(error: Exception):
         db.session.rollback()
         app.logger.exception("Unhandled error")
+        if request.path.startswith("/api/"):
+            return jsonify(
+                {
+                    "message": "Something went wrong; the error has been logged and "
+                    "nothing was saved."
+                }
+            ), 500
         return (
             render_template(
                 "errors/error.html",

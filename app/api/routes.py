@@ -1,0 +1,467 @@
+"""JSON API v1 for systems: activities, participants, delivery, rounds, invitations and
+responses. Staff authenticate with a token (`flask users token EMAIL`) sent as
+``Authorization: Bearer <token>``. Errors are JSON: {"message": ..., "errors": {...}}."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from flask import Blueprint, current_app, g, jsonify, request
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from app.api.openapi import openapi_document
+from app.extensions import csrf, db
+from app.models import (
+    Activity,
+    ActivityKind,
+    ActivityStatus,
+    Answer,
+    Invitation,
+    Member,
+    Modality,
+    QuestionnaireKind,
+    Response,
+    ResponseStatus,
+    SurveyRound,
+    WorkPlanItem,
+)
+from app.services.activities import ActivityData, ActivityError, create_activity
+from app.services.dispatch import resend_invitation, send_now
+from app.services.invitations import invitation_link
+from app.services.mail import backend_from_config
+from app.services.participants import import_participants
+from app.services.plan_years import PlanYearError, get_plan_year
+from app.services.scheduling import ScheduleError, deliver_activity
+from app.services.settings import JourneySettings
+from app.services.survey_answers import values_from_rows, values_to_json
+from app.services.survey_model import Definition
+from app.services.survey_rounds import round_stats
+from app.services.users import user_for_api_token
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+csrf.exempt(bp)
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, message: str, errors: dict | None = None):
+        super().__init__(message)
+        self.status, self.message, self.errors = status, message, errors or {}
+
+
+@bp.errorhandler(ApiError)
+def api_error(error: ApiError):
+    body: dict[str, Any] = {"message": error.message}
+    if error.errors:
+        body["errors"] = error.errors
+    return jsonify(body), error.status
+
+
+@bp.before_request
+def authenticate():
+    if request.endpoint == "api.openapi":
+        return None
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    user = user_for_api_token(db.session, token.strip()) if scheme.lower() == "bearer" else None
+    if user is None:
+        response = jsonify(
+            {
+                "message": "Send a valid staff API token as 'Authorization: "
+                "Bearer <token>' (flask users token EMAIL)."
+            }
+        )
+        response.status_code = 401
+        response.headers["WWW-Authenticate"] = 'Bearer realm="api"'
+        return response
+    db.session.commit()  # last_used_at
+    g.api_user = user
+    return None
+
+
+def settings() -> JourneySettings:
+    return JourneySettings.from_config(current_app.config)
+
+
+def body() -> Any:
+    data = request.get_json(silent=True)
+    if data is None:
+        raise ApiError(400, "The request body must be JSON (Content-Type: application/json).")
+    return data
+
+
+def _date(value: Any, name: str, errors: dict) -> date | None:
+    if value in (None, ""):
+        return None
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        errors[name] = "a date written YYYY-MM-DD"
+        return None
+
+
+def _enum(enum_class, value: Any, name: str, errors: dict, default=None):
+    if value in (None, ""):
+        return default
+    try:
+        return enum_class(value)
+    except ValueError:
+        errors[name] = f"one of {', '.join(e.value for e in enum_class)}"
+        return default
+
+
+def activity_json(activity: Activity) -> dict:
+    return {
+        "id": activity.id,
+        "year": activity.plan_year.label,
+        "title": activity.title,
+        "kind": activity.kind.value,
+        "counts_as_cb_activity": activity.counts_as_cb_activity,
+        "modality": activity.modality.value if activity.modality else None,
+        "status": activity.status.value,
+        "starts_on": activity.starts_on.isoformat() if activity.starts_on else None,
+        "ends_on": activity.ends_on.isoformat() if activity.ends_on else None,
+        "venue": activity.venue,
+        "experts": activity.experts,
+        "accredited_experts": activity.accredited_experts,
+        "follow_up_months": activity.follow_up_months,
+        "members": [m.code for m in activity.members],
+        "items": [i.code for i in activity.items],
+    }
+
+
+def round_json(survey_round: SurveyRound, stats=None) -> dict:
+    data = {
+        "id": survey_round.id,
+        "kind": survey_round.kind.value,
+        "title": survey_round.title,
+        "questionnaire": survey_round.version.questionnaire.key,
+        "version": survey_round.version.number,
+        "activity": survey_round.activity_id,
+        "year": survey_round.plan_year.label,
+        "status": survey_round.status.value,
+        "opens_on": survey_round.opens_on.isoformat(),
+        "closes_on": survey_round.closes_on.isoformat() if survey_round.closes_on else None,
+        "anonymous": survey_round.anonymous,
+        "wave": survey_round.wave,
+        "open_link": f"{settings().base_url}/s/{survey_round.slug}"
+        if survey_round.open_link
+        else None,
+    }
+    if stats is not None:
+        data["stats"] = {
+            "invited": stats.invited,
+            "opened": stats.opened,
+            "started": stats.started,
+            "submitted": stats.responses_submitted,
+            "response_rate": stats.response_rate,
+            "reminders_sent": stats.reminders_sent,
+        }
+    return data
+
+
+def _activity_or_404(activity_id: int) -> Activity:
+    activity = db.session.get(Activity, activity_id)
+    if activity is None:
+        raise ApiError(404, f"No activity {activity_id}.")
+    return activity
+
+
+def _round_or_404(round_id: int) -> SurveyRound:
+    survey_round = db.session.get(SurveyRound, round_id)
+    if survey_round is None:
+        raise ApiError(404, f"No round {round_id}.")
+    return survey_round
+
+
+@bp.get("/openapi.json")
+def openapi():
+    return jsonify(openapi_document(settings().base_url))
+
+
+@bp.get("/activities")
+def activities_list():
+    query = (
+        select(Activity)
+        .order_by(Activity.id)
+        .options(selectinload(Activity.members), selectinload(Activity.items))
+    )
+    year = request.args.get("year")
+    if year:
+        try:
+            plan_year = get_plan_year(db.session, year)
+        except PlanYearError as error:
+            raise ApiError(400, str(error), {"year": "e.g. 2025-2026"}) from None
+        if plan_year is None:
+            raise ApiError(404, f"No plan stored for {year}.")
+        query = query.where(Activity.plan_year_id == plan_year.id)
+    return jsonify({"activities": [activity_json(a) for a in db.session.scalars(query)]})
+
+
+@bp.post("/activities")
+def activities_create():
+    data = body()
+    if not isinstance(data, dict):
+        raise ApiError(400, "Send one activity as a JSON object.")
+    errors: dict[str, str] = {}
+    plan_year = None
+    try:
+        plan_year = get_plan_year(db.session, str(data.get("year", "")))
+        if plan_year is None:
+            errors["year"] = f"no plan stored for {data.get('year')!r}"
+    except PlanYearError:
+        errors["year"] = "a plan year such as 2025-2026"
+    if not isinstance(data.get("title"), str) or not data["title"].strip():
+        errors["title"] = "required text"
+    kind = _enum(ActivityKind, data.get("kind"), "kind", errors)
+    if kind is None and "kind" not in errors:
+        errors["kind"] = "required: " + ", ".join(k.value for k in ActivityKind)
+    status = _enum(ActivityStatus, data.get("status"), "status", errors, ActivityStatus.PLANNED)
+    modality = _enum(Modality, data.get("modality"), "modality", errors)
+    starts_on = _date(data.get("starts_on"), "starts_on", errors)
+    ends_on = _date(data.get("ends_on"), "ends_on", errors)
+    numbers = {}
+    for name in ("experts", "accredited_experts"):
+        value = data.get(name, 0)
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            errors[name] = "a whole number, 0 or more"
+        numbers[name] = value if isinstance(value, int) else 0
+    codes = data.get("members", [])
+    members = []
+    if not isinstance(codes, list) or not all(isinstance(c, str) for c in codes):
+        errors["members"] = "a list of ISO codes such as ['FJI']"
+    else:
+        found = {
+            m.code: m
+            for m in db.session.scalars(
+                select(Member).where(Member.code.in_([c.upper() for c in codes]))
+            )
+        }
+        unknown = [c for c in codes if c.upper() not in found]
+        if unknown:
+            errors["members"] = f"unknown Member codes: {', '.join(unknown)}"
+        members = list(found.values())
+    item_codes = data.get("items", [])
+    items = []
+    if not isinstance(item_codes, list) or not all(isinstance(c, str) for c in item_codes):
+        errors["items"] = "a list of work-plan item codes such as ['1-(a)']"
+    elif plan_year is not None:
+        found_items = {
+            i.code: i
+            for i in db.session.scalars(
+                select(WorkPlanItem).where(
+                    WorkPlanItem.plan_year_id == plan_year.id, WorkPlanItem.code.in_(item_codes)
+                )
+            )
+        }
+        unknown = [c for c in item_codes if c not in found_items]
+        if unknown:
+            errors["items"] = f"not items of {plan_year.label}: {', '.join(unknown)}"
+        items = list(found_items.values())
+    if errors:
+        raise ApiError(422, "The activity has invalid fields.", errors)
+    try:
+        activity = create_activity(
+            db.session,
+            plan_year,
+            ActivityData(
+                title=data["title"],
+                kind=kind,
+                status=status,
+                modality=modality,
+                starts_on=starts_on,
+                ends_on=ends_on,
+                venue=str(data.get("venue") or "")[:200],
+                experts=numbers["experts"],
+                accredited_experts=numbers["accredited_experts"],
+                follow_up_months=str(data.get("follow_up_months") or ""),
+                member_ids=[m.id for m in members],
+                item_ids=[i.id for i in items],
+            ),
+        )
+    except ActivityError as error:
+        db.session.rollback()
+        raise ApiError(
+            422, "The activity has invalid fields.", {error.field: error.message}
+        ) from None
+    db.session.commit()
+    return jsonify(activity_json(activity)), 201
+
+
+@bp.post("/activities/<int:activity_id>/participants")
+def participants_add(activity_id: int):
+    activity = _activity_or_404(activity_id)
+    data = body()
+    people = data.get("participants") if isinstance(data, dict) else data
+    if not isinstance(people, list) or not people:
+        raise ApiError(
+            400, 'Send a list of participants: [{"name", "member", "email", "gender", "position"}].'
+        )
+    records = []
+    for index, person in enumerate(people):
+        if not isinstance(person, dict):
+            raise ApiError(
+                422, "Each participant must be an object.", {str(index): "not an object"}
+            )
+        record = {"_row": index, "_ignored": []}
+        for name in ("name", "email", "member", "gender", "position"):
+            value = person.get(name)
+            record[name] = "" if value is None else str(value).strip()
+        records.append(record)
+    result = import_participants(db.session, activity, records)
+    if not result.ok:
+        db.session.rollback()
+        raise ApiError(
+            422,
+            "No participant was added: fix these and send the list again.",
+            {f"{e.row}.{e.column}": e.message for e in result.errors},
+        )
+    db.session.commit()
+    return jsonify(
+        {
+            "created": result.created,
+            "updated": result.updated,
+            "attached": result.attached,
+            "already_attending": result.already_attending,
+        }
+    )
+
+
+@bp.post("/activities/<int:activity_id>/deliver")
+def activity_deliver(activity_id: int):
+    activity = _activity_or_404(activity_id)
+    try:
+        delivery = deliver_activity(db.session, activity, settings(), date.today())
+    except ActivityError as error:
+        db.session.rollback()
+        raise ApiError(422, error.message, {error.field: error.message}) from None
+    except ScheduleError as error:
+        db.session.rollback()
+        raise ApiError(409, str(error)) from None
+    db.session.commit()
+    rounds = [delivery.evaluation, *delivery.follow_ups]
+    return jsonify(
+        {
+            "activity": activity_json(activity),
+            "rounds": [round_json(r) for r in rounds],
+            "created": [r.id for r in delivery.created],
+        }
+    )
+
+
+@bp.get("/rounds")
+def rounds_list():
+    query = select(SurveyRound).order_by(SurveyRound.id)
+    activity = request.args.get("activity")
+    if activity:
+        if not activity.isdigit():
+            raise ApiError(400, "activity must be an activity id", {"activity": "an integer"})
+        query = query.where(SurveyRound.activity_id == int(activity))
+    kind = request.args.get("kind")
+    if kind:
+        errors: dict = {}
+        value = _enum(QuestionnaireKind, kind, "kind", errors)
+        if errors:
+            raise ApiError(400, "Unknown kind.", errors)
+        query = query.where(SurveyRound.kind == value)
+    rounds = db.session.scalars(query).all()
+    stats = round_stats(db.session, [r.id for r in rounds])
+    return jsonify({"rounds": [round_json(r, stats[r.id]) for r in rounds]})
+
+
+@bp.get("/rounds/<int:round_id>/invitations")
+def invitations_list(round_id: int):
+    survey_round = _round_or_404(round_id)
+    config = settings()
+    invitations = db.session.scalars(
+        select(Invitation).where(Invitation.round_id == survey_round.id).order_by(Invitation.id)
+    ).all()
+    return jsonify(
+        {
+            "invitations": [
+                {
+                    "id": i.id,
+                    "name": i.name,
+                    "email": i.email or None,
+                    "member": i.member.code,
+                    "participant": i.participant_id,
+                    "link": invitation_link(config.base_url, config.invitation_key, i),
+                    "opened_at": _time(i.opened_at),
+                    "started_at": _time(i.started_at),
+                    "submitted_at": _time(i.submitted_at),
+                }
+                for i in invitations
+            ]
+        }
+    )
+
+
+def _time(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+@bp.post("/rounds/<int:round_id>/invitations/<int:invitation_id>/resend")
+def invitation_resend(round_id: int, invitation_id: int):
+    survey_round = _round_or_404(round_id)
+    invitation = db.session.get(Invitation, invitation_id)
+    if invitation is None or invitation.round_id != survey_round.id:
+        raise ApiError(404, f"No invitation {invitation_id} in round {round_id}.")
+    if invitation.submitted_at is not None:
+        raise ApiError(409, "This invitation has already been answered.")
+    now = datetime.now(UTC)
+    messages = resend_invitation(db.session, settings(), invitation, now)
+    db.session.commit()
+    if not messages:
+        raise ApiError(422, "This invitation has no email address to send to.")
+    backend = backend_from_config(current_app.config)
+    sent, queued = [], []
+    for message in messages:
+        try:
+            send_now(db.session, backend, message, now)
+            sent.append(message.to_email)
+        except OSError:
+            queued.append(message.to_email)
+        db.session.commit()
+    return jsonify({"sent": sent, "queued_for_retry": queued})
+
+
+@bp.get("/rounds/<int:round_id>/responses")
+def responses_list(round_id: int):
+    survey_round = _round_or_404(round_id)
+    definition = Definition.from_json(survey_round.version.definition)
+    responses = db.session.scalars(
+        select(Response)
+        .where(Response.round_id == survey_round.id, Response.status == ResponseStatus.SUBMITTED)
+        .order_by(Response.id)
+    ).all()
+    ids = [r.id for r in responses]
+    rows: dict[int, list[Answer]] = {i: [] for i in ids}
+    for answer in db.session.scalars(select(Answer).where(Answer.response_id.in_(ids))):
+        rows[answer.response_id].append(answer)
+    members = (
+        {}
+        if survey_round.anonymous
+        else dict(
+            db.session.execute(
+                select(Invitation.response_id, Member.code)
+                .join(Member)
+                .where(Invitation.response_id.in_(ids))
+            ).all()
+        )
+    )
+    return jsonify(
+        {
+            "round": survey_round.id,
+            "anonymous": survey_round.anonymous,
+            "responses": [
+                {
+                    "id": r.id,
+                    "submitted_at": _time(r.submitted_at),
+                    "member": members.get(r.id),
+                    "answers": values_to_json(values_from_rows(definition, rows[r.id])),
+                }
+                for r in responses
+            ],
+        }
+    )
