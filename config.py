@@ -74,7 +74,8 @@ class Config:
     FOLLOW_UP_WAVES_MONTHS = "6"
     FOLLOW_UP_OPEN_DAYS = 30
     NEEDS_ASSESSMENT_OPEN_DAYS = 60
-    REMINDER_INTERVAL_DAYS = 7
+    # Reminders at +4 and +8 days, the contact point at +12: inside a 14-day evaluation.
+    REMINDER_INTERVAL_DAYS = 4
     MAX_REMINDERS = 2
     CLOSING_SOON_DAYS = 3
     # A message claimed by a dispatch that died is offered again after this long.

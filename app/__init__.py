@@ -85,12 +85,15 @@ def configure_sqlite(engine: Engine) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection) -> None:  # pragma: no cover - driver hook
-        connection.exec_driver_sql("BEGIN")
+        # IMMEDIATE takes the write lock up front: two processes (two dispatch runs, two
+        # requests) then wait for each other (busy_timeout) instead of failing with
+        # "database is locked" when a reader tries to become a writer.
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def register_blueprints(app: Flask) -> None:

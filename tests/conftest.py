@@ -166,3 +166,27 @@ def count_queries(connection):
     sa.event.listen(connection, "before_cursor_execute", counter)
     yield counter
     sa.event.remove(connection, "before_cursor_execute", counter)
+
+
+@pytest.fixture()
+def smtp_server():
+    from tests.smtp import SmtpServer
+
+    with SmtpServer() as server:
+        yield server
+
+
+def fresh_database_url(tmp_path_factory, suffix: str) -> str:
+    """A database of its own (for tests that commit from several threads): a SQLite file,
+    or a new PostgreSQL database next to TEST_DATABASE_URL."""
+    url = os.environ.get("TEST_DATABASE_URL")
+    if not url:
+        return f"sqlite:///{tmp_path_factory.mktemp(suffix) / (suffix + '.sqlite3')}"
+    parsed = sa.make_url(normalise_database_url(url))
+    name = f"{parsed.database}_{suffix}"
+    admin = sa.create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    admin.dispose()
+    return parsed.set(database=name).render_as_string(hide_password=False)

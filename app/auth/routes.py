@@ -2,11 +2,11 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_user, logout_user
 
 from app.auth.forms import LoginForm, LogoutForm
-from app.extensions import db
+from app.extensions import db, limiter
 from app.services.users import authenticate
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
@@ -24,7 +24,12 @@ def safe_next(target: str | None) -> str | None:
     return target
 
 
+def _login_limit() -> str:
+    return current_app.config["RATELIMIT_LOGIN"]
+
+
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("main.index"))

@@ -144,6 +144,9 @@ def plan_messages(
             report.errors.append(str(error))
     interval = timedelta(days=settings.reminder_interval_days)
     for survey_round in accepting_rounds(session, today):
+        # One dispatch plans a round at a time: a second run waits here (row lock on
+        # PostgreSQL) and then finds the invitations and messages already made.
+        session.refresh(survey_round, with_for_update=True)
         report.invitations_created += sync_invitations(
             session, survey_round, settings.invitation_key
         ).created
@@ -254,21 +257,32 @@ def _plan_escalations(
     history: dict[int, dict],
     report: DispatchReport,
 ) -> None:
-    """Once every non-respondent of a Member has had the last reminder (and the interval
-    since), their contact points get one message listing who has not answered."""
+    """Once every non-respondent of a Member has had the last reminder, and the reminder
+    interval has passed since (or the round closes within CLOSING_SOON_DAYS), their
+    contact points get one message listing who has not answered."""
     interval = timedelta(days=settings.reminder_interval_days)
+    closing = (
+        survey_round.closes_on is not None
+        and (survey_round.closes_on - now.date()).days <= settings.closing_soon_days
+    )
     by_member: dict[int, list[Invitation]] = {}
     for invitation in waiting:
         if invitation.participant_id is not None:
             by_member.setdefault(invitation.member_id, []).append(invitation)
     for member_id, invitations in sorted(by_member.items()):
-        done = all(
-            history.get(i.id, {}).get("reminders_sent", 0) >= settings.max_reminders
-            and history[i.id]["last_sent"] is not None
-            and now - _aware(history[i.id]["last_sent"]) >= interval
-            for i in invitations
-        )
-        if not done:
+        contacted = [i for i in invitations if i.email]
+
+        def exhausted(invitation: Invitation) -> bool:
+            seen = history.get(invitation.id, {})
+            return (
+                seen.get("reminders_sent", 0) >= settings.max_reminders
+                and seen.get("last_sent") is not None
+                and (closing or now - _aware(seen["last_sent"]) >= interval)
+            )
+
+        # People without an email cannot be reminded: they are listed for the contact
+        # point as soon as the others have had their reminders (or the round closes).
+        if not all(exhausted(i) for i in contacted) or not (contacted or closing):
             continue
         missing = sorted(i.name for i in invitations)
         member = invitations[0].member

@@ -83,8 +83,9 @@ class InvitationSync:
 
 def sync_invitations(session: Session, survey_round: SurveyRound, key: bytes) -> InvitationSync:
     """Invite whoever a round is for and is not invited yet: an activity's participants
-    (those with an email), or, for a needs assessment, every active Member administration
-    (its contact points answer). Safe to repeat."""
+    (one without an email gets an invitation too, whose link staff can hand over), or, for
+    a needs assessment, every active Member administration (its contact points answer).
+    Safe to repeat."""
     result = InvitationSync()
     if survey_round.kind is QuestionnaireKind.NEEDS_ASSESSMENT:
         invited = set(
@@ -111,9 +112,7 @@ def sync_invitations(session: Session, survey_round: SurveyRound, key: bytes) ->
         participants = session.scalars(
             select(Participant)
             .join(Attendance, Attendance.participant_id == Participant.id)
-            .where(
-                Attendance.activity_id == survey_round.activity_id, Participant.email.is_not(None)
-            )
+            .where(Attendance.activity_id == survey_round.activity_id)
             .order_by(Participant.id)
         )
         for participant in participants:

@@ -125,7 +125,9 @@ def deliver_activity(
 def ensure_needs_round(
     session: Session, plan_year: PlanYear, settings: JourneySettings, today: date
 ) -> SurveyRound:
-    """The plan year's needs-assessment round, created (and opened) if missing."""
+    """The plan year's needs-assessment round, created (and opened) if missing. The plan
+    year row is locked first, so two dispatches at once create one round."""
+    session.refresh(plan_year, with_for_update=True)
     existing = session.scalar(
         select(SurveyRound).where(
             SurveyRound.plan_year_id == plan_year.id,

@@ -33,7 +33,7 @@ class JourneySettings:
     follow_up_waves_months: list[int] = field(default_factory=lambda: [6])
     follow_up_open_days: int = 30
     needs_open_days: int = 60
-    reminder_interval_days: int = 7
+    reminder_interval_days: int = 4
     max_reminders: int = 2
     closing_soon_days: int = 3
     claim_timeout_minutes: int = 15

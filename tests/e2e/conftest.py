@@ -16,7 +16,6 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 from sqlalchemy import select
 from werkzeug.serving import make_server
 
@@ -28,7 +27,7 @@ from app.services.survey_rounds import NewRound, create_round, open_round
 from app.services.survey_versions import sync_definitions
 from app.services.users import NewUser, create_user
 from app.services.workplan import import_workplan
-from config import normalise_database_url
+from tests.conftest import fresh_database_url
 
 CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
 ROOT = Path(__file__).resolve().parents[2]
@@ -43,25 +42,10 @@ class LiveServer:
     evaluation_slug: str  # an open evaluation round of an activity
 
 
-def _server_database(tmp_path_factory) -> str:
-    url = os.environ.get("TEST_DATABASE_URL")
-    if not url:
-        return f"sqlite:///{tmp_path_factory.mktemp('e2e') / 'e2e.sqlite3'}"
-    url = sa.make_url(normalise_database_url(url))
-    name = f"{url.database}_e2e"
-    admin = sa.create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    admin.dispose()
-    return url.set(database=name).render_as_string(hide_password=False)
-
-
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory) -> Iterator[LiveServer]:
-    app = create_app(
-        {"APP_CONFIG": "testing", "SQLALCHEMY_DATABASE_URI": _server_database(tmp_path_factory)}
-    )
+    url = fresh_database_url(tmp_path_factory, "e2e")
+    app = create_app({"APP_CONFIG": "testing", "SQLALCHEMY_DATABASE_URI": url})
     with app.app_context():
         from flask_migrate import upgrade
 
