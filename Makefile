@@ -29,6 +29,7 @@ db: setup
 
 demo: db
 	$(FLASK) demo load --year $(PLAN_YEAR)
+	$(FLASK) rounds dispatch
 
 run: demo
 	$(FLASK) run --host $(HOST) --port $(PORT)

@@ -206,7 +206,11 @@ def demo_load(year: str) -> None:
     """Create the demo staff account (password reset on every run) and demo participants."""
     config = current_app.config
     result = load_demo(
-        db.session, _year(year), config["DEMO_STAFF_EMAIL"], config.get("DEMO_STAFF_PASSWORD")
+        db.session,
+        _year(year),
+        config["DEMO_STAFF_EMAIL"],
+        config.get("DEMO_STAFF_PASSWORD"),
+        settings=JourneySettings.from_config(config),
     )
     db.session.commit()
     click.echo(
@@ -217,8 +221,10 @@ def demo_load(year: str) -> None:
     click.echo("  Open http://127.0.0.1:5000 and log in as the demo staff member:")
     click.echo(f"    email:    {result.email}")
     click.echo(f"    password: {result.password}")
+    if result.contact_point_email:
+        click.echo(f"  or as a Member contact point: {result.contact_point_email} (same password)")
     for key, slug in result.round_slugs.items():
-        click.echo(f"  {key} survey, open to anyone with the link: /s/{slug}")
+        click.echo(f"  {key} round: /s/{slug}")
     click.echo("")
 
 

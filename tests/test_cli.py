@@ -1,6 +1,7 @@
 """`flask ...` commands, run through Click's test runner against the test database."""
 
 import json
+from datetime import date, timedelta
 
 from sqlalchemy import func, select
 
@@ -110,14 +111,15 @@ def test_demo_load_prints_the_login_and_adds_participants(runner, session):
     )
     assert delivered == 6
     rounds = session.scalars(select(SurveyRound)).all()
-    assert sorted(r.kind.value for r in rounds) == ["evaluation", "needs_assessment"]
+    assert sorted(r.kind.value for r in rounds) == ["evaluation", "follow_up", "needs_assessment"]
     assert all(r.status.value == "open" for r in rounds)
-    assert "participant-evaluation survey, open to anyone with the link: /s/" in result.output
+    assert "participant-evaluation round: /s/" in result.output
+    assert "or as a Member contact point: contact-point@customs." in result.output
     # Running it again resets the password and adds nobody and nothing twice.
     again = runner.invoke(args=["demo", "load", "--year", "2025-2026"])
     assert "0 participants added" in again.output
     assert session.scalar(select(func.count()).select_from(Attendance)) == 72
-    assert session.scalar(select(func.count()).select_from(SurveyRound)) == 2
+    assert session.scalar(select(func.count()).select_from(SurveyRound)) == 3
 
 
 def test_surveys_validate_and_sync(runner, tmp_path):
@@ -139,3 +141,42 @@ def test_surveys_validate_and_sync(runner, tmp_path):
     assert again.output.count("same    ") == 3
     not_stored = runner.invoke(args=["surveys", "sync", str(bad)])
     assert not_stored.exit_code == 1 and "nothing was stored" in not_stored.output
+
+
+def test_rounds_dispatch_against_a_local_smtp_server(
+    runner, app, session, smtp_server, monkeypatch
+):
+    from tests.journey import make_journey
+
+    make_journey(session, app)
+    monkeypatch.setitem(app.config, "MAIL_BACKEND", "smtp")
+    monkeypatch.setitem(app.config, "MAIL_SERVER", "127.0.0.1")
+    monkeypatch.setitem(app.config, "MAIL_PORT", smtp_server.port)
+    result = runner.invoke(args=["rounds", "dispatch"])
+    assert result.exit_code == 0, result.output
+    assert "via smtp" in result.output
+    assert "sent:    invitation 3, reminder 0" in result.output
+    assert len(smtp_server.received) == 3
+    again = runner.invoke(args=["rounds", "dispatch"])
+    assert "sent:    invitation 0, reminder 0" in again.output
+    assert len(smtp_server.received) == 3
+    smtp_server.handler.reject = True
+    later = (date.today() + timedelta(days=4)).isoformat() + "T10:00"
+    failing = runner.invoke(args=["rounds", "dispatch", "--now", later])
+    assert failing.exit_code == 1
+    assert "failed (kept for the next run): 3" in failing.output
+
+
+def test_users_token(runner, session):
+    from tests.factories import UserFactory
+
+    UserFactory(email="api@rocb-ap.example")
+    result = runner.invoke(args=["users", "token", "api@rocb-ap.example"])
+    assert result.exit_code == 0
+    token = result.output.strip()
+    assert token.startswith("rocb_") and len(token) > 40
+    from app.services.users import user_for_api_token
+
+    assert user_for_api_token(session, token).email == "api@rocb-ap.example"
+    missing = runner.invoke(args=["users", "token", "nobody@rocb-ap.example"])
+    assert missing.exit_code == 1 and "No user" in missing.output

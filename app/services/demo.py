@@ -18,12 +18,14 @@ from app.models import (
     Gender,
     Modality,
     Participant,
-    QuestionnaireVersion,
+    QuestionnaireKind,
     Role,
     SurveyRound,
     User,
 )
 from app.services.plan_years import get_plan_year
+from app.services.scheduling import ScheduleError, deliver_activity
+from app.services.settings import JourneySettings
 from app.services.survey_rounds import NewRound, create_round, open_round
 from app.services.survey_versions import latest_versions
 
@@ -92,6 +94,7 @@ class DemoResult:
     activities_delivered: int
     participants_added: int
     round_slugs: dict[str, str]
+    contact_point_email: str | None = None
 
 
 def ensure_demo_staff(session: Session, email: str, password: str | None) -> tuple[str, str]:
@@ -114,6 +117,7 @@ def load_demo(
     password: str | None,
     activities: int = 6,
     per_activity: int = 12,
+    settings: JourneySettings | None = None,
 ) -> DemoResult:
     email, password = ensure_demo_staff(session, email, password)
     plan_year = get_plan_year(session, year)
@@ -173,44 +177,71 @@ def load_demo(
                 session.add(Attendance(activity=activity, participant=participant))
                 added += 1
     session.flush()
-    slugs = _demo_rounds(session, plan_year) if plan_year is not None else {}
-    return DemoResult(email, password, delivered, added, slugs)
+    slugs = _demo_rounds(session, plan_year, settings) if plan_year is not None else {}
+    contact = None
+    first = session.scalar(
+        select(Activity)
+        .where(Activity.status == ActivityStatus.DELIVERED)
+        .order_by(Activity.id)
+        .options(selectinload(Activity.members))
+    )
+    if first is not None and first.members:
+        contact = ensure_demo_contact_point(session, first.members[0], password)
+    return DemoResult(email, password, delivered, added, slugs, contact)
 
 
-def _demo_rounds(session: Session, plan_year) -> dict[str, str]:
-    """An open evaluation round on the first delivered activity and an open needs
-    assessment for the plan year (made once; later runs find them)."""
+def _demo_rounds(session: Session, plan_year, settings: JourneySettings | None) -> dict[str, str]:
+    """The first delivered activity delivered "for real" (its evaluation open, its
+    follow-up scheduled) and an open needs assessment for the plan year, made once."""
     slugs: dict[str, str] = {}
-    versions = {v.questionnaire.key: v for v in latest_versions(session)}
     activity = session.scalar(
         select(Activity)
         .where(Activity.plan_year_id == plan_year.id, Activity.status == ActivityStatus.DELIVERED)
         .order_by(Activity.id)
     )
-    targets = [("participant-evaluation", activity, None), ("needs-assessment", None, plan_year)]
-    for key, target_activity, target_year in targets:
-        version = versions.get(key)
-        if version is None or (target_activity is None and target_year is None):
-            continue
+    if activity is not None and settings is not None:
+        try:
+            delivery = deliver_activity(session, activity, settings, date.today())
+        except ScheduleError:
+            delivery = None  # questionnaires not synced yet
+        if delivery is not None:
+            slugs["participant-evaluation"] = delivery.evaluation.slug
+    versions = {v.questionnaire.key: v for v in latest_versions(session)}
+    needs = versions.get("needs-assessment")
+    if needs is not None:
         existing = session.scalar(
-            select(SurveyRound)
-            .join(QuestionnaireVersion)
-            .where(
-                QuestionnaireVersion.questionnaire_id == version.questionnaire_id,
+            select(SurveyRound).where(
+                SurveyRound.kind == QuestionnaireKind.NEEDS_ASSESSMENT,
                 SurveyRound.plan_year_id == plan_year.id,
             )
         )
         if existing is None:
+            # The demo's plan year may be over: keep this round open for a month from today.
             existing = create_round(
                 session,
                 NewRound(
-                    version=version,
-                    activity=target_activity,
-                    plan_year=target_year,
+                    version=needs,
+                    plan_year=plan_year,
                     opens_on=date.today(),
                     closes_on=date.today() + timedelta(days=30),
                 ),
             )
+            existing.open_link = False
             open_round(session, existing)
-        slugs[key] = existing.slug
+        slugs["needs-assessment"] = existing.slug
     return slugs
+
+
+def ensure_demo_contact_point(session: Session, member, password: str) -> str:
+    """A contact point for the demo activity's Member, with the demo password."""
+    email = f"contact-point@customs.{member.code.lower()}.example"
+    user = session.scalar(select(User).where(User.email == email))
+    if user is None:
+        user = User(
+            email=email, name=f"{member.name} contact point", role=Role.CONTACT_POINT, member=member
+        )
+        session.add(user)
+    user.active = True
+    user.set_password(password)
+    session.flush()
+    return email

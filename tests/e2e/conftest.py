@@ -12,7 +12,7 @@ import os
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -21,8 +21,13 @@ from werkzeug.serving import make_server
 
 from app import create_app
 from app.extensions import db
-from app.models import Activity
+from app.models import Activity, Attendance, Invitation, Member, Participant
+from app.services.dispatch import dispatch
+from app.services.invitations import invitation_link
+from app.services.mail import OutboxBackend
 from app.services.members import load_reference_members
+from app.services.scheduling import deliver_activity
+from app.services.settings import JourneySettings
 from app.services.survey_rounds import NewRound, create_round, open_round
 from app.services.survey_versions import sync_definitions
 from app.services.users import NewUser, create_user
@@ -40,6 +45,31 @@ PHONE = {"width": 390, "height": 844}
 class LiveServer:
     url: str
     evaluation_slug: str  # an open evaluation round of an activity
+    personal_link: str  # the path of a participant's invitation to another evaluation
+
+
+def _personal_link(app) -> str:
+    """Deliver a workshop with one participant and send the invitations (to the outbox);
+    return the path of her personal link."""
+    today = date.today()
+    activity = db.session.scalar(
+        select(Activity).where(Activity.title == "National Workshop on CEN for Sri Lanka")
+    )
+    activity.starts_on, activity.ends_on = today - timedelta(days=3), today
+    person = Participant(
+        name="Nimali Perera",
+        email="nimali@customs.gov.lk",
+        member=db.session.scalar(select(Member).where(Member.code == "LKA")),
+    )
+    db.session.add(Attendance(activity=activity, participant=person))
+    settings = JourneySettings.from_config(app.config)
+    deliver_activity(db.session, activity, settings, today)
+    dispatch(db.session, OutboxBackend(), settings, datetime.now(UTC), db.session.commit)
+    invitation = db.session.scalar(select(Invitation).where(Invitation.participant_id == person.id))
+    return (
+        "/"
+        + invitation_link(settings.base_url, settings.invitation_key, invitation).split("/", 3)[3]
+    )
 
 
 @pytest.fixture(scope="session")
@@ -75,11 +105,16 @@ def live_server(tmp_path_factory) -> Iterator[LiveServer]:
         open_round(db.session, evaluation)
         db.session.commit()
         app.config["E2E_EVALUATION_SLUG"] = evaluation.slug
+        app.config["E2E_PERSONAL_LINK"] = _personal_link(app)
         db.session.remove()
     server = make_server("127.0.0.1", 0, app, threaded=False)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield LiveServer(f"http://127.0.0.1:{server.server_port}", app.config["E2E_EVALUATION_SLUG"])
+    yield LiveServer(
+        f"http://127.0.0.1:{server.server_port}",
+        app.config["E2E_EVALUATION_SLUG"],
+        app.config["E2E_PERSONAL_LINK"],
+    )
     server.shutdown()
     thread.join(timeout=5)
     with app.app_context():

@@ -319,3 +319,7 @@ def test_rate_limits_on_the_open_link_and_the_login(app):
     ]
     assert logins[:3] == [401, 401, 401] and logins[3] == 429
     assert "Too Many Requests" in client.post("/auth/login").get_data(as_text=True)
+    with limited.app_context():
+        from app.extensions import db
+
+        db.engine.dispose()
