@@ -86,8 +86,12 @@ class Config:
     RATELIMIT_OPEN_LINK_START = "120 per hour"
     RATELIMIT_RESPONDENT_POST = "600 per hour"
     RATELIMIT_LOGIN = "30 per 15 minutes"
-    # Groups smaller than this are never shown (results pages, reports).
+    # Groups smaller than this are never shown (results pages, reports, KPIs).
     MIN_GROUP_SIZE = 3
+    # Findings (KPI 3-(i)): a mean below this (1-5 scale) is flagged; so is a barrier
+    # reported by at least this many follow-up respondents of the year.
+    LOW_SCORE_THRESHOLD = 3.5
+    BARRIER_MIN_REPORTS = 3
     # Shown to respondents who reach a closed survey or need help.
     CONTACT_EMAIL = "rocb-ap@example.org"
     DEMO_STAFF_EMAIL = "staff@rocb-ap.example"
@@ -108,6 +112,8 @@ class Config:
                 overrides[name] = value.strip().lower() in ("1", "true", "yes", "on")
             elif isinstance(default, int):
                 overrides[name] = int(value)
+            elif isinstance(default, float):
+                overrides[name] = float(value)
         if "SQLALCHEMY_DATABASE_URI" in overrides:
             overrides["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(
                 overrides["SQLALCHEMY_DATABASE_URI"]

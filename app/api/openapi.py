@@ -136,6 +136,58 @@ def openapi_document(base_url: str) -> dict:
                     ),
                 }
             },
+            "/kpis": {
+                "get": {
+                    "summary": "KPIs of items 3-(f) to 3-(j) for a plan year (as the dashboard)",
+                    "parameters": [
+                        {
+                            "name": "year",
+                            "in": "query",
+                            "required": True,
+                            "schema": {"type": "string", "example": "2025-2026"},
+                        },
+                        {
+                            "name": "member",
+                            "in": "query",
+                            "required": False,
+                            "schema": {"type": "string", "example": "FJI"},
+                        },
+                        {
+                            "name": "subregion",
+                            "in": "query",
+                            "required": False,
+                            "schema": {
+                                "type": "string",
+                                "enum": ["south_asia", "far_east", "south_east_asia", "pacific"],
+                            },
+                        },
+                        {
+                            "name": "item",
+                            "in": "query",
+                            "required": False,
+                            "schema": {"type": "string", "example": "1-(a)"},
+                        },
+                        {
+                            "name": "kind",
+                            "in": "query",
+                            "required": False,
+                            "schema": {"type": "string"},
+                        },
+                        {
+                            "name": "modality",
+                            "in": "query",
+                            "required": False,
+                            "schema": {
+                                "type": "string",
+                                "enum": ["in_person", "virtual", "hybrid"],
+                            },
+                        },
+                    ],
+                    "responses": _responses(
+                        "200", {"$ref": "#/components/schemas/Kpis"}, "400", "404"
+                    ),
+                }
+            },
             "/rounds": {
                 "get": {
                     "summary": "List rounds with their statistics",
@@ -240,6 +292,84 @@ def openapi_document(base_url: str) -> dict:
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
             "schemas": {
+                "Kpis": {
+                    "type": "object",
+                    "required": [
+                        "year",
+                        "filters",
+                        "surveys_conducted",
+                        "activities",
+                        "evaluation",
+                        "post_action",
+                        "tangible_results",
+                    ],
+                    "properties": {
+                        "year": {"type": "string"},
+                        "filters": {"type": "object"},
+                        "surveys_conducted": {
+                            "type": "object",
+                            "properties": {
+                                "rounds": {"type": "integer"},
+                                "by_kind": {"type": "object"},
+                                "invitations": {"type": "integer"},
+                                "responses": {"type": "integer"},
+                                "response_rate": {"type": ["number", "null"]},
+                            },
+                        },
+                        "activities": {
+                            "type": "object",
+                            "properties": {
+                                "delivered": {"type": "integer"},
+                                "by_kind": {"type": "object"},
+                                "participants": {"type": "integer"},
+                                "women_share": {"type": ["number", "null"]},
+                                "members_reached": {"type": "integer"},
+                                "needs_coverage": {"type": ["number", "null"]},
+                                "uncovered_needs": {
+                                    "type": "array",
+                                    "items": {
+                                        "type": "object",
+                                        "properties": {
+                                            "member": {"type": "string"},
+                                            "area": {"type": "string"},
+                                        },
+                                    },
+                                },
+                            },
+                        },
+                        "evaluation": {
+                            "type": "object",
+                            "properties": {
+                                "responses": {"type": "integer"},
+                                "response_rate": {"type": ["number", "null"]},
+                                "overall_mean": {"type": ["number", "null"]},
+                                "overall_distribution": {"type": "object"},
+                                "top2_share": {"type": ["number", "null"]},
+                                "nps": {"type": ["number", "null"]},
+                                "dimensions": {"type": "object"},
+                                "knowledge_gain": {"type": ["number", "null"]},
+                            },
+                        },
+                        "post_action": {
+                            "type": "object",
+                            "properties": {
+                                "findings": {"type": "integer"},
+                                "actioned": {"type": "integer"},
+                                "actions": {"type": "integer"},
+                            },
+                        },
+                        "tangible_results": {
+                            "type": "object",
+                            "properties": {
+                                "reported": {"type": "integer"},
+                                "verified": {"type": "integer"},
+                                "rejected": {"type": "integer"},
+                                "by_member": {"type": "object"},
+                                "by_category": {"type": "object"},
+                            },
+                        },
+                    },
+                },
                 "Error": {
                     "type": "object",
                     "required": ["message"],

@@ -30,6 +30,8 @@ from app.models import (
 from app.services.activities import ActivityData, ActivityError, create_activity
 from app.services.dispatch import resend_invitation, send_now
 from app.services.invitations import invitation_link
+from app.services.kpi_scope import KpiError, KpiFilters
+from app.services.kpis import compute_kpis
 from app.services.mail import backend_from_config
 from app.services.participants import import_participants
 from app.services.plan_years import PlanYearError, get_plan_year
@@ -465,3 +467,20 @@ def responses_list(round_id: int):
             ],
         }
     )
+
+
+@bp.get("/kpis")
+def kpis():
+    year = request.args.get("year")
+    if not year:
+        raise ApiError(400, "Give the plan year: /api/v1/kpis?year=2025-2026", {"year": "required"})
+    try:
+        filters = KpiFilters.parse(request.args)
+        report = compute_kpis(db.session, year, filters, current_app.config["MIN_GROUP_SIZE"])
+    except PlanYearError as error:
+        raise ApiError(400, str(error), {"year": "e.g. 2025-2026"}) from None
+    except KpiError as error:
+        name = str(error).split(":", 1)[0]
+        status = 404 if name == "year" else 400
+        raise ApiError(status, str(error), {name: str(error).split(": ", 1)[-1]}) from None
+    return jsonify(report.as_api())

@@ -21,6 +21,13 @@ from app.models.invitation import (
     MessageKind,
     MessageStatus,
 )
+from app.models.kpi import (
+    Finding,
+    FindingKind,
+    PlanningAction,
+    ResultStatus,
+    TangibleResult,
+)
 from app.models.member import Member
 from app.models.participant import Attendance, Participant
 from app.models.survey import (
@@ -44,6 +51,8 @@ __all__ = [
     "Attendance",
     "Base",
     "EmailTemplate",
+    "Finding",
+    "FindingKind",
     "Gender",
     "Invitation",
     "Member",
@@ -54,16 +63,19 @@ __all__ = [
     "Participant",
     "Pillar",
     "PlanYear",
+    "PlanningAction",
     "Questionnaire",
     "QuestionnaireKind",
     "QuestionnaireVersion",
     "Response",
     "ResponseStatus",
+    "ResultStatus",
     "Role",
     "RoundStatus",
     "SubRegion",
     "Submission",
     "SurveyRound",
+    "TangibleResult",
     "User",
     "WorkPlanItem",
     "activity_items",

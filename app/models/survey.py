@@ -156,6 +156,9 @@ class Response(Base):
     current_section: Mapped[int] = mapped_column(Integer, default=0)
     # SHA-256 of the token kept in the respondent's session; the token itself is not stored.
     resume_token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # The Member the answers speak for: the invitee's, for rounds that are not anonymous
+    # (KPIs roll up by Member). NULL for anonymous and open-link answers.
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"), index=True)
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     # Set by the code, never automatically: anonymous rounds keep only the day.
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

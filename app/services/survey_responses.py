@@ -22,6 +22,7 @@ from app.models import (
     SurveyRound,
 )
 from app.models.base import utcnow
+from app.services.results_register import register_tangible_results
 from app.services.survey_answers import answer_rows, clean, missing_answers, values_from_rows
 from app.services.survey_model import Definition, Section, visible_sections
 
@@ -85,6 +86,7 @@ def start_response(
         invitation.started_at = invitation.started_at or now
         if not survey_round.anonymous:
             invitation.response_id = response.id
+            response.member_id = invitation.member_id
         session.flush()
     return response, token
 
@@ -216,6 +218,7 @@ def record_section(
     result = submit_response(session, response, definition, invitation)
     if not result.submitted:
         return StepOutcome(result.missing[0][0], missing=result.missing)
+    register_tangible_results(session, response)
     return StepOutcome(section.index, submitted=True)
 
 

@@ -1,0 +1,656 @@
+"""The KPIs of work-plan items 3-(f) to 3-(j), computed in SQL for one plan year.
+
+Each KPI is defined once, here; docs/kpis.md explains every figure in words. The number of
+queries does not depend on the amount of data (grouped queries only).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import and_, case, distinct, func, literal, or_, select
+from sqlalchemy.orm import Session
+
+from app.models import (
+    Activity,
+    ActivityStatus,
+    Answer,
+    Attendance,
+    Finding,
+    Gender,
+    Invitation,
+    Member,
+    Participant,
+    PlanningAction,
+    PlanYear,
+    QuestionnaireKind,
+    Response,
+    ResponseStatus,
+    ResultStatus,
+    RoundStatus,
+    SurveyRound,
+    TangibleResult,
+    WorkPlanItem,
+    activity_items,
+    activity_members,
+)
+from app.services.kpi_scope import KpiError, KpiFilters, Scope
+from app.services.plan_years import get_plan_year
+
+QUESTIONNAIRE_KINDS = ("needs_assessment", "evaluation", "follow_up")
+
+
+def pairs(session: Session, query) -> dict:
+    """A two-column query as a dict."""
+    return dict(session.execute(query).all())
+
+
+def rate(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+def mean(value) -> float | None:
+    return None if value is None else round(float(value), 2)
+
+
+@dataclass
+class EvaluationGroup:
+    """Evaluation figures of a group of responses (all, one activity, one item)."""
+
+    responses: int = 0
+    invited: int = 0  # participants of the evaluated activities (the rate's denominator)
+    distribution: dict[str, int] = field(default_factory=lambda: {str(i): 0 for i in range(1, 6)})
+    overall_mean: float | None = None
+    top2_share: float | None = None
+    nps: float | None = None
+    dimensions: dict[str, float | None] = field(default_factory=dict)
+    knowledge_gain: float | None = None
+    suppressed: bool = False
+
+    @property
+    def response_rate(self) -> float | None:
+        return rate(self.responses, self.invited)
+
+
+@dataclass
+class KpiReport:
+    year: str
+    filters: KpiFilters
+    surveys: dict
+    activities: dict
+    activity_details: dict
+    evaluation: EvaluationGroup
+    evaluation_by_activity: dict[int, EvaluationGroup]
+    evaluation_by_item: dict[str, EvaluationGroup]
+    post_action: dict
+    tangible: dict
+    tangible_by_item: dict[str, int]
+
+    def as_api(self) -> dict:
+        """The documented JSON shape of GET /api/v1/kpis."""
+        evaluation = self.evaluation
+        return {
+            "year": self.year,
+            "filters": self.filters.as_dict(),
+            "surveys_conducted": self.surveys,
+            "activities": self.activities,
+            "evaluation": {
+                "responses": evaluation.responses,
+                "response_rate": evaluation.response_rate,
+                "overall_mean": evaluation.overall_mean,
+                "overall_distribution": evaluation.distribution,
+                "top2_share": evaluation.top2_share,
+                "nps": evaluation.nps,
+                "dimensions": evaluation.dimensions,
+                "knowledge_gain": evaluation.knowledge_gain,
+            },
+            "post_action": self.post_action,
+            "tangible_results": self.tangible,
+        }
+
+
+def compute_kpis(
+    session: Session,
+    year: str,
+    filters: KpiFilters | None = None,
+    min_group_size: int = 3,
+    today: date | None = None,
+) -> KpiReport:
+    plan_year = get_plan_year(session, year)
+    if plan_year is None:
+        raise KpiError(f"year: no plan stored for {year}")
+    scope = Scope(session, plan_year, filters or KpiFilters(), today or date.today())
+    evaluation, by_activity, by_item = evaluation_kpis(scope, min_group_size)
+    activities, details = activity_kpis(scope)
+    tangible, tangible_by_item = tangible_kpis(scope)
+    return KpiReport(
+        year=plan_year.label,
+        filters=scope.filters,
+        surveys=survey_kpis(scope),
+        activities=activities,
+        activity_details=details,
+        evaluation=evaluation,
+        evaluation_by_activity=by_activity,
+        evaluation_by_item=by_item,
+        post_action=post_action_kpis(scope),
+        tangible=tangible,
+        tangible_by_item=tangible_by_item,
+    )
+
+
+# -- 3-(f) surveys conducted ---------------------------------------------------------------
+
+
+def rounds_in_scope(scope: Scope):
+    """Rounds open during the year: opened (not drafts), on or before today, with dates
+    that overlap the plan year; narrowed by the filters."""
+    year = scope.plan_year
+    conditions = [
+        SurveyRound.status != RoundStatus.DRAFT,
+        SurveyRound.opens_on <= min(year.ends_on, scope.today),
+        or_(SurveyRound.closes_on.is_(None), SurveyRound.closes_on >= year.starts_on),
+    ]
+    if scope.filters.on_activities:
+        conditions.append(SurveyRound.activity_id.in_(scope.activity_ids()))
+    if scope.member_ids is not None:
+        conditions.append(
+            SurveyRound.id.in_(
+                select(Invitation.round_id).where(scope.member_condition(Invitation.member_id))
+            )
+        )
+    return select(SurveyRound.id).where(*conditions)
+
+
+def survey_kpis(scope: Scope) -> dict:
+    session = scope.session
+    rounds = rounds_in_scope(scope)
+    by_kind = dict.fromkeys(QUESTIONNAIRE_KINDS, 0)
+    for kind, number in session.execute(
+        select(SurveyRound.kind, func.count())
+        .where(SurveyRound.id.in_(rounds))
+        .group_by(SurveyRound.kind)
+    ):
+        key = kind.value if hasattr(kind, "value") else kind
+        if key in by_kind:
+            by_kind[key] = number
+    invited, answered = session.execute(
+        select(func.count(), func.count(Invitation.submitted_at)).where(
+            Invitation.round_id.in_(rounds), scope.member_condition(Invitation.member_id)
+        )
+    ).one()
+    responses = session.scalar(
+        select(func.count())
+        .select_from(Response)
+        .where(
+            Response.round_id.in_(rounds),
+            Response.status == ResponseStatus.SUBMITTED,
+            scope.member_condition(Response.member_id),
+        )
+    )
+    return {
+        "rounds": sum(by_kind.values()),
+        "by_kind": by_kind,
+        "invitations": invited,
+        "responses": responses or 0,
+        "response_rate": rate(answered, invited),
+    }
+
+
+# -- 3-(g) capacity-building activities ------------------------------------------------------
+
+
+def activity_kpis(scope: Scope) -> tuple[dict, dict]:
+    session = scope.session
+    delivered = scope.delivered_cb_ids()
+    by_kind = {
+        kind.value: number
+        for kind, number in session.execute(
+            select(Activity.kind, func.count())
+            .where(Activity.id.in_(delivered))
+            .group_by(Activity.kind)
+        )
+    }
+    by_modality = {
+        (m.value if m else "not_set"): n
+        for m, n in session.execute(
+            select(Activity.modality, func.count())
+            .where(Activity.id.in_(delivered))
+            .group_by(Activity.modality)
+        )
+    }
+    by_subregion = {
+        s.value: n
+        for s, n in session.execute(
+            select(Member.subregion, func.count(distinct(activity_members.c.activity_id)))
+            .join(activity_members, activity_members.c.member_id == Member.id)
+            .where(activity_members.c.activity_id.in_(delivered))
+            .group_by(Member.subregion)
+        )
+    }
+    item_rows = session.execute(
+        select(
+            WorkPlanItem.code,
+            WorkPlanItem.pillar,
+            func.count(distinct(activity_items.c.activity_id)),
+        )
+        .join(activity_items, activity_items.c.work_plan_item_id == WorkPlanItem.id)
+        .where(activity_items.c.activity_id.in_(delivered))
+        .group_by(WorkPlanItem.code, WorkPlanItem.pillar, WorkPlanItem.position)
+        .order_by(WorkPlanItem.position)
+    ).all()
+    by_pillar = {
+        str(p): n
+        for p, n in session.execute(
+            select(WorkPlanItem.pillar, func.count(distinct(activity_items.c.activity_id)))
+            .join(activity_items, activity_items.c.work_plan_item_id == WorkPlanItem.id)
+            .where(activity_items.c.activity_id.in_(delivered))
+            .group_by(WorkPlanItem.pillar)
+        )
+    }
+    people, women, disclosed, members = session.execute(
+        select(
+            func.count(distinct(Participant.id)),
+            func.count(distinct(case((Participant.gender == Gender.FEMALE, Participant.id)))),
+            func.count(distinct(case((Participant.gender != Gender.UNDISCLOSED, Participant.id)))),
+            func.count(distinct(Participant.member_id)),
+        )
+        .join(Attendance, Attendance.participant_id == Participant.id)
+        .where(Attendance.activity_id.in_(delivered), scope.member_condition(Participant.member_id))
+    ).one()
+    sie = session.scalar(
+        select(func.count(distinct(activity_members.c.activity_id)))
+        .join(Member, Member.id == activity_members.c.member_id)
+        .where(
+            activity_members.c.activity_id.in_(delivered), Member.is_small_island_economy.is_(True)
+        )
+    )
+    experts, accredited = session.execute(
+        select(
+            func.coalesce(func.sum(Activity.experts), 0),
+            func.coalesce(func.sum(Activity.accredited_experts), 0),
+        ).where(Activity.id.in_(delivered))
+    ).one()
+    coverage, uncovered, high_needs = needs_coverage(scope)
+    summary = {
+        "delivered": sum(by_kind.values()),
+        "by_kind": by_kind,
+        "participants": people,
+        "women_share": rate(women, disclosed),
+        "members_reached": members,
+        "needs_coverage": coverage,
+        "uncovered_needs": uncovered,
+    }
+    details = {
+        "by_modality": by_modality,
+        "by_subregion": by_subregion,
+        "by_pillar": by_pillar,
+        "by_item": {code: n for code, _pillar, n in item_rows},
+        "sie_activities": sie or 0,
+        "experts": int(experts),
+        "accredited_experts": int(accredited),
+        "high_needs": high_needs,
+    }
+    return summary, details
+
+
+def high_needs_query(scope: Scope):
+    """(member id, ISO code, area) rated high priority in the year's submitted needs
+    assessments (one row per Member and area)."""
+    keys = scope.roles.of("need_priority")
+    return (
+        select(Response.member_id, Member.code, Answer.item)
+        .join(Response, Response.id == Answer.response_id)
+        .join(SurveyRound, SurveyRound.id == Response.round_id)
+        .join(Member, Member.id == Response.member_id)
+        .where(
+            SurveyRound.plan_year_id == scope.plan_year.id,
+            SurveyRound.kind == QuestionnaireKind.NEEDS_ASSESSMENT,
+            Response.status == ResponseStatus.SUBMITTED,
+            Answer.question_key.in_(keys or ["-"]),
+            Answer.value_choice == "high",
+            scope.member_condition(Response.member_id),
+        )
+        .distinct()
+    )
+
+
+def needs_coverage(scope: Scope) -> tuple[float | None, list[dict], int]:
+    """Share of high-priority (Member, area) needs that a planned, confirmed or delivered
+    capacity-building activity of the year addresses: it serves one of the area's
+    work-plan items and names that Member among its host or beneficiary Members."""
+    areas = scope.roles.areas
+    needs = scope.session.execute(high_needs_query(scope).order_by(Member.code, Answer.item)).all()
+    if not needs:
+        return None, [], 0
+    area_of: dict[str, set[str]] = {}
+    for area, codes in areas.items():
+        for code in codes:
+            area_of.setdefault(code, set()).add(area)
+    activity_ok = and_(
+        Activity.plan_year_id == scope.plan_year.id,
+        Activity.status != ActivityStatus.CANCELLED,
+        Activity.counts_as_cb_activity,
+        Activity.id.in_(scope.activity_ids()) if scope.filters.on_activities else literal(True),
+    )
+    # (Member, item) pairs the year's activities serve, for the Members and items that
+    # matter here: small whatever the number of activities.
+    served = scope.session.execute(
+        select(activity_members.c.member_id, WorkPlanItem.code)
+        .select_from(activity_members)
+        .join(Activity, Activity.id == activity_members.c.activity_id)
+        .join(activity_items, activity_items.c.activity_id == Activity.id)
+        .join(WorkPlanItem, WorkPlanItem.id == activity_items.c.work_plan_item_id)
+        .where(
+            activity_ok,
+            activity_members.c.member_id.in_({n[0] for n in needs}),
+            WorkPlanItem.code.in_(sorted(area_of) or ["-"]),
+        )
+        .distinct()
+    )
+    covered = {(member_id, area) for member_id, code in served for area in area_of[code]}
+    uncovered = [
+        {"member": code, "area": area}
+        for member_id, code, area in needs
+        if (member_id, area) not in covered
+    ]
+    return rate(len(needs) - len(uncovered), len(needs)), uncovered, len(needs)
+
+
+# -- 3-(h) participants' evaluation ----------------------------------------------------------
+
+
+def evaluation_kpis(scope: Scope, min_group: int):
+    session = scope.session
+    roles = scope.roles
+    responses = (
+        select(Response.id, SurveyRound.activity_id)
+        .join(SurveyRound, SurveyRound.id == Response.round_id)
+        .where(
+            SurveyRound.kind == QuestionnaireKind.EVALUATION,
+            SurveyRound.activity_id.in_(scope.activity_ids()),
+            Response.status == ResponseStatus.SUBMITTED,
+            scope.member_condition(Response.member_id),
+        )
+        .subquery()
+    )
+    by_item_col = WorkPlanItem.code
+    # Responses and participants per activity (participants: the rate's denominator).
+    counts = pairs(
+        session, select(responses.c.activity_id, func.count()).group_by(responses.c.activity_id)
+    )
+    evaluated = list(counts)
+    invited = pairs(
+        session,
+        select(Attendance.activity_id, func.count())
+        .join(Participant, Participant.id == Attendance.participant_id)
+        .where(
+            Attendance.activity_id.in_(evaluated or [-1]),
+            scope.member_condition(Participant.member_id),
+        )
+        .group_by(Attendance.activity_id),
+    )
+    items_of = {}
+    for activity_id, code in session.execute(
+        select(activity_items.c.activity_id, by_item_col)
+        .join(WorkPlanItem, WorkPlanItem.id == activity_items.c.work_plan_item_id)
+        .where(activity_items.c.activity_id.in_(evaluated or [-1]))
+    ):
+        items_of.setdefault(activity_id, []).append(code)
+
+    def answer_rows(keys, value_column=Answer.value_number):
+        return session.execute(
+            select(responses.c.activity_id, value_column, func.count())
+            .join(Answer, Answer.response_id == responses.c.id)
+            .where(Answer.question_key.in_(keys or ["-"]))
+            .group_by(responses.c.activity_id, value_column)
+        ).all()
+
+    overall = answer_rows(roles.of("overall_satisfaction"))
+    recommend = answer_rows(roles.of("recommend"))
+    dimension_case = (
+        case(
+            *[
+                (and_(Answer.question_key == key, Answer.item == item), literal(name))
+                for name, pairs in sorted(roles.dimensions.items())
+                for key, item in sorted(pairs)
+            ],
+            else_=literal(None),
+        )
+        if roles.dimensions
+        else literal(None)
+    )
+    dimension_rows = (
+        session.execute(
+            select(
+                responses.c.activity_id,
+                dimension_case.label("dimension"),
+                func.sum(Answer.value_number),
+                func.count(Answer.value_number),
+            )
+            .join(Answer, Answer.response_id == responses.c.id)
+            .where(dimension_case.is_not(None))
+            .group_by(responses.c.activity_id, dimension_case)
+        ).all()
+        if roles.dimensions
+        else []
+    )
+    knowledge = session.execute(
+        select(
+            responses.c.activity_id,
+            func.sum(
+                case(
+                    (
+                        Answer.question_key.in_(roles.of("knowledge_before") or ["-"]),
+                        Answer.value_number,
+                    )
+                )
+            ),
+            func.count(
+                case(
+                    (
+                        Answer.question_key.in_(roles.of("knowledge_before") or ["-"]),
+                        Answer.value_number,
+                    )
+                )
+            ),
+            func.sum(
+                case(
+                    (
+                        Answer.question_key.in_(roles.of("knowledge_after") or ["-"]),
+                        Answer.value_number,
+                    )
+                )
+            ),
+            func.count(
+                case(
+                    (
+                        Answer.question_key.in_(roles.of("knowledge_after") or ["-"]),
+                        Answer.value_number,
+                    )
+                )
+            ),
+        )
+        .join(Answer, Answer.response_id == responses.c.id)
+        .group_by(responses.c.activity_id)
+    ).all()
+
+    groups: dict[object, _Accumulator] = {}
+
+    def targets(activity_id):
+        return [
+            "all",
+            ("activity", activity_id),
+            *(("item", code) for code in items_of.get(activity_id, [])),
+        ]
+
+    for activity_id, number in counts.items():
+        for target in targets(activity_id):
+            group = groups.setdefault(target, _Accumulator())
+            group.responses += number
+            group.invited += invited.get(activity_id, 0)
+    for activity_id, value, number in overall:
+        for target in targets(activity_id):
+            groups[target].overall[int(value)] += number
+    for activity_id, value, number in recommend:
+        for target in targets(activity_id):
+            groups[target].recommend[int(value)] += number
+    for activity_id, name, total, number in dimension_rows:
+        for target in targets(activity_id):
+            entry = groups[target].dimensions.setdefault(name, [Decimal(0), 0])
+            entry[0] += total or 0
+            entry[1] += number
+    for activity_id, before_sum, before_n, after_sum, after_n in knowledge:
+        for target in targets(activity_id):
+            group = groups[target]
+            group.before[0] += before_sum or 0
+            group.before[1] += before_n
+            group.after[0] += after_sum or 0
+            group.after[1] += after_n
+    names = sorted(roles.dimensions)
+    overall_group = groups.get("all", _Accumulator()).result(min_group, names)
+    by_activity = {
+        key[1]: acc.result(min_group, names)
+        for key, acc in groups.items()
+        if isinstance(key, tuple) and key[0] == "activity"
+    }
+    by_item = {
+        key[1]: acc.result(min_group, names)
+        for key, acc in groups.items()
+        if isinstance(key, tuple) and key[0] == "item"
+    }
+    return overall_group, by_activity, by_item
+
+
+@dataclass
+class _Accumulator:
+    responses: int = 0
+    invited: int = 0
+    overall: dict[int, int] = field(default_factory=lambda: dict.fromkeys(range(0, 11), 0))
+    recommend: dict[int, int] = field(default_factory=lambda: dict.fromkeys(range(0, 11), 0))
+    dimensions: dict[str, list] = field(default_factory=dict)
+    before: list = field(default_factory=lambda: [Decimal(0), 0])
+    after: list = field(default_factory=lambda: [Decimal(0), 0])
+
+    def result(self, min_group: int, names: list[str]) -> EvaluationGroup:
+        group = EvaluationGroup(
+            responses=self.responses, invited=self.invited, dimensions=dict.fromkeys(names)
+        )
+        if self.responses < min_group:
+            group.suppressed = self.responses > 0
+            return group
+        answered = sum(self.overall[v] for v in range(1, 6))
+        group.distribution = {str(v): self.overall[v] for v in range(1, 6)}
+        if answered:
+            group.overall_mean = mean(
+                Decimal(sum(v * self.overall[v] for v in range(1, 6))) / answered
+            )
+            group.top2_share = rate(self.overall[4] + self.overall[5], answered)
+        rated = sum(self.recommend.values())
+        if rated:
+            promoters = self.recommend[9] + self.recommend[10]
+            detractors = sum(self.recommend[v] for v in range(0, 7))
+            group.nps = round((promoters - detractors) * 100 / rated, 1)
+        for name, (total, number) in self.dimensions.items():
+            group.dimensions[name] = mean(total / number) if number else None
+        if self.before[1] and self.after[1]:
+            group.knowledge_gain = mean(
+                self.after[0] / self.after[1] - self.before[0] / self.before[1]
+            )
+        return group
+
+
+# -- 3-(i) post action ----------------------------------------------------------------------
+
+
+def findings_in_scope(scope: Scope):
+    conditions = [Finding.plan_year_id == scope.plan_year.id]
+    if scope.filters.on_activities:
+        conditions.append(Finding.activity_id.in_(scope.activity_ids()))
+    if scope.member_ids is not None:
+        conditions.append(
+            or_(
+                scope.member_condition(Finding.member_id),
+                Finding.activity_id.in_(scope.activity_ids()),
+            )
+        )
+    return select(Finding.id).where(*conditions)
+
+
+def post_action_kpis(scope: Scope) -> dict:
+    findings = findings_in_scope(scope)
+    total, actioned = scope.session.execute(
+        select(func.count(), func.count(case((Finding.actions.any(), 1)))).where(
+            Finding.id.in_(findings)
+        )
+    ).one()
+    actions = scope.session.scalar(
+        select(func.count())
+        .select_from(PlanningAction)
+        .where(PlanningAction.finding_id.in_(findings))
+    )
+    return {"findings": total, "actioned": actioned, "actions": actions or 0}
+
+
+# -- 3-(j) tangible results -----------------------------------------------------------------
+
+
+def results_in_scope(scope: Scope):
+    conditions = [
+        TangibleResult.plan_year_id == scope.plan_year.id,
+        scope.member_condition(TangibleResult.member_id),
+    ]
+    if scope.filters.on_activities:
+        conditions.append(TangibleResult.activity_id.in_(scope.activity_ids()))
+    return conditions
+
+
+def tangible_kpis(scope: Scope) -> tuple[dict, dict[str, int]]:
+    session = scope.session
+    conditions = results_in_scope(scope)
+    by_status = {s.value: 0 for s in ResultStatus}
+    for status, number in session.execute(
+        select(TangibleResult.status, func.count())
+        .where(*conditions)
+        .group_by(TangibleResult.status)
+    ):
+        by_status[status.value if hasattr(status, "value") else status] = number
+    verified = [*conditions, TangibleResult.status == ResultStatus.VERIFIED]
+    by_member = pairs(
+        session,
+        select(Member.code, func.count())
+        .select_from(TangibleResult)
+        .join(Member, Member.id == TangibleResult.member_id)
+        .where(*verified)
+        .group_by(Member.code)
+        .order_by(Member.code),
+    )
+    by_category = pairs(
+        session,
+        select(TangibleResult.category, func.count())
+        .where(*verified)
+        .group_by(TangibleResult.category)
+        .order_by(TangibleResult.category),
+    )
+    by_item = pairs(
+        session,
+        select(WorkPlanItem.code, func.count())
+        .join(activity_items, activity_items.c.work_plan_item_id == WorkPlanItem.id)
+        .join(TangibleResult, TangibleResult.activity_id == activity_items.c.activity_id)
+        .where(*verified)
+        .group_by(WorkPlanItem.code, WorkPlanItem.position)
+        .order_by(WorkPlanItem.position),
+    )
+    return {
+        "reported": by_status["reported"],
+        "verified": by_status["verified"],
+        "rejected": by_status["rejected"],
+        "by_member": by_member,
+        "by_category": by_category,
+    }, by_item
+
+
+def previous_year_label(plan_year: PlanYear) -> str:
+    start = plan_year.starts_on.year - 1
+    return f"{start}-{start + 1}"
