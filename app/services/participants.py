@@ -9,8 +9,6 @@ one participant), otherwise by name and Member within the same activity.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from dataclasses import dataclass, field
 from typing import BinaryIO
@@ -21,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from app.models import Activity, Attendance, Gender, Member, Participant
 from app.services.members import MemberDirectory
+from app.services.tables import TableFileError, read_table, text_of
 
 COLUMN_ALIASES = {
     "name": "name",
@@ -72,8 +71,8 @@ class ParticipantError(ValueError):
         self.message = message
 
 
-class ParticipantFileError(ValueError):
-    """The file as a whole cannot be read (format, header); nothing was written."""
+# The file as a whole cannot be read (format, header); nothing was written.
+ParticipantFileError = TableFileError
 
 
 @dataclass
@@ -206,16 +205,7 @@ def _check_lengths(data: ParticipantData) -> None:
 def read_participant_file(filename: str, stream: BinaryIO, max_rows: int) -> list[dict]:
     """Rows of a CSV or XLSX file as dicts keyed by the canonical column names, each with
     its spreadsheet row number under ``"_row"`` and unknown headers under ``"_ignored"``."""
-    suffix = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
-    if suffix == "csv":
-        table = _read_csv(stream)
-    elif suffix in ("xlsx", "xlsm"):
-        table = _read_xlsx(stream)
-    else:
-        raise ParticipantFileError(
-            f"{filename!r} is neither a .csv nor a .xlsx file: save the list in one of them."
-        )
-    rows = iter(table)
+    rows = iter(read_table(filename, stream))
     header = next(rows, None)
     if header is None:
         raise ParticipantFileError(f"{filename} is empty: the first row must name the columns.")
@@ -237,7 +227,7 @@ def read_participant_file(filename: str, stream: BinaryIO, max_rows: int) -> lis
         )
     records = []
     for number, values in enumerate(rows, start=2):
-        cells = ["" if v is None else str(v).strip() for v in values]
+        cells = [text_of(v) for v in values]
         if not any(cells):
             continue
         if len(records) >= max_rows:
@@ -250,44 +240,6 @@ def read_participant_file(filename: str, stream: BinaryIO, max_rows: int) -> lis
                 record[column] = value
         records.append(record)
     return records
-
-
-def _read_csv(stream: BinaryIO) -> list[list[str]]:
-    raw = stream.read()
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise ParticipantFileError(
-            "The CSV file is not UTF-8 text: in your spreadsheet, save it as "
-            "'CSV UTF-8' and upload it again."
-        ) from None
-    try:
-        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    try:
-        return list(csv.reader(io.StringIO(text), dialect))
-    except csv.Error as error:
-        raise ParticipantFileError(f"The CSV file cannot be read: {error}.") from None
-
-
-def _read_xlsx(stream: BinaryIO) -> list[tuple]:
-    from zipfile import BadZipFile
-
-    from openpyxl import load_workbook
-
-    try:
-        workbook = load_workbook(io.BytesIO(stream.read()), read_only=True, data_only=True)
-    except (BadZipFile, KeyError, OSError, ValueError):
-        raise ParticipantFileError(
-            "The file is not a readable .xlsx workbook: open it in your spreadsheet and "
-            "save it again as Excel Workbook (.xlsx)."
-        ) from None
-    try:
-        sheet = workbook.worksheets[0]
-        return [tuple(row) for row in sheet.iter_rows(values_only=True)]
-    finally:
-        workbook.close()
 
 
 def import_participants(session: Session, activity: Activity, records: list[dict]) -> ImportResult:
