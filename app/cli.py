@@ -13,14 +13,18 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import User
+from app.models import SurveyRound, User
 from app.services.demo import load_demo
 from app.services.dispatch import dispatch
+from app.services.findings import FindingRules, refresh_findings
+from app.services.history_import import import_history
+from app.services.kpi_scope import KpiError
 from app.services.mail import backend_from_config
 from app.services.members import load_reference_members
 from app.services.plan_years import PlanYearError, normalise_label
 from app.services.settings import JourneySettings
 from app.services.survey_versions import sync_definitions, validate_files
+from app.services.tables import TableFileError
 from app.services.users import NewUser, UserError, create_user, issue_api_token
 from app.services.workplan import WorkPlanImportError, export_workplan, import_workplan
 
@@ -30,6 +34,57 @@ users_cli = AppGroup("users", help="Staff and contact-point accounts.")
 demo_cli = AppGroup("demo", help="Demo data for trying the app.")
 surveys_cli = AppGroup("surveys", help="Questionnaire definitions in surveys/.")
 rounds_cli = AppGroup("rounds", help="Survey rounds: invitations, reminders, escalations.")
+responses_cli = AppGroup("responses", help="Survey responses.")
+kpis_cli = AppGroup("kpis", help="KPI roll-ups of the work plan.")
+
+
+@responses_cli.command("import")
+@click.argument("round_id", type=int)
+@click.argument("path", type=click.Path(path_type=Path))
+def responses_import(round_id: int, path: Path) -> None:
+    """Load earlier answers into a round from a CSV or XLSX file (all rows or none)."""
+    survey_round = db.session.get(SurveyRound, round_id)
+    if survey_round is None:
+        raise click.ClickException(f"No round {round_id}.")
+    try:
+        with path.open("rb") as stream:
+            result = import_history(db.session, survey_round, path.name, stream)
+    except FileNotFoundError:
+        raise click.ClickException(f"{path}: no such file.") from None
+    except TableFileError as error:
+        raise click.ClickException(str(error)) from None
+    if result.problems:
+        db.session.rollback()
+        for problem in result.problems:
+            click.echo(f"error   {path.name}: {problem}")
+        raise click.ClickException(
+            f"{len(result.problems)} problem(s) in {result.rows} rows: nothing was imported"
+        )
+    db.session.commit()
+    click.echo(
+        f"Imported {result.imported} responses into round {round_id} ({survey_round.title})."
+    )
+
+
+@kpis_cli.command("findings")
+@click.option("--year", required=True)
+def kpis_findings(year: str) -> None:
+    """Flag the year's findings (low scores, uncovered needs, common barriers)."""
+    config = current_app.config
+    rules = FindingRules(
+        low_score=float(config["LOW_SCORE_THRESHOLD"]),
+        barrier_min_reports=int(config["BARRIER_MIN_REPORTS"]),
+        min_group=int(config["MIN_GROUP_SIZE"]),
+    )
+    try:
+        result = refresh_findings(db.session, _year(year), rules)
+    except KpiError as error:
+        raise click.ClickException(str(error)) from None
+    db.session.commit()
+    click.echo(
+        f"Findings {year}: {result.created} new, {result.current} current, "
+        f"{result.retired} no longer found."
+    )
 
 
 @rounds_cli.command("dispatch")
@@ -229,5 +284,14 @@ def demo_load(year: str) -> None:
 
 
 def register_commands(app: Flask) -> None:
-    for group in (members_cli, workplan_cli, users_cli, demo_cli, surveys_cli, rounds_cli):
+    for group in (
+        members_cli,
+        workplan_cli,
+        users_cli,
+        demo_cli,
+        surveys_cli,
+        rounds_cli,
+        responses_cli,
+        kpis_cli,
+    ):
         app.cli.add_command(group)

@@ -71,9 +71,12 @@ class World:
 
 
 def _round(session, version, opens, closes=None, activity=None, year=None, status="open"):
-    survey_round = create_round(session, NewRound(version=version, activity=activity,
-                                                  plan_year=year, opens_on=opens,
-                                                  closes_on=closes))
+    survey_round = create_round(
+        session,
+        NewRound(
+            version=version, activity=activity, plan_year=year, opens_on=opens, closes_on=closes
+        ),
+    )
     survey_round.status = RoundStatus(status)
     return survey_round
 
@@ -84,11 +87,14 @@ _counter = {"n": 0}
 def respond(session, survey_round, invitation, values: dict, submitted=True) -> Response:
     """A response as the app stores it, with typed answer rows."""
     _counter["n"] += 1
-    response = Response(round=survey_round, version_id=survey_round.version_id,
-                        status=ResponseStatus.SUBMITTED if submitted else ResponseStatus.DRAFT,
-                        resume_token_hash=hash_token(f"kpi-{_counter['n']}-{id(values)}"),
-                        member_id=invitation.member_id if invitation else None,
-                        submitted_at=datetime(2026, 5, 1, tzinfo=UTC) if submitted else None)
+    response = Response(
+        round=survey_round,
+        version_id=survey_round.version_id,
+        status=ResponseStatus.SUBMITTED if submitted else ResponseStatus.DRAFT,
+        resume_token_hash=hash_token(f"kpi-{_counter['n']}-{id(values)}"),
+        member_id=invitation.member_id if invitation else None,
+        submitted_at=datetime(2026, 5, 1, tzinfo=UTC) if submitted else None,
+    )
     session.add(response)
     session.flush()
     if invitation is not None:
@@ -114,31 +120,62 @@ def build(session) -> World:
     versions = {v.questionnaire.key: v for v in sync_definitions(session, [SURVEYS]).created}
     year = plan_year("2025-2026")
     plan_year("2024-2025")
-    items = {code: WorkPlanItemFactory(plan_year=year, code=code, pillar=pillar,
-                                       position=position)
-             for code, pillar, position in (("1-(a)", 1, 100), ("1-(q)", 1, 116),
-                                            ("3-(k)", 3, 310))}
+    items = {
+        code: WorkPlanItemFactory(plan_year=year, code=code, pillar=pillar, position=position)
+        for code, pillar, position in (("1-(a)", 1, 100), ("1-(q)", 1, 116), ("3-(k)", 3, 310))
+    }
     fji, npl, ton = member("FJI"), member("NPL"), member("TON")
     activities = {
-        "A1": ActivityFactory(plan_year=year, title="A1", kind="national_workshop",
-                              modality=Modality.IN_PERSON, status=ActivityStatus.DELIVERED,
-                              members=[fji], items=[items["1-(a)"], items["3-(k)"]],
-                              experts=3, accredited_experts=1,
-                              starts_on=date(2025, 9, 1), ends_on=date(2025, 9, 5)),
-        "A2": ActivityFactory(plan_year=year, title="A2", kind="regional_workshop",
-                              modality=Modality.VIRTUAL, status=ActivityStatus.DELIVERED,
-                              members=[fji, npl], items=[items["1-(q)"]], experts=2,
-                              accredited_experts=2, starts_on=date(2025, 11, 3),
-                              ends_on=date(2025, 11, 7)),
-        "A3": ActivityFactory(plan_year=year, title="A3", kind="meeting",
-                              status=ActivityStatus.DELIVERED, members=[npl],
-                              items=[items["1-(a)"]]),
-        "A4": ActivityFactory(plan_year=year, title="A4", kind="national_workshop",
-                              status=ActivityStatus.PLANNED, members=[npl],
-                              items=[items["1-(q)"]]),
-        "A5": ActivityFactory(plan_year=year, title="A5", kind="national_workshop",
-                              status=ActivityStatus.CANCELLED, members=[ton],
-                              items=[items["1-(a)"]]),
+        "A1": ActivityFactory(
+            plan_year=year,
+            title="A1",
+            kind="national_workshop",
+            modality=Modality.IN_PERSON,
+            status=ActivityStatus.DELIVERED,
+            members=[fji],
+            items=[items["1-(a)"], items["3-(k)"]],
+            experts=3,
+            accredited_experts=1,
+            starts_on=date(2025, 9, 1),
+            ends_on=date(2025, 9, 5),
+        ),
+        "A2": ActivityFactory(
+            plan_year=year,
+            title="A2",
+            kind="regional_workshop",
+            modality=Modality.VIRTUAL,
+            status=ActivityStatus.DELIVERED,
+            members=[fji, npl],
+            items=[items["1-(q)"]],
+            experts=2,
+            accredited_experts=2,
+            starts_on=date(2025, 11, 3),
+            ends_on=date(2025, 11, 7),
+        ),
+        "A3": ActivityFactory(
+            plan_year=year,
+            title="A3",
+            kind="meeting",
+            status=ActivityStatus.DELIVERED,
+            members=[npl],
+            items=[items["1-(a)"]],
+        ),
+        "A4": ActivityFactory(
+            plan_year=year,
+            title="A4",
+            kind="national_workshop",
+            status=ActivityStatus.PLANNED,
+            members=[npl],
+            items=[items["1-(q)"]],
+        ),
+        "A5": ActivityFactory(
+            plan_year=year,
+            title="A5",
+            kind="national_workshop",
+            status=ActivityStatus.CANCELLED,
+            members=[ton],
+            items=[items["1-(a)"]],
+        ),
     }
     people = {
         "p1": ParticipantFactory(name="p1", member=fji, gender="female"),
@@ -155,18 +192,34 @@ def build(session) -> World:
 
     evaluation, follow_up = versions["participant-evaluation"], versions["follow-up-action"]
     rounds = {
-        "E1": _round(session, evaluation, date(2025, 9, 5), date(2025, 9, 19),
-                     activity=activities["A1"]),
-        "E2": _round(session, evaluation, date(2025, 11, 7), date(2025, 11, 21),
-                     activity=activities["A2"], status="closed"),
-        "N": _round(session, versions["needs-assessment"], date(2025, 7, 1),
-                    date(2025, 8, 31), year=year, status="closed"),
-        "F1": _round(session, follow_up, date(2026, 3, 1), date(2026, 3, 31),
-                     activity=activities["A1"]),
-        "F2": _round(session, follow_up, date(2026, 9, 1), date(2026, 9, 30),
-                     activity=activities["A1"]),
-        "D": _round(session, evaluation, date(2025, 10, 1), None,
-                    activity=activities["A2"], status="draft"),
+        "E1": _round(
+            session, evaluation, date(2025, 9, 5), date(2025, 9, 19), activity=activities["A1"]
+        ),
+        "E2": _round(
+            session,
+            evaluation,
+            date(2025, 11, 7),
+            date(2025, 11, 21),
+            activity=activities["A2"],
+            status="closed",
+        ),
+        "N": _round(
+            session,
+            versions["needs-assessment"],
+            date(2025, 7, 1),
+            date(2025, 8, 31),
+            year=year,
+            status="closed",
+        ),
+        "F1": _round(
+            session, follow_up, date(2026, 3, 1), date(2026, 3, 31), activity=activities["A1"]
+        ),
+        "F2": _round(
+            session, follow_up, date(2026, 9, 1), date(2026, 9, 30), activity=activities["A1"]
+        ),
+        "D": _round(
+            session, evaluation, date(2025, 10, 1), None, activity=activities["A2"], status="draft"
+        ),
     }
     rounds["F2"].wave = 2
 
@@ -186,39 +239,74 @@ def build(session) -> World:
         inv[("N", member_.code)] = invite("N", member_=member_)
 
     def evaluation_answers(overall, recommend, relevance, before, after):
-        return {("overall_satisfaction", 0, ""): overall, ("recommend", 0, ""): recommend,
-                ("relevance", 0, ""): relevance, ("knowledge_before", 0, ""): before,
-                ("knowledge_after", 0, ""): after}
+        return {
+            ("overall_satisfaction", 0, ""): overall,
+            ("recommend", 0, ""): recommend,
+            ("relevance", 0, ""): relevance,
+            ("knowledge_before", 0, ""): before,
+            ("knowledge_after", 0, ""): after,
+        }
 
     responses = {}
-    for name, figures in (("p1", (5, 10, 4, 2, 4)), ("p2", (3, 9, 3, 3, 4)),
-                          ("p3", (2, 5, 2, 1, 3))):
-        responses[("E1", name)] = respond(session, rounds["E1"], inv[("E1", name)],
-                                          evaluation_answers(*figures))
-    responses[("E1", "p4")] = respond(session, rounds["E1"], inv[("E1", "p4")],
-                                      evaluation_answers(1, 0, 1, 1, 1), submitted=False)
+    for name, figures in (
+        ("p1", (5, 10, 4, 2, 4)),
+        ("p2", (3, 9, 3, 3, 4)),
+        ("p3", (2, 5, 2, 1, 3)),
+    ):
+        responses[("E1", name)] = respond(
+            session, rounds["E1"], inv[("E1", name)], evaluation_answers(*figures)
+        )
+    responses[("E1", "p4")] = respond(
+        session, rounds["E1"], inv[("E1", "p4")], evaluation_answers(1, 0, 1, 1, 1), submitted=False
+    )
     for name, figures in (("p5", (3, 7, 4, 3, 3)), ("p6", (4, 8, 2, 3, 4))):
-        responses[("E2", name)] = respond(session, rounds["E2"], inv[("E2", name)],
-                                          evaluation_answers(*figures))
-    responses[("N", "FJI")] = respond(session, rounds["N"], inv[("N", "FJI")], {
-        ("member", 0, ""): "FJI",
-        ("priorities", 0, "risk_management"): "high",
-        ("priorities", 0, "post_clearance_audit"): "high",
-        ("priorities", 0, "valuation"): "low"})
-    responses[("N", "NPL")] = respond(session, rounds["N"], inv[("N", "NPL")], {
-        ("member", 0, ""): "NPL",
-        ("priorities", 0, "post_clearance_audit"): "high",
-        ("priorities", 0, "aeo"): "high"})
-    responses[("F1", "p1")] = respond(session, rounds["F1"], inv[("F1", "p1")], {
-        ("result_category", 1, ""): "procedure",
-        ("result_description", 1, ""): "New PCA procedure adopted",
-        ("result_category", 2, ""): "legislation",
-        ("result_description", 2, ""): "Draft amendment",
-        ("barriers", 0, "workload"): "workload", ("barriers", 0, "budget"): "budget"})
-    responses[("F1", "p2")] = respond(session, rounds["F1"], inv[("F1", "p2")], {
-        ("result_category", 1, ""): "procedure",
-        ("result_description", 1, ""): "Risk profile in use",
-        ("barriers", 0, "workload"): "workload"})
+        responses[("E2", name)] = respond(
+            session, rounds["E2"], inv[("E2", name)], evaluation_answers(*figures)
+        )
+    responses[("N", "FJI")] = respond(
+        session,
+        rounds["N"],
+        inv[("N", "FJI")],
+        {
+            ("member", 0, ""): "FJI",
+            ("priorities", 0, "risk_management"): "high",
+            ("priorities", 0, "post_clearance_audit"): "high",
+            ("priorities", 0, "valuation"): "low",
+        },
+    )
+    responses[("N", "NPL")] = respond(
+        session,
+        rounds["N"],
+        inv[("N", "NPL")],
+        {
+            ("member", 0, ""): "NPL",
+            ("priorities", 0, "post_clearance_audit"): "high",
+            ("priorities", 0, "aeo"): "high",
+        },
+    )
+    responses[("F1", "p1")] = respond(
+        session,
+        rounds["F1"],
+        inv[("F1", "p1")],
+        {
+            ("result_category", 1, ""): "procedure",
+            ("result_description", 1, ""): "New PCA procedure adopted",
+            ("result_category", 2, ""): "legislation",
+            ("result_description", 2, ""): "Draft amendment",
+            ("barriers", 0, "workload"): "workload",
+            ("barriers", 0, "budget"): "budget",
+        },
+    )
+    responses[("F1", "p2")] = respond(
+        session,
+        rounds["F1"],
+        inv[("F1", "p2")],
+        {
+            ("result_category", 1, ""): "procedure",
+            ("result_description", 1, ""): "Risk profile in use",
+            ("barriers", 0, "workload"): "workload",
+        },
+    )
     for key in (("F1", "p1"), ("F1", "p2")):
         register_tangible_results(session, responses[key])
     session.flush()

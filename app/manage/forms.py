@@ -177,6 +177,28 @@ class EmailTemplateForm(FlaskForm):
     submit = SubmitField("Save")
 
 
+class ActionForm(FlaskForm):
+    decision = TextAreaField(
+        "What was decided",
+        validators=[DataRequired(message="Write what was decided."), Length(max=5000)],
+        render_kw={"rows": 3},
+    )
+    item = StringField("Work-plan item it changes (e.g. 1-(d))", validators=[Length(max=8)])
+    activity = IntegerField("Activity number it changes", validators=[Optional()])
+    submit = SubmitField("Record the action")
+
+
+class ReviewForm(FlaskForm):
+    status = SelectField(
+        "Decision",
+        choices=select_choices(
+            [("verified", "Verify"), ("rejected", "Reject"), ("reported", "Back to review")]
+        ),
+    )
+    reason = StringField("Reason (required to reject)", validators=[Length(max=2000)])
+    submit = SubmitField("Save")
+
+
 class ConfirmForm(FlaskForm):
     """A button that only carries the CSRF token (remove, log out)."""
 

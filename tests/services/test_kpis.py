@@ -28,25 +28,39 @@ def review_all(session, world):
     reviewer = UserFactory(role="staff")
     results = session.scalars(select(TangibleResult).order_by(TangibleResult.id)).all()
     assert [(r.category, r.entry) for r in results] == [
-        ("procedure", 1), ("legislation", 2), ("procedure", 1)]
+        ("procedure", 1),
+        ("legislation", 2),
+        ("procedure", 1),
+    ]
     review_result(session, results[0], ResultStatus.VERIFIED, reviewer)
-    review_result(session, results[1], ResultStatus.REJECTED, reviewer,
-                  "A draft amendment is not yet a result.")
+    review_result(
+        session,
+        results[1],
+        ResultStatus.REJECTED,
+        reviewer,
+        "A draft amendment is not yet a result.",
+    )
     return reviewer
 
 
 def test_all_kpis_without_filters(session, world):
     review_all(session, world)
-    refresh_findings(session, "2025-2026", FindingRules(low_score=3.5, barrier_min_reports=2),
-                     TODAY)
+    refresh_findings(
+        session, "2025-2026", FindingRules(low_score=3.5, barrier_min_reports=2), TODAY
+    )
     finding = session.scalar(select(Finding).where(Finding.key == "uncovered_need:NPL:aeo"))
     add_action(session, finding, "Add a national AEO workshop for Nepal in 2026-2027.", None)
     add_action(session, finding, "Ask the AEO accredited experts pool for a trainer.", None)
 
     assert kpis(session) == {
         "year": "2025-2026",
-        "filters": {"member": None, "subregion": None, "item": None, "kind": None,
-                    "modality": None},
+        "filters": {
+            "member": None,
+            "subregion": None,
+            "item": None,
+            "kind": None,
+            "modality": None,
+        },
         "surveys_conducted": {
             # E1, E2, N and F1 ran during the year; F2 opens after it; D was never opened.
             "rounds": 4,
@@ -71,32 +85,49 @@ def test_all_kpis_without_filters(session, world):
             "overall_distribution": {"1": 0, "2": 1, "3": 2, "4": 1, "5": 1},
             "top2_share": 0.4,  # 4 or 5: two of five
             "nps": 20.0,  # promoters 10, 9; detractor 5: (2-1)/5
-            "dimensions": {"content": None, "facilitators": None, "objectives": None,
-                           "organisation": None, "relevance": 3.0},  # (4+3+2+4+2)/5
+            "dimensions": {
+                "content": None,
+                "facilitators": None,
+                "objectives": None,
+                "organisation": None,
+                "relevance": 3.0,
+            },  # (4+3+2+4+2)/5
             "knowledge_gain": 1.2,  # after 18/5 - before 12/5
         },
         "post_action": {"findings": 4, "actioned": 1, "actions": 2},
         "tangible_results": {
-            "reported": 1, "verified": 1, "rejected": 1,
-            "by_member": {"FJI": 1}, "by_category": {"procedure": 1},
+            "reported": 1,
+            "verified": 1,
+            "rejected": 1,
+            "by_member": {"FJI": 1},
+            "by_category": {"procedure": 1},
         },
     }
 
 
 def test_member_filter(session, world):
     review_all(session, world)
-    refresh_findings(session, "2025-2026", FindingRules(low_score=3.5, barrier_min_reports=2),
-                     TODAY)
+    refresh_findings(
+        session, "2025-2026", FindingRules(low_score=3.5, barrier_min_reports=2), TODAY
+    )
     result = kpis(session, member="FJI")
     assert result["filters"]["member"] == "FJI"
     assert result["surveys_conducted"] == {
-        "rounds": 4, "by_kind": {"needs_assessment": 1, "evaluation": 2, "follow_up": 1},
+        "rounds": 4,
+        "by_kind": {"needs_assessment": 1, "evaluation": 2, "follow_up": 1},
         "invitations": 8,  # E1 p1-p3, E2 p1, N FJI, F1 p1-p3
-        "responses": 6, "response_rate": 0.75}
+        "responses": 6,
+        "response_rate": 0.75,
+    }
     assert result["activities"] == {
-        "delivered": 2, "by_kind": {"national_workshop": 1, "regional_workshop": 1},
-        "participants": 3, "women_share": 0.6667, "members_reached": 1,
-        "needs_coverage": 1.0, "uncovered_needs": []}
+        "delivered": 2,
+        "by_kind": {"national_workshop": 1, "regional_workshop": 1},
+        "participants": 3,
+        "women_share": 0.6667,
+        "members_reached": 1,
+        "needs_coverage": 1.0,
+        "uncovered_needs": [],
+    }
     evaluation = result["evaluation"]
     assert evaluation["responses"] == 3 and evaluation["response_rate"] == 1.0
     assert evaluation["overall_mean"] == 3.33  # (5+3+2)/3
@@ -110,30 +141,50 @@ def test_member_filter(session, world):
     assert result["tangible_results"]["verified"] == 1
     other = kpis(session, member="WSM")
     assert other["activities"]["delivered"] == 0 and other["evaluation"]["responses"] == 0
-    assert other["tangible_results"] == {"reported": 0, "verified": 0, "rejected": 0,
-                                         "by_member": {}, "by_category": {}}
+    assert other["tangible_results"] == {
+        "reported": 0,
+        "verified": 0,
+        "rejected": 0,
+        "by_member": {},
+        "by_category": {},
+    }
 
 
 def test_kind_filter_and_suppression(session, world):
     result = kpis(session, kind="regional_workshop")
     assert result["surveys_conducted"] == {
-        "rounds": 1, "by_kind": {"needs_assessment": 0, "evaluation": 1, "follow_up": 0},
-        "invitations": 3, "responses": 2, "response_rate": 0.6667}
+        "rounds": 1,
+        "by_kind": {"needs_assessment": 0, "evaluation": 1, "follow_up": 0},
+        "invitations": 3,
+        "responses": 2,
+        "response_rate": 0.6667,
+    }
     activities = result["activities"]
     assert activities["delivered"] == 1 and activities["participants"] == 3
     assert activities["women_share"] == 0.6667 and activities["members_reached"] == 2
     # Only A2 can cover needs now: both Members' PCA needs, not FJI's risk management.
     assert activities["needs_coverage"] == 0.5
-    assert activities["uncovered_needs"] == [{"member": "FJI", "area": "risk_management"},
-                                             {"member": "NPL", "area": "aeo"}]
+    assert activities["uncovered_needs"] == [
+        {"member": "FJI", "area": "risk_management"},
+        {"member": "NPL", "area": "aeo"},
+    ]
     # Two responses are fewer than the minimum group of 3: nothing is shown.
     assert result["evaluation"] == {
-        "responses": 2, "response_rate": 0.6667, "overall_mean": None,
+        "responses": 2,
+        "response_rate": 0.6667,
+        "overall_mean": None,
         "overall_distribution": {"1": 0, "2": 0, "3": 0, "4": 0, "5": 0},
-        "top2_share": None, "nps": None,
-        "dimensions": {"content": None, "facilitators": None, "objectives": None,
-                       "organisation": None, "relevance": None},
-        "knowledge_gain": None}
+        "top2_share": None,
+        "nps": None,
+        "dimensions": {
+            "content": None,
+            "facilitators": None,
+            "objectives": None,
+            "organisation": None,
+            "relevance": None,
+        },
+        "knowledge_gain": None,
+    }
 
 
 def test_subregion_modality_and_item_filters(session, world):
@@ -143,13 +194,15 @@ def test_subregion_modality_and_item_filters(session, world):
     assert south_asia["activities"]["women_share"] == 0.5
     assert south_asia["activities"]["uncovered_needs"] == [{"member": "NPL", "area": "aeo"}]
     in_person = kpis(session, modality="in_person")
-    assert in_person["activities"]["delivered"] == 1 and in_person["activities"][
-        "participants"] == 4
+    assert (
+        in_person["activities"]["delivered"] == 1 and in_person["activities"]["participants"] == 4
+    )
     assert in_person["evaluation"]["responses"] == 3
     assert in_person["evaluation"]["overall_mean"] == 3.33
     pca = kpis(session, item="1-(q)")
     assert pca["activities"]["delivered"] == 1 and pca["activities"]["by_kind"] == {
-        "regional_workshop": 1}
+        "regional_workshop": 1
+    }
     assert kpis(session, item="9-(z)")["activities"]["delivered"] == 0
 
 
@@ -170,18 +223,26 @@ def test_breakdowns_for_the_dashboard(session, world):
 
 
 def test_finding_rules(session, world):
-    refresh = refresh_findings(session, "2025-2026",
-                               FindingRules(low_score=3.5, barrier_min_reports=2), TODAY)
+    refresh = refresh_findings(
+        session, "2025-2026", FindingRules(low_score=3.5, barrier_min_reports=2), TODAY
+    )
     keys = sorted(f.key for f in session.scalars(select(Finding)))
     a1 = world.activities["A1"].id
-    assert keys == sorted([f"low_satisfaction:{a1}", f"low_dimension:{a1}:relevance",
-                           "uncovered_need:NPL:aeo", "barrier:workload"])
+    assert keys == sorted(
+        [
+            f"low_satisfaction:{a1}",
+            f"low_dimension:{a1}:relevance",
+            "uncovered_need:NPL:aeo",
+            "barrier:workload",
+        ]
+    )
     assert refresh.created == 4
     barrier = session.scalar(select(Finding).where(Finding.key == "barrier:workload"))
     assert "Workload and lack of time" in barrier.summary and "2 follow-up" in barrier.summary
     # Stricter rules: the barrier and A1's relevance (3.0) no longer qualify.
-    again = refresh_findings(session, "2025-2026",
-                             FindingRules(low_score=3.0, barrier_min_reports=3), TODAY)
+    again = refresh_findings(
+        session, "2025-2026", FindingRules(low_score=3.0, barrier_min_reports=3), TODAY
+    )
     assert again.created == 0 and again.retired == 3
     current = {f.key for f in session.scalars(select(Finding).where(Finding.current))}
     assert current == {"uncovered_need:NPL:aeo"}
@@ -193,14 +254,23 @@ def test_finding_rules(session, world):
 
 def test_verification_changes_the_tangible_results_kpi(session, world):
     assert kpis(session)["tangible_results"] == {
-        "reported": 3, "verified": 0, "rejected": 0, "by_member": {}, "by_category": {}}
+        "reported": 3,
+        "verified": 0,
+        "rejected": 0,
+        "by_member": {},
+        "by_category": {},
+    }
     reviewer = review_all(session, world)
     assert kpis(session)["tangible_results"]["verified"] == 1
     last = session.scalars(select(TangibleResult).order_by(TangibleResult.id)).all()[2]
     review_result(session, last, ResultStatus.VERIFIED, reviewer)
     assert kpis(session)["tangible_results"] == {
-        "reported": 0, "verified": 2, "rejected": 1, "by_member": {"FJI": 2},
-        "by_category": {"procedure": 2}}
+        "reported": 0,
+        "verified": 2,
+        "rejected": 1,
+        "by_member": {"FJI": 2},
+        "by_category": {"procedure": 2},
+    }
     with pytest.raises(ReviewError, match="Say why"):
         review_result(session, last, ResultStatus.REJECTED, reviewer, "")
 
