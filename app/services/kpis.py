@@ -375,7 +375,6 @@ def evaluation_kpis(scope: Scope, min_group: int):
         )
         .subquery()
     )
-    by_item_col = WorkPlanItem.code
     # Responses and participants per activity (participants: the rate's denominator).
     counts = pairs(
         session, select(responses.c.activity_id, func.count()).group_by(responses.c.activity_id)
@@ -393,7 +392,7 @@ def evaluation_kpis(scope: Scope, min_group: int):
     )
     items_of = {}
     for activity_id, code in session.execute(
-        select(activity_items.c.activity_id, by_item_col)
+        select(activity_items.c.activity_id, WorkPlanItem.code)
         .join(WorkPlanItem, WorkPlanItem.id == activity_items.c.work_plan_item_id)
         .where(activity_items.c.activity_id.in_(evaluated or [-1]))
     ):
@@ -413,8 +412,8 @@ def evaluation_kpis(scope: Scope, min_group: int):
         case(
             *[
                 (and_(Answer.question_key == key, Answer.item == item), literal(name))
-                for name, pairs in sorted(roles.dimensions.items())
-                for key, item in sorted(pairs)
+                for name, questions in sorted(roles.dimensions.items())
+                for key, item in sorted(questions)
             ],
             else_=literal(None),
         )
