@@ -258,7 +258,8 @@ def users_create(
 @demo_cli.command("load")
 @click.option("--year", required=True, help="Plan year whose activities get demo data.")
 def demo_load(year: str) -> None:
-    """Create the demo staff account (password reset on every run) and demo participants."""
+    """Create the demo staff account (password reset on every run), demo participants and
+    the answers their surveys received."""
     config = current_app.config
     result = load_demo(
         db.session,
@@ -270,7 +271,8 @@ def demo_load(year: str) -> None:
     db.session.commit()
     click.echo(
         f"Demo data: {result.activities_delivered} activities delivered, "
-        f"{result.participants_added} participants added."
+        f"{result.participants_added} participants added, "
+        f"{result.responses_added} survey responses added."
     )
     click.echo("")
     click.echo("  Open http://127.0.0.1:5000 and log in as the demo staff member:")

@@ -5,7 +5,19 @@ from datetime import date, timedelta
 
 from sqlalchemy import func, select
 
-from app.models import Activity, Attendance, Role, SurveyRound, User
+from app.models import (
+    Activity,
+    Attendance,
+    Finding,
+    Invitation,
+    QuestionnaireKind,
+    Response,
+    Role,
+    SurveyRound,
+    TangibleResult,
+    User,
+)
+from app.services.kpis import compute_kpis
 from tests.services.test_workplan_import import SHIPPED, SMALL_PLAN
 
 
@@ -110,16 +122,61 @@ def test_demo_load_prints_the_login_and_adds_participants(runner, session):
         select(func.count()).select_from(Activity).where(Activity.status == "delivered")
     )
     assert delivered == 6
-    rounds = session.scalars(select(SurveyRound)).all()
-    assert sorted(r.kind.value for r in rounds) == ["evaluation", "follow_up", "needs_assessment"]
-    assert all(r.status.value == "open" for r in rounds)
+    rounds = session.scalars(select(SurveyRound).order_by(SurveyRound.id)).all()
+    # The first workshop's evaluation is open now; the others' rounds are over and answered.
+    open_rounds = sorted(r.kind.value for r in rounds if r.status.value == "open")
+    assert open_rounds == ["evaluation", "follow_up", "needs_assessment"]
+    closed = [r for r in rounds if r.status.value == "closed"]
+    assert {r.kind.value for r in closed} == {"evaluation", "follow_up"}
     assert "participant-evaluation round: /s/" in result.output
     assert "or as a Member contact point: contact-point@customs." in result.output
+    contact = session.scalar(select(User).where(User.role == "contact_point"))
+
+    submitted = dict(
+        session.execute(
+            select(SurveyRound.kind, func.count())
+            .join(Response, Response.round_id == SurveyRound.id)
+            .where(Response.status == "submitted")
+            .group_by(SurveyRound.kind)
+        ).all()
+    )
+    assert submitted[QuestionnaireKind.NEEDS_ASSESSMENT] == 12
+    assert (
+        submitted[QuestionnaireKind.EVALUATION] > 0 and submitted[QuestionnaireKind.FOLLOW_UP] > 0
+    )
+    assert f"{sum(submitted.values())} survey responses added" in result.output
+    # Every response went through an invitation, which records it; the contact point's
+    # own administration is left to answer its needs assessment.
+    assert session.scalar(
+        select(func.count()).select_from(Invitation).where(Invitation.submitted_at.is_not(None))
+    ) == sum(submitted.values())
+    assert not session.scalar(
+        select(func.count())
+        .select_from(Response)
+        .join(SurveyRound, SurveyRound.id == Response.round_id)
+        .where(
+            SurveyRound.kind == QuestionnaireKind.NEEDS_ASSESSMENT,
+            Response.member_id == contact.member_id,
+        )
+    )
+    report = compute_kpis(session, "2025-2026").as_api()
+    assert report["evaluation"]["responses"] == submitted[QuestionnaireKind.EVALUATION]
+    assert report["evaluation"]["overall_mean"] is not None
+    assert (
+        report["tangible_results"]["reported"]
+        == session.scalar(select(func.count()).select_from(TangibleResult))
+        > 0
+    )
+    assert report["activities"]["needs_coverage"] is not None
+    kinds = set(session.scalars(select(Finding.kind)))
+    assert {"low_satisfaction", "uncovered_need", "barrier"} <= {k.value for k in kinds}
+
     # Running it again resets the password and adds nobody and nothing twice.
     again = runner.invoke(args=["demo", "load", "--year", "2025-2026"])
-    assert "0 participants added" in again.output
+    assert "0 participants added, 0 survey responses added" in again.output
     assert session.scalar(select(func.count()).select_from(Attendance)) == 72
-    assert session.scalar(select(func.count()).select_from(SurveyRound)) == 3
+    assert session.scalar(select(func.count()).select_from(SurveyRound)) == len(rounds)
+    assert session.scalar(select(func.count()).select_from(Response)) == sum(submitted.values())
 
 
 def test_surveys_validate_and_sync(runner, tmp_path):

@@ -4,7 +4,9 @@ register, the post-action log, the per-activity evaluation report, and the expor
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
+import markdown
 from flask import (
     Response,
     abort,
@@ -17,6 +19,7 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
+from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -27,9 +30,11 @@ from app.manage.views_activities import activity_or_404, current_plan_year
 from app.manage.views_journeys import round_or_404
 from app.models import (
     Activity,
+    ActivityKind,
     Answer,
     Finding,
     Member,
+    Modality,
     PlanYear,
     QuestionnaireKind,
     ResponseStatus,
@@ -47,6 +52,20 @@ from app.services.kpis import compute_kpis, needs_coverage, previous_year_label
 from app.services.plan_years import get_plan_year, list_plan_years
 from app.services.reports import activity_report, report_pdf
 from app.services.results_register import ReviewError, review_result
+
+CHART_LABELS = {
+    **dict(ActivityKind.choices()),
+    **dict(SubRegion.choices()),
+    **dict(Modality.choices()),
+    "not_set": "Not set",
+}
+
+
+@bp.app_template_filter("labelled")
+def labelled(pairs, prefix: str = "") -> list[tuple[str, object]]:
+    """Chart bars named for people: stored keys (kinds, sub-regions, modalities) become
+    their labels; other keys get ``prefix`` ("Pillar 1")."""
+    return [(CHART_LABELS.get(str(key)) or f"{prefix}{key}", value) for key, value in pairs]
 
 
 def _year_label() -> str:
@@ -111,6 +130,14 @@ def _titles(groups: dict) -> dict[int, str]:
             select(Activity.id, Activity.title).where(Activity.id.in_(list(groups)))
         ).all()
     )
+
+
+@bp.route("/kpis/definitions")
+def kpi_definitions():
+    """docs/kpis.md, the one explanation of every figure, as a page."""
+    path = Path(current_app.root_path).parent / "docs" / "kpis.md"
+    html = markdown.markdown(path.read_text(encoding="utf-8"), extensions=["tables"])
+    return render_template("manage/kpi_definitions.html", content=Markup(html))
 
 
 @bp.route("/kpis.<any(csv, xlsx):fmt>")
@@ -225,6 +252,7 @@ def needs():
         uncovered=uncovered_set,
         high=high,
         areas=areas,
+        area_labels=scope.roles.area_labels,
         members=members,
         priorities=priorities,
     )

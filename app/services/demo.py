@@ -1,12 +1,15 @@
 """Demo data for `make run`: a staff account, and a few activities of the plan marked as
-delivered with participants, so every page has something to show."""
+delivered with participants and the answers their surveys received (evaluations,
+follow-ups with tangible results, a needs assessment), so every page and every KPI has
+something to show. The answers are drawn by `synthetic.AnswerSampler`, within each
+questionnaire's rules."""
 
 from __future__ import annotations
 
 import random
 import secrets
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -16,6 +19,8 @@ from app.models import (
     ActivityStatus,
     Attendance,
     Gender,
+    Invitation,
+    Member,
     Modality,
     Participant,
     QuestionnaireKind,
@@ -23,11 +28,22 @@ from app.models import (
     SurveyRound,
     User,
 )
+from app.services.findings import FindingRules, refresh_findings
+from app.services.invitations import sync_invitations
 from app.services.plan_years import get_plan_year
 from app.services.scheduling import ScheduleError, deliver_activity
 from app.services.settings import JourneySettings
-from app.services.survey_rounds import NewRound, create_round, open_round
+from app.services.survey_model import Definition
+from app.services.survey_responses import store_submitted
+from app.services.survey_rounds import (
+    NewRound,
+    close_round,
+    create_round,
+    open_round,
+    picker_options,
+)
 from app.services.survey_versions import latest_versions
+from app.services.synthetic import AnswerSampler
 
 GIVEN_NAMES = [
     "Aiko",
@@ -95,6 +111,7 @@ class DemoResult:
     participants_added: int
     round_slugs: dict[str, str]
     contact_point_email: str | None = None
+    responses_added: int = 0
 
 
 def ensure_demo_staff(session: Session, email: str, password: str | None) -> tuple[str, str]:
@@ -187,7 +204,12 @@ def load_demo(
     )
     if first is not None and first.members:
         contact = ensure_demo_contact_point(session, first.members[0], password)
-    return DemoResult(email, password, delivered, added, slugs, contact)
+    responses = 0
+    if added and plan_year is not None and settings is not None:
+        # Only on the run that made the participants: answers are never added twice.
+        spared = first.members[0].id if first is not None and first.members else None
+        responses = _demo_answers(session, plan_year, settings, spared)
+    return DemoResult(email, password, delivered, added, slugs, contact, responses)
 
 
 def _demo_rounds(session: Session, plan_year, settings: JourneySettings | None) -> dict[str, str]:
@@ -245,3 +267,101 @@ def ensure_demo_contact_point(session: Session, member, password: str) -> str:
     user.set_password(password)
     session.flush()
     return email
+
+
+def _demo_answers(
+    session: Session, plan_year, settings: JourneySettings, spared_member_id: int | None
+) -> int:
+    """Past surveys as they would have gone: the evaluation and follow-up rounds of the
+    delivered activities (all but the first, whose evaluation is open now), closed, each
+    answered by part of its participants; the needs assessment answered by a dozen Members
+    (not the demo contact point's, left for them to answer). Then the year's findings."""
+    rng = random.Random(f"demo-answers-{plan_year.label}")
+    today = date.today()
+    versions = {v.questionnaire.key: v for v in latest_versions(session)}
+    if not all(
+        key in versions
+        for key in (
+            settings.evaluation_questionnaire,
+            settings.follow_up_questionnaire,
+            settings.needs_questionnaire,
+        )
+    ):
+        return 0
+    pickers = picker_options(session, plan_year)
+    activities = session.scalars(
+        select(Activity)
+        .where(Activity.plan_year_id == plan_year.id, Activity.status == ActivityStatus.DELIVERED)
+        .order_by(Activity.id)
+    ).all()[1:]
+    added = 0
+    for index, activity in enumerate(activities):
+        if activity.ends_on is None or activity.ends_on >= today:
+            continue
+        delivery = deliver_activity(session, activity, settings, activity.ends_on)
+        # One workshop went less well, so the post-action log has something to act on.
+        tone = 2.8 if index == 1 else rng.uniform(3.6, 4.6)
+        for survey_round, share in [
+            (delivery.evaluation, 0.75),
+            *((wave, 0.5) for wave in delivery.follow_ups),
+        ]:
+            if survey_round.closes_on is None or survey_round.closes_on >= today:
+                continue
+            close_round(session, survey_round)
+            added += _answer_round(session, survey_round, settings, pickers, rng, tone, share)
+    needs = session.scalar(
+        select(SurveyRound).where(
+            SurveyRound.plan_year_id == plan_year.id,
+            SurveyRound.kind == QuestionnaireKind.NEEDS_ASSESSMENT,
+        )
+    )
+    if needs is not None:
+        added += _answer_round(
+            session, needs, settings, pickers, rng, 4.0, count=12, spared_member_id=spared_member_id
+        )
+    refresh_findings(session, plan_year.label, FindingRules(), today)
+    return added
+
+
+def _answer_round(
+    session: Session,
+    survey_round: SurveyRound,
+    settings: JourneySettings,
+    pickers,
+    rng: random.Random,
+    tone: float,
+    share: float = 0.0,
+    count: int | None = None,
+    spared_member_id: int | None = None,
+) -> int:
+    """Invite whoever the round is for, and submit answers for some of them: a ``share``
+    of the invitations, or ``count`` of them."""
+    sync_invitations(session, survey_round, settings.invitation_key)
+    invitations = [
+        i
+        for i in session.scalars(
+            select(Invitation)
+            .where(Invitation.round_id == survey_round.id, Invitation.submitted_at.is_(None))
+            .order_by(Invitation.id)
+        )
+        if i.member_id != spared_member_id
+    ]
+    wanted = count if count is not None else round(len(invitations) * share)
+    definition = Definition.from_json(survey_round.version.definition)
+    sampler = AnswerSampler(definition, pickers, survey_round.closes_on)
+    member_codes = dict(session.execute(select(Member.id, Member.code)).all())
+    for invitation in rng.sample(invitations, min(wanted, len(invitations))):
+        fixed = {}
+        if survey_round.kind is QuestionnaireKind.NEEDS_ASSESSMENT:
+            fixed = {
+                q.key: member_codes[invitation.member_id]
+                for q in definition.questions()
+                if q.type == "member"
+            }
+        values = sampler.sample(rng, tone + rng.uniform(-0.5, 0.5), fixed)
+        day = survey_round.opens_on + timedelta(days=rng.randint(0, 10))
+        submitted_at = datetime(day.year, day.month, day.day, rng.randint(7, 18), tzinfo=UTC)
+        store_submitted(
+            session, survey_round, definition, values, submitted_at, invitation=invitation
+        )
+    return min(wanted, len(invitations))

@@ -12,7 +12,6 @@ the same rules as the web forms. If any row has an error, nothing is imported.
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import BinaryIO
@@ -21,12 +20,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 
-from app.models import Answer, Member, Response, ResponseStatus, Submission, SurveyRound
+from app.models import Member, SurveyRound
 from app.respond.forms import build_section_form, error_list, validate_section
-from app.services.results_register import register_tangible_results
-from app.services.survey_answers import answer_rows, clean, missing_answers
+from app.services.survey_answers import clean, missing_answers
 from app.services.survey_model import Definition, visible_sections
-from app.services.survey_responses import hash_token
+from app.services.survey_responses import store_submitted
 from app.services.survey_rounds import picker_options
 from app.services.tables import TableFileError, read_table, text_of
 
@@ -114,26 +112,7 @@ def import_history(
     if result.problems:
         return result
     for values, member_id, submitted_at in prepared:
-        response = Response(
-            round=survey_round,
-            version_id=survey_round.version_id,
-            status=ResponseStatus.SUBMITTED,
-            submitted_at=submitted_at,
-            started_at=submitted_at,
-            updated_at=submitted_at,
-            resume_token_hash=hash_token(secrets.token_urlsafe(32)),
-            member_id=None if survey_round.anonymous else member_id,
-            current_section=len(definition.sections) - 1,
-        )
-        session.add(response)
-        session.flush()
-        session.add(Submission(response_id=response.id, submitted_at=submitted_at))
-        session.add_all(
-            Answer(response_id=response.id, **row)
-            for row in answer_rows(definition, definition.questions(), values)
-        )
-        session.flush()
-        register_tangible_results(session, response)
+        store_submitted(session, survey_round, definition, values, submitted_at, member_id)
         result.imported += 1
     return result
 

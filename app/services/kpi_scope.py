@@ -33,7 +33,7 @@ from app.models import (
     activity_items,
     activity_members,
 )
-from app.services.survey_model import Definition
+from app.services.survey_model import Definition, text_in
 
 
 class KpiError(ValueError):
@@ -111,6 +111,8 @@ class RoleKeys:
     dimensions: dict[str, set[tuple[str, str]]] = field(default_factory=dict)
     # thematic area -> work-plan item codes (from the needs questionnaire's rows)
     areas: dict[str, set[str]] = field(default_factory=dict)
+    # thematic area -> its label in the needs questionnaire
+    area_labels: dict[str, str] = field(default_factory=dict)
 
     def of(self, role: str) -> set[str]:
         return self.keys.get(role, set())
@@ -132,6 +134,10 @@ class RoleKeys:
             if question.kpi == "need_priority":
                 choices = {c.value: c for lst in definition.choice_lists.values() for c in lst}
                 for row in question.rows:
+                    self.area_labels.setdefault(
+                        row["key"],
+                        text_in(row.get("label")) or row["key"].replace("_", " "),
+                    )
                     mapped = choices.get(row["key"])
                     if mapped is not None and mapped.items:
                         self.areas.setdefault(row["key"], set()).update(mapped.items)

@@ -87,6 +87,7 @@ class KpiReport:
     post_action: dict
     tangible: dict
     tangible_by_item: dict[str, int]
+    area_labels: dict[str, str] = field(default_factory=dict)
 
     def as_api(self) -> dict:
         """The documented JSON shape of GET /api/v1/kpis."""
@@ -137,6 +138,7 @@ def compute_kpis(
         post_action=post_action_kpis(scope),
         tangible=tangible,
         tangible_by_item=tangible_by_item,
+        area_labels=scope.roles.area_labels,
     )
 
 

@@ -91,6 +91,51 @@ def start_response(
     return response, token
 
 
+def store_submitted(
+    session: Session,
+    survey_round: SurveyRound,
+    definition: Definition,
+    values: dict[str, Any],
+    submitted_at: datetime,
+    member_id: int | None = None,
+    invitation: Invitation | None = None,
+) -> Response:
+    """A complete answer set, already checked against ``definition``, stored at once as a
+    submitted response: answers collected outside the forms (earlier years' files, demo
+    data). An anonymous round keeps neither the Member, nor the invitation, nor the time."""
+    if survey_round.anonymous:
+        submitted_at = anonymous_time(submitted_at)
+        member_id = None
+    elif invitation is not None:
+        member_id = invitation.member_id
+    response = Response(
+        round=survey_round,
+        version_id=survey_round.version_id,
+        status=ResponseStatus.SUBMITTED,
+        submitted_at=submitted_at,
+        started_at=submitted_at,
+        updated_at=submitted_at,
+        resume_token_hash=hash_token(secrets.token_urlsafe(32)),
+        member_id=member_id,
+        current_section=len(definition.sections) - 1,
+    )
+    session.add(response)
+    session.flush()
+    session.add(Submission(response_id=response.id, submitted_at=submitted_at))
+    session.add_all(
+        Answer(response_id=response.id, **row)
+        for row in answer_rows(definition, definition.questions(), clean(definition, values))
+    )
+    if invitation is not None:
+        invitation.started_at = invitation.started_at or submitted_at
+        invitation.submitted_at = submitted_at
+        if not survey_round.anonymous:
+            invitation.response_id = response.id
+    session.flush()
+    register_tangible_results(session, response)
+    return response
+
+
 def find_response(
     session: Session, survey_round: SurveyRound, token: str | None
 ) -> Response | None:

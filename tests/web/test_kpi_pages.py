@@ -37,8 +37,9 @@ def test_dashboard_shows_the_kpis(staff_client, world):
     assert cells["activities.needs_coverage"] == "75%"
     assert cells["evaluation.response_rate"] == "71%"
     assert cells["evaluation.overall_mean"] == "3.4" and cells["evaluation.nps"] == "20.0"
-    assert "NPL · aeo" in html
-    assert "<svg" in html and 'aria-label="Delivered by kind' in html
+    assert "NPL · Authorized Economic Operators and mutual recognition" in html
+    assert "<svg" in html and 'aria-label="Delivered by kind: National workshop 1, ' in html
+    assert ">Pillar 3<title>" in html
     assert "fewer than 3 responses" in html  # A2 in the by-activity table
     fiji = kpi_cells(
         staff_client.get("/manage/kpis?year=2025-2026&member=FJI").get_data(as_text=True)
@@ -47,6 +48,18 @@ def test_dashboard_shows_the_kpis(staff_client, world):
     bad = staff_client.get("/manage/kpis?year=2025-2026&kind=party")
     assert bad.status_code == 302
     assert "Cannot show these KPIs" in staff_client.get(bad.location).get_data(as_text=True)
+
+
+def test_kpi_definitions_page_shows_the_documented_formulas(staff_client, world):
+    dashboard = staff_client.get("/manage/kpis?year=2025-2026").get_data(as_text=True)
+    assert 'href="/manage/kpis/definitions"' in dashboard
+    response = staff_client.get("/manage/kpis/definitions")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "<h1>How each KPI is counted</h1>" in html
+    assert "<h2>3-(h) Participants' evaluation</h2>" in html
+    assert "<td><code>member</code></td>" in html  # the filters table is a table
+    assert "the percentage of promoters (9 or\n  10) minus the percentage of detractors" in html
 
 
 def test_dashboard_query_count_does_not_depend_on_data_size(
@@ -208,7 +221,8 @@ def test_results_register_review(staff_client, session, world):
 def test_needs_heatmap(staff_client, world):
     html = staff_client.get("/manage/needs?year=2025-2026").get_data(as_text=True)
     assert "4 high-priority needs, 75% covered" in html
-    assert 'title="NPL · aeo: high"' in html
+    assert 'title="NPL · Authorized Economic Operators and mutual recognition: high"' in html
+    assert '<span title="Risk management and targeting">risk management</span>' in html
     row = html[html.index('<th scope="row">NPL</th>') :]
     row = row[: row.index("</tr>")]
     assert row.count('aria-label="not covered"') == 1
