@@ -141,6 +141,8 @@ class Response(Base):
 
     __tablename__ = "responses"
     __table_args__ = (
+        # A round's responses in order: exports read them in batches by id.
+        Index("ix_responses_round_id_id", "round_id", "id"),
         CheckConstraint("current_section >= 0", name="current_section_non_negative"),
         CheckConstraint(
             "(status = 'submitted') = (submitted_at IS NOT NULL)", name="submitted_has_time"
@@ -148,7 +150,7 @@ class Response(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    round_id: Mapped[int] = mapped_column(ForeignKey("survey_rounds.id"), index=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("survey_rounds.id"))
     version_id: Mapped[int] = mapped_column(ForeignKey("questionnaire_versions.id"))
     status: Mapped[ResponseStatus] = mapped_column(
         db_enum(ResponseStatus, "response_status"), default=ResponseStatus.DRAFT

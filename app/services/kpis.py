@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal
 
 from sqlalchemy import and_, case, distinct, func, literal, or_, select
 from sqlalchemy.orm import Session
@@ -251,15 +250,19 @@ def activity_kpis(scope: Scope) -> tuple[dict, dict]:
             .group_by(WorkPlanItem.pillar)
         )
     }
+    # Each person once, however many of the activities they attended.
     people, women, disclosed, members = session.execute(
         select(
-            func.count(distinct(Participant.id)),
-            func.count(distinct(case((Participant.gender == Gender.FEMALE, Participant.id)))),
-            func.count(distinct(case((Participant.gender != Gender.UNDISCLOSED, Participant.id)))),
+            func.count(),
+            func.count(case((Participant.gender == Gender.FEMALE, 1))),
+            func.count(case((Participant.gender != Gender.UNDISCLOSED, 1))),
             func.count(distinct(Participant.member_id)),
+        ).where(
+            Participant.id.in_(
+                select(Attendance.participant_id).where(Attendance.activity_id.in_(delivered))
+            ),
+            scope.member_condition(Participant.member_id),
         )
-        .join(Attendance, Attendance.participant_id == Participant.id)
-        .where(Attendance.activity_id.in_(delivered), scope.member_condition(Participant.member_id))
     ).one()
     sie = session.scalar(
         select(func.count(distinct(activity_members.c.activity_id)))
@@ -364,6 +367,8 @@ def needs_coverage(scope: Scope) -> tuple[float | None, list[dict], int]:
 
 
 def evaluation_kpis(scope: Scope, min_group: int):
+    """Overall, per activity and per work-plan item. The answers are read once: one
+    grouped query gives, per activity, every count and sum the figures need."""
     session = scope.session
     roles = scope.roles
     responses = (
@@ -371,6 +376,8 @@ def evaluation_kpis(scope: Scope, min_group: int):
         .join(SurveyRound, SurveyRound.id == Response.round_id)
         .where(
             SurveyRound.kind == QuestionnaireKind.EVALUATION,
+            # An activity's rounds belong to its plan year: this narrows the join early.
+            SurveyRound.plan_year_id == scope.plan_year.id,
             SurveyRound.activity_id.in_(scope.activity_ids()),
             Response.status == ResponseStatus.SUBMITTED,
             scope.member_condition(Response.member_id),
@@ -382,17 +389,14 @@ def evaluation_kpis(scope: Scope, min_group: int):
         session, select(responses.c.activity_id, func.count()).group_by(responses.c.activity_id)
     )
     evaluated = list(counts)
-    invited = pairs(
-        session,
-        select(Attendance.activity_id, func.count())
-        .join(Participant, Participant.id == Attendance.participant_id)
-        .where(
-            Attendance.activity_id.in_(evaluated or [-1]),
-            scope.member_condition(Participant.member_id),
-        )
-        .group_by(Attendance.activity_id),
+    attendance = select(Attendance.activity_id, func.count()).where(
+        Attendance.activity_id.in_(select(responses.c.activity_id))
     )
-    items_of = {}
+    if scope.member_ids is not None:
+        attendance = attendance.join(Participant, Participant.id == Attendance.participant_id)
+        attendance = attendance.where(scope.member_condition(Participant.member_id))
+    invited = pairs(session, attendance.group_by(Attendance.activity_id))
+    items_of: dict[int, list[str]] = {}
     for activity_id, code in session.execute(
         select(activity_items.c.activity_id, WorkPlanItem.code)
         .join(WorkPlanItem, WorkPlanItem.id == activity_items.c.work_plan_item_id)
@@ -400,83 +404,17 @@ def evaluation_kpis(scope: Scope, min_group: int):
     ):
         items_of.setdefault(activity_id, []).append(code)
 
-    def answer_rows(keys, value_column=Answer.value_number):
-        return session.execute(
-            select(responses.c.activity_id, value_column, func.count())
-            .join(Answer, Answer.response_id == responses.c.id)
-            .where(Answer.question_key.in_(keys or ["-"]))
-            .group_by(responses.c.activity_id, value_column)
-        ).all()
-
-    overall = answer_rows(roles.of("overall_satisfaction"))
-    recommend = answer_rows(roles.of("recommend"))
-    dimension_case = (
-        case(
-            *[
-                (and_(Answer.question_key == key, Answer.item == item), literal(name))
-                for name, questions in sorted(roles.dimensions.items())
-                for key, item in sorted(questions)
-            ],
-            else_=literal(None),
-        )
-        if roles.dimensions
-        else literal(None)
-    )
-    dimension_rows = (
+    figures = _answer_figures(roles)
+    rows = (
         session.execute(
-            select(
-                responses.c.activity_id,
-                dimension_case.label("dimension"),
-                func.sum(Answer.value_number),
-                func.count(Answer.value_number),
-            )
+            select(responses.c.activity_id, *(column for _, column in figures))
             .join(Answer, Answer.response_id == responses.c.id)
-            .where(dimension_case.is_not(None))
-            .group_by(responses.c.activity_id, dimension_case)
+            .where(Answer.question_key.in_(sorted(_figure_keys(roles))))
+            .group_by(responses.c.activity_id)
         ).all()
-        if roles.dimensions
+        if evaluated
         else []
     )
-    knowledge = session.execute(
-        select(
-            responses.c.activity_id,
-            func.sum(
-                case(
-                    (
-                        Answer.question_key.in_(roles.of("knowledge_before") or ["-"]),
-                        Answer.value_number,
-                    )
-                )
-            ),
-            func.count(
-                case(
-                    (
-                        Answer.question_key.in_(roles.of("knowledge_before") or ["-"]),
-                        Answer.value_number,
-                    )
-                )
-            ),
-            func.sum(
-                case(
-                    (
-                        Answer.question_key.in_(roles.of("knowledge_after") or ["-"]),
-                        Answer.value_number,
-                    )
-                )
-            ),
-            func.count(
-                case(
-                    (
-                        Answer.question_key.in_(roles.of("knowledge_after") or ["-"]),
-                        Answer.value_number,
-                    )
-                )
-            ),
-        )
-        .join(Answer, Answer.response_id == responses.c.id)
-        .group_by(responses.c.activity_id)
-    ).all()
-
     groups: dict[object, _Accumulator] = {}
 
     def targets(activity_id):
@@ -491,74 +429,114 @@ def evaluation_kpis(scope: Scope, min_group: int):
             group = groups.setdefault(target, _Accumulator())
             group.responses += number
             group.invited += invited.get(activity_id, 0)
-    for activity_id, value, number in overall:
+    for activity_id, *values in rows:
+        numbers = [float(v) if v is not None else 0.0 for v in values]
         for target in targets(activity_id):
-            groups[target].overall[int(value)] += number
-    for activity_id, value, number in recommend:
-        for target in targets(activity_id):
-            groups[target].recommend[int(value)] += number
-    for activity_id, name, total, number in dimension_rows:
-        for target in targets(activity_id):
-            entry = groups[target].dimensions.setdefault(name, [Decimal(0), 0])
-            entry[0] += total or 0
-            entry[1] += number
-    for activity_id, before_sum, before_n, after_sum, after_n in knowledge:
-        for target in targets(activity_id):
-            group = groups[target]
-            group.before[0] += before_sum or 0
-            group.before[1] += before_n
-            group.after[0] += after_sum or 0
-            group.after[1] += after_n
-    names = sorted(roles.dimensions)
-    overall_group = groups.get("all", _Accumulator()).result(min_group, names)
+            groups[target].add(numbers)
+    dimension_names = sorted(roles.dimensions)
+    overall_group = groups.get("all", _Accumulator()).result(min_group, dimension_names)
     by_activity = {
-        key[1]: acc.result(min_group, names)
+        key[1]: acc.result(min_group, dimension_names)
         for key, acc in groups.items()
         if isinstance(key, tuple) and key[0] == "activity"
     }
     by_item = {
-        key[1]: acc.result(min_group, names)
+        key[1]: acc.result(min_group, dimension_names)
         for key, acc in groups.items()
         if isinstance(key, tuple) and key[0] == "item"
     }
     return overall_group, by_activity, by_item
 
 
+def _figure_keys(roles) -> set[str]:
+    keys = set()
+    for role in ("overall_satisfaction", "recommend", "knowledge_before", "knowledge_after"):
+        keys |= roles.of(role)
+    for questions in roles.dimensions.values():
+        keys |= {key for key, _item in questions}
+    return keys or {"-"}
+
+
+def _answer_figures(roles) -> list[tuple[str, object]]:
+    """(name, aggregate) pairs of the evaluation query, in the order `_Accumulator.result`
+    reads them: counts of each overall score (1 to 5), NPS counts (rated, promoters,
+    detractors), a sum and a count per dimension (sorted by name), then a sum and a count
+    for knowledge before and for knowledge after."""
+    value = Answer.value_number
+
+    def count_if(condition):
+        return func.count(case((condition, 1)))
+
+    def sum_and_count(name, condition):
+        return [
+            (f"{name}:sum", func.sum(case((condition, value)))),
+            (f"{name}:n", func.count(case((condition, value)))),
+        ]
+
+    overall = Answer.question_key.in_(roles.of("overall_satisfaction") or ["-"])
+    recommend = Answer.question_key.in_(roles.of("recommend") or ["-"])
+    figures = [
+        (f"overall:{score}", count_if(and_(overall, value == score))) for score in range(1, 6)
+    ]
+    figures += [
+        ("recommend:n", count_if(and_(recommend, value.is_not(None)))),
+        ("recommend:promoters", count_if(and_(recommend, value >= 9))),
+        ("recommend:detractors", count_if(and_(recommend, value <= 6))),
+    ]
+    for name, questions in sorted(roles.dimensions.items()):
+        condition = or_(
+            *(
+                and_(Answer.question_key == key, Answer.item == item)
+                for key, item in sorted(questions)
+            )
+        )
+        figures += sum_and_count(f"dimension:{name}", condition)
+    for role in ("knowledge_before", "knowledge_after"):
+        figures += sum_and_count(role, Answer.question_key.in_(roles.of(role) or ["-"]))
+    return figures
+
+
 @dataclass
 class _Accumulator:
+    """Counts and sums of one group, in the order of `_answer_figures`. The answers are
+    whole numbers, so adding them as floats is exact."""
+
     responses: int = 0
     invited: int = 0
-    overall: dict[int, int] = field(default_factory=lambda: dict.fromkeys(range(0, 11), 0))
-    recommend: dict[int, int] = field(default_factory=lambda: dict.fromkeys(range(0, 11), 0))
-    dimensions: dict[str, list] = field(default_factory=dict)
-    before: list = field(default_factory=lambda: [Decimal(0), 0])
-    after: list = field(default_factory=lambda: [Decimal(0), 0])
+    sums: list[float] = field(default_factory=list)
+
+    def add(self, numbers: list[float]) -> None:
+        self.sums = (
+            [a + b for a, b in zip(self.sums, numbers, strict=True)] if self.sums else numbers
+        )
 
     def result(self, min_group: int, names: list[str]) -> EvaluationGroup:
+        """The figures, read from the sums by their place in `_answer_figures`: five
+        score counts, three NPS counts, a sum and a count per dimension (``names``, in
+        order), then knowledge before and after (sum, count each)."""
         group = EvaluationGroup(
             responses=self.responses, invited=self.invited, dimensions=dict.fromkeys(names)
         )
         if self.responses < min_group:
             group.suppressed = self.responses > 0
             return group
-        answered = sum(self.overall[v] for v in range(1, 6))
-        group.distribution = {str(v): self.overall[v] for v in range(1, 6)}
+        sums = self.sums or [0.0] * (8 + 2 * len(names) + 4)
+        scores = [int(n) for n in sums[0:5]]
+        answered = sum(scores)
+        group.distribution = {str(v): n for v, n in enumerate(scores, start=1)}
         if answered:
-            group.overall_mean = mean(
-                Decimal(sum(v * self.overall[v] for v in range(1, 6))) / answered
-            )
-            group.top2_share = rate(self.overall[4] + self.overall[5], answered)
-        rated = sum(self.recommend.values())
+            group.overall_mean = mean(sum(v * n for v, n in enumerate(scores, start=1)) / answered)
+            group.top2_share = rate(scores[3] + scores[4], answered)
+        rated, promoters, detractors = sums[5:8]
         if rated:
-            promoters = self.recommend[9] + self.recommend[10]
-            detractors = sum(self.recommend[v] for v in range(0, 7))
             group.nps = round((promoters - detractors) * 100 / rated, 1)
-        for name, (total, number) in self.dimensions.items():
-            group.dimensions[name] = mean(total / number) if number else None
-        if self.before[1] and self.after[1]:
-            group.knowledge_gain = mean(
-                self.after[0] / self.after[1] - self.before[0] / self.before[1]
-            )
+        for index, name in enumerate(names):
+            total, number = sums[8 + 2 * index], sums[9 + 2 * index]
+            if number:
+                group.dimensions[name] = mean(total / number)
+        before_sum, before_n, after_sum, after_n = sums[-4:]
+        if before_n and after_n:
+            group.knowledge_gain = mean(after_sum / after_n - before_sum / before_n)
         return group
 
 

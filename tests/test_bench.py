@@ -1,0 +1,47 @@
+"""The KPI benchmark keeps working: a small synthetic decade on PostgreSQL, where the KPI
+service and the benchmark's hand-written SQL must give the same evaluation figures."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import fresh_database_url
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.skipif(
+    not os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql"),
+    reason="the benchmark runs on PostgreSQL",
+)
+def test_benchmark_runs_and_agrees_with_hand_written_sql(tmp_path_factory):
+    url = fresh_database_url(tmp_path_factory, "bench")
+    result = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "bench" / "kpis.py"),
+            "--database-url",
+            url,
+            "--scale",
+            "0.01",
+            "--years",
+            "2",
+            "--runs",
+            "1",
+            "--export",
+            "20000",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    out = result.stdout
+    assert "same evaluation figures as the hand-written query: yes" in out
+    assert "full KPI computation (3-(f) to 3-(j))" in out
+    assert "CSV       200 responses: peak" in out and "XLSX      200 responses" in out
