@@ -701,7 +701,10 @@ def measure_export(url: str, round_id: int, fmt: str) -> dict:
 # -- main -----------------------------------------------------------------------------------
 
 
-def build(session, args) -> None:
+def build(session, args) -> Decade:
+    """The decade. The export rounds come later (`build_export_rounds`): two rounds of
+    hundreds of thousands of responses would skew the planner's statistics of a decade
+    whose rounds have a few dozen responses each."""
     started = time.perf_counter()
     load_reference_members(session)
     sync_definitions(session, [ROOT / "surveys"])
@@ -714,9 +717,6 @@ def build(session, args) -> None:
     for start in range(LAST_YEAR - args.years + 1, LAST_YEAR + 1):
         decade.year(start, activities)
         print(f"  plan year {start}-{start + 1}: {activities} activities", flush=True)
-    export_size = max(10, round(args.export * args.scale))
-    decade.export_round(LAST_YEAR - args.years - 1, export_size // 10)
-    decade.export_round(LAST_YEAR - args.years, export_size)
     decade.ids.fix_sequences()
     session.commit()
     rows = decade.copier.written
@@ -728,6 +728,19 @@ def build(session, args) -> None:
         f"{rows['answers']} answer rows, {rows['tangible_results']} tangible results.",
         flush=True,
     )
+    return decade
+
+
+def build_export_rounds(session, decade: Decade, args) -> None:
+    """A round of a tenth of the export size and one of the full size, in plan years of
+    their own before the decade."""
+    started = time.perf_counter()
+    size = max(10, round(args.export * args.scale))
+    decade.export_round(LAST_YEAR - args.years - 1, size // 10)
+    decade.export_round(LAST_YEAR - args.years, size)
+    decade.ids.fix_sequences()
+    session.commit()
+    print(f"\nExport rounds built in {time.perf_counter() - started:.0f} s.", flush=True)
 
 
 def export_rounds(session) -> list[tuple[int, int]]:
@@ -824,12 +837,15 @@ def main() -> int:
 
             upgrade()
             session = db.session
+            decade = None
             if not export_rounds(session):
                 print(f"Building a synthetic decade in {sa.make_url(url).database} ...")
-                build(session, args)
+                decade = build(session, args)
                 vacuum(url)
-            rounds = export_rounds(session)
             same = measure_kpis(session, args.runs)
+            if decade is not None:
+                build_export_rounds(session, decade, args)
+            rounds = export_rounds(session)
             db.engine.dispose()
         print("\nExport of a round's responses, each in a process of its own (resident memory):")
         for round_id, size in rounds:
