@@ -43,5 +43,5 @@ def test_benchmark_runs_and_agrees_with_hand_written_sql(tmp_path_factory):
     assert result.returncode == 0, result.stdout + result.stderr
     out = result.stdout
     assert "same evaluation figures as the hand-written query: yes" in out
-    assert "full KPI computation (3-(f) to 3-(j))" in out
+    assert "full-year KPI computation, 3-(f) to 3-(j)" in out
     assert "CSV       200 responses: peak" in out and "XLSX      200 responses" in out

@@ -476,7 +476,10 @@ def kpis():
         raise ApiError(400, "Give the plan year: /api/v1/kpis?year=2025-2026", {"year": "required"})
     try:
         filters = KpiFilters.parse(request.args)
-        report = compute_kpis(db.session, year, filters, current_app.config["MIN_GROUP_SIZE"])
+        # The API returns the totals only: no per-activity breakdown to compute.
+        report = compute_kpis(
+            db.session, year, filters, current_app.config["MIN_GROUP_SIZE"], breakdown=False
+        )
     except PlanYearError as error:
         raise ApiError(400, str(error), {"year": "e.g. 2025-2026"}) from None
     except KpiError as error:

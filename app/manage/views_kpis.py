@@ -88,7 +88,8 @@ def _reports(label: str, filters: KpiFilters):
     previous = None
     previous_label = previous_year_label(plan_year)
     if get_plan_year(db.session, previous_label) is not None:
-        previous = compute_kpis(db.session, previous_label, filters, _min_group())
+        # Compared on the totals only.
+        previous = compute_kpis(db.session, previous_label, filters, _min_group(), breakdown=False)
     return report, previous
 
 

@@ -117,12 +117,16 @@ def compute_kpis(
     filters: KpiFilters | None = None,
     min_group_size: int = 3,
     today: date | None = None,
+    breakdown: bool = True,
 ) -> KpiReport:
+    """The year's KPIs. Without ``breakdown`` (the API, which shows only the totals) the
+    evaluation figures are not also computed per activity and per work-plan item; the
+    totals are the same either way."""
     plan_year = get_plan_year(session, year)
     if plan_year is None:
         raise KpiError(f"year: no plan stored for {year}")
     scope = Scope(session, plan_year, filters or KpiFilters(), today or date.today())
-    evaluation, by_activity, by_item = evaluation_kpis(scope, min_group_size)
+    evaluation, by_activity, by_item = evaluation_kpis(scope, min_group_size, breakdown)
     activities, details = activity_kpis(scope)
     tangible, tangible_by_item = tangible_kpis(scope)
     return KpiReport(
@@ -366,9 +370,10 @@ def needs_coverage(scope: Scope) -> tuple[float | None, list[dict], int]:
 # -- 3-(h) participants' evaluation ----------------------------------------------------------
 
 
-def evaluation_kpis(scope: Scope, min_group: int):
-    """Overall, per activity and per work-plan item. The answers are read once: one
-    grouped query gives, per activity, every count and sum the figures need."""
+def evaluation_kpis(scope: Scope, min_group: int, breakdown: bool = True):
+    """Overall and (with ``breakdown``) per activity and per work-plan item. The answers
+    are read once: one query gives every count and sum the figures need, per activity
+    when there is a breakdown, in total otherwise."""
     session = scope.session
     roles = scope.roles
     responses = (
@@ -384,40 +389,56 @@ def evaluation_kpis(scope: Scope, min_group: int):
         )
         .subquery()
     )
+    # Each query keyed by activity (breakdown) or by one constant group (totals only).
+    key = [responses.c.activity_id] if breakdown else [literal(None)]
+
+    def grouped(query):
+        return query.group_by(responses.c.activity_id) if breakdown else query
+
     # Responses and participants per activity (participants: the rate's denominator).
-    counts = pairs(
-        session, select(responses.c.activity_id, func.count()).group_by(responses.c.activity_id)
-    )
-    evaluated = list(counts)
-    attendance = select(Attendance.activity_id, func.count()).where(
-        Attendance.activity_id.in_(select(responses.c.activity_id))
+    counts = {
+        k: n
+        for k, n in session.execute(grouped(select(*key, func.count()).select_from(responses)))
+        if n
+    }
+    attendance = (
+        select(Attendance.activity_id if breakdown else literal(None), func.count())
+        .select_from(Attendance)
+        .where(Attendance.activity_id.in_(select(responses.c.activity_id)))
     )
     if scope.member_ids is not None:
         attendance = attendance.join(Participant, Participant.id == Attendance.participant_id)
         attendance = attendance.where(scope.member_condition(Participant.member_id))
-    invited = pairs(session, attendance.group_by(Attendance.activity_id))
+    invited = pairs(
+        session, attendance.group_by(Attendance.activity_id) if breakdown else attendance
+    )
     items_of: dict[int, list[str]] = {}
-    for activity_id, code in session.execute(
-        select(activity_items.c.activity_id, WorkPlanItem.code)
-        .join(WorkPlanItem, WorkPlanItem.id == activity_items.c.work_plan_item_id)
-        .where(activity_items.c.activity_id.in_(evaluated or [-1]))
-    ):
-        items_of.setdefault(activity_id, []).append(code)
+    if breakdown:
+        for activity_id, code in session.execute(
+            select(activity_items.c.activity_id, WorkPlanItem.code)
+            .join(WorkPlanItem, WorkPlanItem.id == activity_items.c.work_plan_item_id)
+            .where(activity_items.c.activity_id.in_(list(counts) or [-1]))
+        ):
+            items_of.setdefault(activity_id, []).append(code)
 
     figures = _answer_figures(roles)
     rows = (
         session.execute(
-            select(responses.c.activity_id, *(column for _, column in figures))
-            .join(Answer, Answer.response_id == responses.c.id)
-            .where(Answer.question_key.in_(sorted(_figure_keys(roles))))
-            .group_by(responses.c.activity_id)
+            grouped(
+                select(*key, *(column for _, column in figures))
+                .select_from(responses)
+                .join(Answer, Answer.response_id == responses.c.id)
+                .where(Answer.question_key.in_(sorted(_figure_keys(roles))))
+            )
         ).all()
-        if evaluated
+        if counts
         else []
     )
     groups: dict[object, _Accumulator] = {}
 
     def targets(activity_id):
+        if not breakdown:
+            return ["all"]
         return [
             "all",
             ("activity", activity_id),
@@ -464,13 +485,14 @@ def _answer_figures(roles) -> list[tuple[str, object]]:
     for knowledge before and for knowledge after."""
     value = Answer.value_number
 
+    # Aggregate FILTER clauses (PostgreSQL, SQLite 3.30+): cheaper than CASE inside.
     def count_if(condition):
-        return func.count(case((condition, 1)))
+        return func.count().filter(condition)
 
     def sum_and_count(name, condition):
         return [
-            (f"{name}:sum", func.sum(case((condition, value)))),
-            (f"{name}:n", func.count(case((condition, value)))),
+            (f"{name}:sum", func.sum(value).filter(condition)),
+            (f"{name}:n", func.count(value).filter(condition)),
         ]
 
     overall = Answer.question_key.in_(roles.of("overall_satisfaction") or ["-"])

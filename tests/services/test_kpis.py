@@ -293,3 +293,25 @@ def test_an_empty_year_has_nulls_not_errors(session):
     assert result["activities"]["needs_coverage"] is None
     assert result["evaluation"]["overall_mean"] is None
     assert result["surveys_conducted"]["response_rate"] is None
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [
+        {},
+        {"member": "FJI"},
+        {"subregion": "south_asia"},
+        {"kind": "regional_workshop"},
+        {"item": "3-(k)"},
+        {"modality": "virtual"},
+        {"member": "WSM"},
+    ],
+)
+def test_totals_without_the_breakdown_are_the_same(session, world, filters):
+    review_all(session, world)
+    full = compute_kpis(session, "2025-2026", KpiFilters(**filters), 3, TODAY)
+    totals = compute_kpis(session, "2025-2026", KpiFilters(**filters), 3, TODAY, breakdown=False)
+    assert totals.as_api() == full.as_api()
+    assert totals.evaluation_by_activity == {} and totals.evaluation_by_item == {}
+    if not filters:
+        assert full.evaluation_by_activity  # the breakdown is there when asked for
