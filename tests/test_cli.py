@@ -1,7 +1,7 @@
 """`flask ...` commands, run through Click's test runner against the test database."""
 
 import json
-from datetime import date, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 
@@ -218,7 +218,8 @@ def test_rounds_dispatch_against_a_local_smtp_server(
     assert "sent:    invitation 0, reminder 0" in again.output
     assert len(smtp_server.received) == 3
     smtp_server.handler.reject = True
-    later = (date.today() + timedelta(days=4)).isoformat() + "T10:00"
+    # Four days and an hour after the invitations went out: the reminders are due.
+    later = (datetime.now(UTC) + timedelta(days=4, hours=1)).isoformat(timespec="minutes")
     failing = runner.invoke(args=["rounds", "dispatch", "--now", later])
     assert failing.exit_code == 1
     assert "failed (kept for the next run): 3" in failing.output
