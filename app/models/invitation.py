@@ -8,6 +8,7 @@ from sqlalchemy import (
     CheckConstraint,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -31,6 +32,11 @@ class Invitation(Base):
     __tablename__ = "invitations"
     __table_args__ = (
         UniqueConstraint("round_id", "participant_id"),
+        # A round's invitations; on PostgreSQL the KPIs' counts (invited, answered, by
+        # Member) read this index alone.
+        Index(
+            "ix_invitations_round_id", "round_id", postgresql_include=["member_id", "submitted_at"]
+        ),
         UniqueConstraint("round_id", "member_key"),
         CheckConstraint(
             "(participant_id IS NOT NULL AND member_key IS NULL) "
@@ -40,7 +46,7 @@ class Invitation(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    round_id: Mapped[int] = mapped_column(ForeignKey("survey_rounds.id"), index=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("survey_rounds.id"))
     participant_id: Mapped[int | None] = mapped_column(ForeignKey("participants.id"), index=True)
     # The Member the invitee belongs to (for escalation and the contact-point portal).
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)

@@ -19,6 +19,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     event,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -143,6 +144,16 @@ class Response(Base):
     __table_args__ = (
         # A round's responses in order: exports read them in batches by id.
         Index("ix_responses_round_id_id", "round_id", "id"),
+        # Submitted responses by round, alone: the KPIs count and join them without
+        # reading the table (an index-only scan on PostgreSQL, member_id included).
+        Index(
+            "ix_responses_submitted_round",
+            "round_id",
+            "id",
+            postgresql_where=text("status = 'submitted'"),
+            sqlite_where=text("status = 'submitted'"),
+            postgresql_include=["member_id"],
+        ),
         CheckConstraint("current_section >= 0", name="current_section_non_negative"),
         CheckConstraint(
             "(status = 'submitted') = (submitted_at IS NOT NULL)", name="submitted_has_time"
