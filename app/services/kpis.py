@@ -372,8 +372,9 @@ def needs_coverage(scope: Scope) -> tuple[float | None, list[dict], int]:
 
 def evaluation_kpis(scope: Scope, min_group: int, breakdown: bool = True):
     """Overall and (with ``breakdown``) per activity and per work-plan item. The answers
-    are read once: one query gives every count and sum the figures need, per activity
-    when there is a breakdown, in total otherwise."""
+    are read once, as counts: how many times each score was given to each question (per
+    activity when there is a breakdown, in total otherwise). Every figure follows from
+    those counts: the scores are whole numbers, so sums and means are exact."""
     session = scope.session
     roles = scope.roles
     responses = (
@@ -391,14 +392,14 @@ def evaluation_kpis(scope: Scope, min_group: int, breakdown: bool = True):
     )
     # Each query keyed by activity (breakdown) or by one constant group (totals only).
     key = [responses.c.activity_id] if breakdown else [literal(None)]
-
-    def grouped(query):
-        return query.group_by(responses.c.activity_id) if breakdown else query
+    by_activity_key = [responses.c.activity_id] if breakdown else []
 
     # Responses and participants per activity (participants: the rate's denominator).
     counts = {
         k: n
-        for k, n in session.execute(grouped(select(*key, func.count()).select_from(responses)))
+        for k, n in session.execute(
+            select(*key, func.count()).select_from(responses).group_by(*by_activity_key)
+        )
         if n
     }
     attendance = (
@@ -421,20 +422,48 @@ def evaluation_kpis(scope: Scope, min_group: int, breakdown: bool = True):
         ):
             items_of.setdefault(activity_id, []).append(code)
 
-    figures = _answer_figures(roles)
-    rows = (
-        session.execute(
-            grouped(
-                select(*key, *(column for _, column in figures))
-                .select_from(responses)
-                .join(Answer, Answer.response_id == responses.c.id)
-                .where(Answer.question_key.in_(sorted(_figure_keys(roles))))
-            )
-        ).all()
+    figures = _Figures(roles)
+    answered = (
+        select(
+            responses.c.activity_id,
+            Answer.question_key,
+            Answer.item,
+            # The score itself where its distribution matters (overall satisfaction, NPS);
+            # elsewhere the sum and the number of the scores are enough.
+            case((Answer.question_key.in_(figures.distribution_keys), Answer.value_number)).label(
+                "score"
+            ),
+            Answer.value_number.label("value"),
+        )
+        .select_from(responses)
+        .join(Answer, Answer.response_id == responses.c.id)
+        .where(Answer.question_key.in_(figures.keys), Answer.value_number.is_not(None))
+        .subquery()
+    )
+    question = [answered.c.question_key, answered.c.item, answered.c.score]
+    by_activity_answers = [answered.c.activity_id] if breakdown else []
+    scores = (
+        session.connection()
+        .execute(
+            select(
+                answered.c.activity_id if breakdown else literal(None),
+                *question,
+                func.sum(answered.c.value),
+                func.count(),
+            ).group_by(*by_activity_answers, *question)
+        )
+        .all()
         if counts
         else []
     )
-    groups: dict[object, _Accumulator] = {}
+    sums_of: dict[object, list[float]] = {}
+    for activity_id, question_key, item, score, total, number in scores:
+        sums = sums_of.get(activity_id)
+        if sums is None:
+            sums = sums_of[activity_id] = figures.empty()
+        figures.count(
+            sums, question_key, item, None if score is None else float(score), float(total), number
+        )
 
     def targets(activity_id):
         if not breakdown:
@@ -445,17 +474,17 @@ def evaluation_kpis(scope: Scope, min_group: int, breakdown: bool = True):
             *(("item", code) for code in items_of.get(activity_id, [])),
         ]
 
+    groups: dict[object, _Accumulator] = {}
     for activity_id, number in counts.items():
         for target in targets(activity_id):
-            group = groups.setdefault(target, _Accumulator())
+            group = groups.setdefault(target, _Accumulator(sums=figures.empty()))
             group.responses += number
             group.invited += invited.get(activity_id, 0)
-    for activity_id, *values in rows:
-        numbers = [float(v) if v is not None else 0.0 for v in values]
-        for target in targets(activity_id):
-            groups[target].add(numbers)
-    dimension_names = sorted(roles.dimensions)
-    overall_group = groups.get("all", _Accumulator()).result(min_group, dimension_names)
+            group.add(sums_of.get(activity_id))
+    dimension_names = figures.dimension_names
+    overall_group = groups.get("all", _Accumulator(sums=figures.empty())).result(
+        min_group, dimension_names
+    )
     by_activity = {
         key[1]: acc.result(min_group, dimension_names)
         for key, acc in groups.items()
@@ -469,73 +498,91 @@ def evaluation_kpis(scope: Scope, min_group: int, breakdown: bool = True):
     return overall_group, by_activity, by_item
 
 
-def _figure_keys(roles) -> set[str]:
-    keys = set()
-    for role in ("overall_satisfaction", "recommend", "knowledge_before", "knowledge_after"):
-        keys |= roles.of(role)
-    for questions in roles.dimensions.values():
-        keys |= {key for key, _item in questions}
-    return keys or {"-"}
+class _Figures:
+    """Where each answer's score goes among a group's counts and sums. The sums are a list
+    in the order `_Accumulator.result` reads them: counts of each overall score (1 to 5),
+    NPS counts (rated, promoters, detractors), a sum and a count per dimension (sorted by
+    name), then a sum and a count for knowledge before and for knowledge after.
 
+    An answer counts in every role its question carries in the year's versions."""
 
-def _answer_figures(roles) -> list[tuple[str, object]]:
-    """(name, aggregate) pairs of the evaluation query, in the order `_Accumulator.result`
-    reads them: counts of each overall score (1 to 5), NPS counts (rated, promoters,
-    detractors), a sum and a count per dimension (sorted by name), then a sum and a count
-    for knowledge before and for knowledge after."""
-    value = Answer.value_number
+    OVERALL, RECOMMEND, SUM = "overall", "recommend", "sum"
 
-    # Aggregate FILTER clauses (PostgreSQL, SQLite 3.30+): cheaper than CASE inside.
-    def count_if(condition):
-        return func.count().filter(condition)
+    def __init__(self, roles) -> None:
+        self.dimension_names = sorted(roles.dimensions)
+        self.size = 8 + 2 * len(self.dimension_names) + 4
+        # question key -> [(what, where)], whatever the matrix row
+        self.by_key: dict[str, list[tuple[str, int]]] = {}
+        # (question key, matrix row or "") -> [(what, where)]
+        self.by_row: dict[tuple[str, str], list[tuple[str, int]]] = {}
+        for question in roles.of("overall_satisfaction"):
+            self.by_key.setdefault(question, []).append((self.OVERALL, 0))
+        for question in roles.of("recommend"):
+            self.by_key.setdefault(question, []).append((self.RECOMMEND, 5))
+        for index, name in enumerate(self.dimension_names):
+            for row in roles.dimensions[name]:
+                self.by_row.setdefault(row, []).append((self.SUM, 8 + 2 * index))
+        for offset, role in ((4, "knowledge_before"), (2, "knowledge_after")):
+            for question in roles.of(role):
+                self.by_key.setdefault(question, []).append((self.SUM, self.size - offset))
+        self.distribution_keys = sorted(
+            roles.of("overall_satisfaction") | roles.of("recommend")
+        ) or ["-"]
+        self._actions: dict[tuple[str, str | None], list[tuple[str, int]]] = {}
+        self.keys = sorted(self.by_key.keys() | {key for key, _row in self.by_row}) or ["-"]
 
-    def sum_and_count(name, condition):
-        return [
-            (f"{name}:sum", func.sum(value).filter(condition)),
-            (f"{name}:n", func.count(value).filter(condition)),
-        ]
+    def empty(self) -> list[float]:
+        return [0.0] * self.size
 
-    overall = Answer.question_key.in_(roles.of("overall_satisfaction") or ["-"])
-    recommend = Answer.question_key.in_(roles.of("recommend") or ["-"])
-    figures = [
-        (f"overall:{score}", count_if(and_(overall, value == score))) for score in range(1, 6)
-    ]
-    figures += [
-        ("recommend:n", count_if(and_(recommend, value.is_not(None)))),
-        ("recommend:promoters", count_if(and_(recommend, value >= 9))),
-        ("recommend:detractors", count_if(and_(recommend, value <= 6))),
-    ]
-    for name, questions in sorted(roles.dimensions.items()):
-        condition = or_(
-            *(
-                and_(Answer.question_key == key, Answer.item == item)
-                for key, item in sorted(questions)
+    def count(
+        self,
+        sums: list[float],
+        key: str,
+        row: str,
+        score: float | None,
+        total: float,
+        number: int,
+    ) -> None:
+        """Add ``number`` answers to question ``key`` (matrix ``row``) whose scores add up
+        to ``total``; ``score`` is their one score when the key is in
+        ``distribution_keys``."""
+        actions = self._actions.get((key, row))
+        if actions is None:
+            actions = self._actions[key, row] = self.by_key.get(key, []) + self.by_row.get(
+                (key, row or ""), []
             )
-        )
-        figures += sum_and_count(f"dimension:{name}", condition)
-    for role in ("knowledge_before", "knowledge_after"):
-        figures += sum_and_count(role, Answer.question_key.in_(roles.of(role) or ["-"]))
-    return figures
+        for what, where in actions:
+            if what == self.SUM:
+                sums[where] += total
+                sums[where + 1] += number
+            elif what == self.OVERALL:
+                if score in (1, 2, 3, 4, 5):
+                    sums[where + int(score) - 1] += number
+            else:  # recommend: rated, promoters (9-10), detractors (0-6)
+                sums[where] += number
+                if score >= 9:
+                    sums[where + 1] += number
+                elif score <= 6:
+                    sums[where + 2] += number
 
 
 @dataclass
 class _Accumulator:
-    """Counts and sums of one group, in the order of `_answer_figures`. The answers are
-    whole numbers, so adding them as floats is exact."""
+    """Counts and sums of one group, in the order of `_Figures`. The answers are whole
+    numbers, so adding them as floats is exact."""
 
     responses: int = 0
     invited: int = 0
     sums: list[float] = field(default_factory=list)
 
-    def add(self, numbers: list[float]) -> None:
-        self.sums = (
-            [a + b for a, b in zip(self.sums, numbers, strict=True)] if self.sums else numbers
-        )
+    def add(self, numbers: list[float] | None) -> None:
+        if numbers:
+            self.sums = [a + b for a, b in zip(self.sums, numbers, strict=True)]
 
     def result(self, min_group: int, names: list[str]) -> EvaluationGroup:
-        """The figures, read from the sums by their place in `_answer_figures`: five
-        score counts, three NPS counts, a sum and a count per dimension (``names``, in
-        order), then knowledge before and after (sum, count each)."""
+        """The figures, read from the sums by their place in `_Figures`: five score
+        counts, three NPS counts, a sum and a count per dimension (``names``, in order),
+        then knowledge before and after (sum, count each)."""
         group = EvaluationGroup(
             responses=self.responses, invited=self.invited, dimensions=dict.fromkeys(names)
         )

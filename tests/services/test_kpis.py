@@ -315,3 +315,53 @@ def test_totals_without_the_breakdown_are_the_same(session, world, filters):
     assert totals.evaluation_by_activity == {} and totals.evaluation_by_item == {}
     if not filters:
         assert full.evaluation_by_activity  # the breakdown is there when asked for
+
+
+def test_answer_counts_become_the_evaluation_figures():
+    """The evaluation figures are read from counts of (question, matrix row, score):
+    matrix-row dimensions, a likert dimension, NPS bands and knowledge, worked by hand."""
+    from app.services.kpi_scope import RoleKeys
+    from app.services.kpis import _Accumulator, _Figures
+
+    roles = RoleKeys(
+        keys={
+            "overall_satisfaction": {"overall"},
+            "recommend": {"nps"},
+            "knowledge_before": {"before"},
+            "knowledge_after": {"after"},
+        },
+        dimensions={
+            "venue": {("logistics", "venue")},
+            "timing": {("logistics", "timing"), ("schedule", "")},
+        },
+    )
+    figures = _Figures(roles)
+    assert figures.keys == ["after", "before", "logistics", "nps", "overall", "schedule"]
+    assert figures.distribution_keys == ["nps", "overall"]
+    sums = figures.empty()
+    # (key, row, score for distribution keys, sum of the scores, number of answers)
+    for key, row, score, total, number in [
+        ("overall", "", 5.0, 10.0, 2),
+        ("overall", "", 2.0, 2.0, 1),
+        ("overall", "", 0.0, 0.0, 1),  # not a 1-5 score: in no band of the distribution
+        ("nps", "", 10.0, 10.0, 1),
+        ("nps", "", 7.0, 14.0, 2),  # passives
+        ("nps", "", 3.0, 3.0, 1),
+        ("logistics", "venue", None, 9.0, 3),
+        ("logistics", "timing", None, 4.0, 2),
+        ("schedule", "", None, 5.0, 1),
+        ("logistics", "catering", None, 1.0, 1),  # a row with no role
+        ("before", "", None, 4.0, 2),
+        ("after", "", None, 7.0, 2),
+    ]:
+        figures.count(sums, key, row, score, total, number)
+    group = _Accumulator(responses=4, invited=5, sums=sums).result(3, figures.dimension_names)
+    assert group.distribution == {"1": 0, "2": 1, "3": 0, "4": 0, "5": 2}
+    assert group.overall_mean == 4.0  # (2 + 5 + 5) / 3
+    assert group.top2_share == 0.6667
+    assert group.nps == 0.0  # one promoter, one detractor, four rated
+    assert group.dimensions == {"timing": 3.0, "venue": 3.0}  # (4 + 5) / 3 and 9 / 3
+    assert group.knowledge_gain == 1.5  # 7/2 - 4/2
+    assert group.response_rate == 0.8
+    small = _Accumulator(responses=2, invited=5, sums=sums).result(3, figures.dimension_names)
+    assert small.suppressed and small.overall_mean is None and small.nps is None
