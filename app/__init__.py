@@ -71,6 +71,28 @@ def register_extensions(app: Flask) -> None:
         for engine in db.engines.values():
             if engine.dialect.name == "sqlite":
                 configure_sqlite(engine)
+            elif engine.dialect.name == "postgresql":
+                configure_postgresql(engine)
+
+
+def configure_postgresql(engine: Engine) -> None:
+    """Plan every statement for its own parameters.
+
+    psycopg prepares a statement on the server once it has run five times; PostgreSQL may
+    then switch to one generic plan made without the parameter values. For the KPI
+    queries, whose best plan depends on the plan year and rounds asked for, that plan is
+    slower (bench/kpis.py, README "Benchmark"). Custom plans keep the prepared statement's
+    saved parsing and cost a planning of a millisecond or two.
+    """
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record) -> None:  # pragma: no cover - driver hook
+        autocommit = dbapi_connection.autocommit
+        dbapi_connection.autocommit = True  # a session setting, outside any transaction
+        cursor = dbapi_connection.cursor()
+        cursor.execute("SET plan_cache_mode = force_custom_plan")
+        cursor.close()
+        dbapi_connection.autocommit = autocommit
 
 
 def configure_sqlite(engine: Engine) -> None:

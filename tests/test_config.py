@@ -29,3 +29,13 @@ def test_database_url_comes_from_the_environment(monkeypatch):
 def test_database_url_normalisation():
     assert normalise_database_url("postgres://x/y") == "postgresql+psycopg://x/y"
     assert normalise_database_url("sqlite:///a.db") == "sqlite:///a.db"
+
+
+def test_every_connection_gets_the_database_settings(connection):
+    """SQLite enforces foreign keys; PostgreSQL plans each statement for its parameters
+    (prepared statements would otherwise fall back to generic plans, slower for the KPIs)."""
+    if connection.dialect.name == "sqlite":
+        assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    else:
+        setting = connection.exec_driver_sql("SHOW plan_cache_mode").scalar()
+        assert setting == "force_custom_plan"
