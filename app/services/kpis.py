@@ -577,7 +577,11 @@ class _Accumulator:
 
     def add(self, numbers: list[float] | None) -> None:
         if numbers:
-            self.sums = [a + b for a, b in zip(self.sums, numbers, strict=True)]
+            self.sums = (
+                [a + b for a, b in zip(self.sums, numbers, strict=True)]
+                if self.sums
+                else list(numbers)
+            )
 
     def result(self, min_group: int, names: list[str]) -> EvaluationGroup:
         """The figures, read from the sums by their place in `_Figures`: five score
