@@ -376,7 +376,6 @@ def evaluation_kpis(scope: Scope, min_group: int, breakdown: bool = True):
     activity when there is a breakdown, in total otherwise). Every figure follows from
     those counts: the scores are whole numbers, so sums and means are exact."""
     session = scope.session
-    roles = scope.roles
     responses = (
         select(Response.id, SurveyRound.activity_id)
         .join(SurveyRound, SurveyRound.id == Response.round_id)
@@ -390,29 +389,32 @@ def evaluation_kpis(scope: Scope, min_group: int, breakdown: bool = True):
         )
         .subquery()
     )
-    # Each query keyed by activity (breakdown) or by one constant group (totals only).
-    key = [responses.c.activity_id] if breakdown else [literal(None)]
-    by_activity_key = [responses.c.activity_id] if breakdown else []
+
+    def keyed(activity_id):
+        """What a query selects and groups by: the activity (breakdown) or one constant
+        group (totals only)."""
+        return (activity_id, [activity_id]) if breakdown else (literal(None), [])
 
     # Responses and participants per activity (participants: the rate's denominator).
+    group, group_by = keyed(responses.c.activity_id)
     counts = {
         k: n
         for k, n in session.execute(
-            select(*key, func.count()).select_from(responses).group_by(*by_activity_key)
+            select(group, func.count()).select_from(responses).group_by(*group_by)
         )
         if n
     }
+    group, group_by = keyed(Attendance.activity_id)
     attendance = (
-        select(Attendance.activity_id if breakdown else literal(None), func.count())
+        select(group, func.count())
         .select_from(Attendance)
         .where(Attendance.activity_id.in_(select(responses.c.activity_id)))
+        .group_by(*group_by)
     )
     if scope.member_ids is not None:
         attendance = attendance.join(Participant, Participant.id == Attendance.participant_id)
         attendance = attendance.where(scope.member_condition(Participant.member_id))
-    invited = pairs(
-        session, attendance.group_by(Attendance.activity_id) if breakdown else attendance
-    )
+    invited = pairs(session, attendance)
     items_of: dict[int, list[str]] = {}
     if breakdown:
         for activity_id, code in session.execute(
@@ -422,48 +424,8 @@ def evaluation_kpis(scope: Scope, min_group: int, breakdown: bool = True):
         ):
             items_of.setdefault(activity_id, []).append(code)
 
-    figures = _Figures(roles)
-    answered = (
-        select(
-            responses.c.activity_id,
-            Answer.question_key,
-            Answer.item,
-            # The score itself where its distribution matters (overall satisfaction, NPS);
-            # elsewhere the sum and the number of the scores are enough.
-            case((Answer.question_key.in_(figures.distribution_keys), Answer.value_number)).label(
-                "score"
-            ),
-            Answer.value_number.label("value"),
-        )
-        .select_from(responses)
-        .join(Answer, Answer.response_id == responses.c.id)
-        .where(Answer.question_key.in_(figures.keys), Answer.value_number.is_not(None))
-        .subquery()
-    )
-    question = [answered.c.question_key, answered.c.item, answered.c.score]
-    by_activity_answers = [answered.c.activity_id] if breakdown else []
-    scores = (
-        session.connection()
-        .execute(
-            select(
-                answered.c.activity_id if breakdown else literal(None),
-                *question,
-                func.sum(answered.c.value),
-                func.count(),
-            ).group_by(*by_activity_answers, *question)
-        )
-        .all()
-        if counts
-        else []
-    )
-    sums_of: dict[object, list[float]] = {}
-    for activity_id, question_key, item, score, total, number in scores:
-        sums = sums_of.get(activity_id)
-        if sums is None:
-            sums = sums_of[activity_id] = figures.empty()
-        figures.count(
-            sums, question_key, item, None if score is None else float(score), float(total), number
-        )
+    figures = _Figures(scope.roles)
+    sums_of = _score_sums(session, responses, figures, keyed) if counts else {}
 
     def targets(activity_id):
         if not breakdown:
@@ -477,40 +439,97 @@ def evaluation_kpis(scope: Scope, min_group: int, breakdown: bool = True):
     groups: dict[object, _Accumulator] = {}
     for activity_id, number in counts.items():
         for target in targets(activity_id):
-            group = groups.setdefault(target, _Accumulator(sums=figures.empty()))
+            group = groups.get(target)
+            if group is None:
+                group = groups[target] = figures.accumulator()
             group.responses += number
             group.invited += invited.get(activity_id, 0)
-            group.add(sums_of.get(activity_id))
-    dimension_names = figures.dimension_names
-    overall_group = groups.get("all", _Accumulator(sums=figures.empty())).result(
-        min_group, dimension_names
-    )
+            if activity_id in sums_of:
+                group.add(sums_of[activity_id])
+    overall_group = figures.result(groups.get("all") or figures.accumulator(), min_group)
     by_activity = {
-        key[1]: acc.result(min_group, dimension_names)
+        key[1]: figures.result(acc, min_group)
         for key, acc in groups.items()
         if isinstance(key, tuple) and key[0] == "activity"
     }
     by_item = {
-        key[1]: acc.result(min_group, dimension_names)
+        key[1]: figures.result(acc, min_group)
         for key, acc in groups.items()
         if isinstance(key, tuple) and key[0] == "item"
     }
     return overall_group, by_activity, by_item
 
 
+def _score_sums(session: Session, responses, figures: _Figures, keyed) -> dict:
+    """The counts and sums of `_Figures`, per activity (or for the one constant group):
+    one query counts the answers of each question, matrix row and score."""
+    answered = (
+        select(
+            responses.c.activity_id,
+            Answer.question_key,
+            Answer.item,
+            # The score itself where its distribution matters (overall satisfaction, NPS);
+            # elsewhere the sum and the number of the scores are enough, one row a question.
+            case((Answer.question_key.in_(figures.distribution_keys), Answer.value_number)).label(
+                "score"
+            ),
+            Answer.value_number.label("value"),
+        )
+        .select_from(responses)
+        .join(Answer, Answer.response_id == responses.c.id)
+        .where(Answer.question_key.in_(figures.keys), Answer.value_number.is_not(None))
+        # A subquery, so that the outer query groups by the score's name: grouping by the
+        # CASE itself would repeat its parameters, which PostgreSQL sees as another
+        # expression.
+        .subquery()
+    )
+    question = [answered.c.question_key, answered.c.item, answered.c.score]
+    group, group_by = keyed(answered.c.activity_id)
+    # Core rather than ORM execution: thousands of plain rows for the dashboard.
+    rows = session.connection().execute(
+        select(group, *question, func.sum(answered.c.value), func.count()).group_by(
+            *group_by, *question
+        )
+    )
+    sums_of: dict[object, list[float]] = {}
+    for activity_id, question_key, item, score, total, number in rows:
+        sums = sums_of.get(activity_id)
+        if sums is None:
+            sums = sums_of[activity_id] = figures.empty()
+        figures.count(
+            sums, question_key, item, None if score is None else float(score), float(total), number
+        )
+    return sums_of
+
+
+@dataclass
+class _Accumulator:
+    """Responses, participants, and the counts and sums of `_Figures` of one group. The
+    answers are whole numbers, so adding them as floats is exact."""
+
+    sums: list[float]
+    responses: int = 0
+    invited: int = 0
+
+    def add(self, numbers: list[float]) -> None:
+        self.sums = [a + b for a, b in zip(self.sums, numbers, strict=True)]
+
+
 class _Figures:
-    """Where each answer's score goes among a group's counts and sums. The sums are a list
-    in the order `_Accumulator.result` reads them: counts of each overall score (1 to 5),
-    NPS counts (rated, promoters, detractors), a sum and a count per dimension (sorted by
-    name), then a sum and a count for knowledge before and for knowledge after.
+    """The evaluation figures of the year's questions, as a list of counts and sums: five
+    counts of the overall scores 1 to 5, three NPS counts (rated, promoters, detractors),
+    a sum and a count per dimension (sorted by name), then a sum and a count for knowledge
+    before and for knowledge after. `count` adds answers to it; `result` reads it.
 
     An answer counts in every role its question carries in the year's versions."""
 
     OVERALL, RECOMMEND, SUM = "overall", "recommend", "sum"
+    NPS_AT, DIMENSIONS_AT = 5, 8  # the overall scores start at 0
 
     def __init__(self, roles) -> None:
         self.dimension_names = sorted(roles.dimensions)
-        self.size = 8 + 2 * len(self.dimension_names) + 4
+        self.size = self.DIMENSIONS_AT + 2 * len(self.dimension_names) + 4
+        self.knowledge_at = self.size - 4  # before (sum, count), after (sum, count)
         # question key -> [(what, where)], whatever the matrix row
         self.by_key: dict[str, list[tuple[str, int]]] = {}
         # (question key, matrix row or "") -> [(what, where)]
@@ -518,27 +537,30 @@ class _Figures:
         for question in roles.of("overall_satisfaction"):
             self.by_key.setdefault(question, []).append((self.OVERALL, 0))
         for question in roles.of("recommend"):
-            self.by_key.setdefault(question, []).append((self.RECOMMEND, 5))
+            self.by_key.setdefault(question, []).append((self.RECOMMEND, self.NPS_AT))
         for index, name in enumerate(self.dimension_names):
             for row in roles.dimensions[name]:
-                self.by_row.setdefault(row, []).append((self.SUM, 8 + 2 * index))
-        for offset, role in ((4, "knowledge_before"), (2, "knowledge_after")):
+                self.by_row.setdefault(row, []).append((self.SUM, self.DIMENSIONS_AT + 2 * index))
+        for offset, role in ((0, "knowledge_before"), (2, "knowledge_after")):
             for question in roles.of(role):
-                self.by_key.setdefault(question, []).append((self.SUM, self.size - offset))
+                self.by_key.setdefault(question, []).append((self.SUM, self.knowledge_at + offset))
         self.distribution_keys = sorted(
             roles.of("overall_satisfaction") | roles.of("recommend")
         ) or ["-"]
-        self._actions: dict[tuple[str, str | None], list[tuple[str, int]]] = {}
         self.keys = sorted(self.by_key.keys() | {key for key, _row in self.by_row}) or ["-"]
+        self._actions: dict[tuple[str, str | None], list[tuple[str, int]]] = {}
 
     def empty(self) -> list[float]:
         return [0.0] * self.size
+
+    def accumulator(self) -> _Accumulator:
+        return _Accumulator(sums=self.empty())
 
     def count(
         self,
         sums: list[float],
         key: str,
-        row: str,
+        row: str | None,
         score: float | None,
         total: float,
         number: int,
@@ -565,52 +587,37 @@ class _Figures:
                 elif score <= 6:
                     sums[where + 2] += number
 
-
-@dataclass
-class _Accumulator:
-    """Counts and sums of one group, in the order of `_Figures`. The answers are whole
-    numbers, so adding them as floats is exact."""
-
-    responses: int = 0
-    invited: int = 0
-    sums: list[float] = field(default_factory=list)
-
-    def add(self, numbers: list[float] | None) -> None:
-        if numbers:
-            self.sums = (
-                [a + b for a, b in zip(self.sums, numbers, strict=True)]
-                if self.sums
-                else list(numbers)
-            )
-
-    def result(self, min_group: int, names: list[str]) -> EvaluationGroup:
-        """The figures, read from the sums by their place in `_Figures`: five score
-        counts, three NPS counts, a sum and a count per dimension (``names``, in order),
-        then knowledge before and after (sum, count each)."""
-        group = EvaluationGroup(
-            responses=self.responses, invited=self.invited, dimensions=dict.fromkeys(names)
+    def result(self, group: _Accumulator, min_group: int) -> EvaluationGroup:
+        """The figures of a group; only its number of responses when it is smaller than
+        ``min_group`` (suppressed)."""
+        names = self.dimension_names
+        figures = EvaluationGroup(
+            responses=group.responses, invited=group.invited, dimensions=dict.fromkeys(names)
         )
-        if self.responses < min_group:
-            group.suppressed = self.responses > 0
-            return group
-        sums = self.sums or [0.0] * (8 + 2 * len(names) + 4)
+        if group.responses < min_group:
+            figures.suppressed = group.responses > 0
+            return figures
+        sums = group.sums
         scores = [int(n) for n in sums[0:5]]
         answered = sum(scores)
-        group.distribution = {str(v): n for v, n in enumerate(scores, start=1)}
+        figures.distribution = {str(v): n for v, n in enumerate(scores, start=1)}
         if answered:
-            group.overall_mean = mean(sum(v * n for v, n in enumerate(scores, start=1)) / answered)
-            group.top2_share = rate(scores[3] + scores[4], answered)
-        rated, promoters, detractors = sums[5:8]
+            figures.overall_mean = mean(
+                sum(v * n for v, n in enumerate(scores, start=1)) / answered
+            )
+            figures.top2_share = rate(scores[3] + scores[4], answered)
+        rated, promoters, detractors = sums[self.NPS_AT : self.NPS_AT + 3]
         if rated:
-            group.nps = round((promoters - detractors) * 100 / rated, 1)
+            figures.nps = round((promoters - detractors) * 100 / rated, 1)
         for index, name in enumerate(names):
-            total, number = sums[8 + 2 * index], sums[9 + 2 * index]
+            at = self.DIMENSIONS_AT + 2 * index
+            total, number = sums[at : at + 2]
             if number:
-                group.dimensions[name] = mean(total / number)
-        before_sum, before_n, after_sum, after_n = sums[-4:]
+                figures.dimensions[name] = mean(total / number)
+        before_sum, before_n, after_sum, after_n = sums[self.knowledge_at :]
         if before_n and after_n:
-            group.knowledge_gain = mean(after_sum / after_n - before_sum / before_n)
-        return group
+            figures.knowledge_gain = mean(after_sum / after_n - before_sum / before_n)
+        return figures
 
 
 # -- 3-(i) post action ----------------------------------------------------------------------

@@ -355,7 +355,7 @@ def test_answer_counts_become_the_evaluation_figures():
         ("after", "", None, 7.0, 2),
     ]:
         figures.count(sums, key, row, score, total, number)
-    group = _Accumulator(responses=4, invited=5, sums=sums).result(3, figures.dimension_names)
+    group = figures.result(_Accumulator(sums, responses=4, invited=5), 3)
     assert group.distribution == {"1": 0, "2": 1, "3": 0, "4": 0, "5": 2}
     assert group.overall_mean == 4.0  # (2 + 5 + 5) / 3
     assert group.top2_share == 0.6667
@@ -363,5 +363,5 @@ def test_answer_counts_become_the_evaluation_figures():
     assert group.dimensions == {"timing": 3.0, "venue": 3.0}  # (4 + 5) / 3 and 9 / 3
     assert group.knowledge_gain == 1.5  # 7/2 - 4/2
     assert group.response_rate == 0.8
-    small = _Accumulator(responses=2, invited=5, sums=sums).result(3, figures.dimension_names)
+    small = figures.result(_Accumulator(sums, responses=2, invited=5), 3)
     assert small.suppressed and small.overall_mean is None and small.nps is None
