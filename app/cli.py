@@ -1,4 +1,4 @@
-"""`flask ...` commands: thin wrappers over the services, committing at the end."""
+"""`flask ...` commands: thin wrappers over the domain packages, committing at the end."""
 
 from __future__ import annotations
 
@@ -12,21 +12,21 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
+from app.accounts.users import NewUser, UserError, create_user, issue_api_token
+from app.common.tables import TableFileError
+from app.demo import load_demo
 from app.extensions import db
+from app.journeys.dispatch import dispatch
+from app.journeys.mail import backend_from_config
+from app.journeys.settings import JourneySettings
+from app.kpis.findings import FindingRules, refresh_findings
+from app.kpis.scope import KpiError
 from app.models import SurveyRound, User
-from app.services.demo import load_demo
-from app.services.dispatch import dispatch
-from app.services.findings import FindingRules, refresh_findings
-from app.services.history_import import import_history
-from app.services.kpi_scope import KpiError
-from app.services.mail import backend_from_config
-from app.services.members import load_reference_members
-from app.services.plan_years import PlanYearError, normalise_label
-from app.services.settings import JourneySettings
-from app.services.survey_versions import sync_definitions, validate_files
-from app.services.tables import TableFileError
-from app.services.users import NewUser, UserError, create_user, issue_api_token
-from app.services.workplan import WorkPlanImportError, export_workplan, import_workplan
+from app.surveys.history_import import import_history
+from app.surveys.versions import sync_definitions, validate_files
+from app.workplan.importer import WorkPlanImportError, export_workplan, import_workplan
+from app.workplan.members import load_reference_members
+from app.workplan.plan_years import PlanYearError, normalise_label
 
 members_cli = AppGroup("members", help="Member administrations.")
 workplan_cli = AppGroup("workplan", help="The Annual Work Plan.")

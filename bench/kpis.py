@@ -2,7 +2,7 @@
 
 It builds, in a database of its own, ten plan years of about 186 Member administrations,
 1,000 activities a year with 25 participants each, their evaluation, follow-up and needs
-surveys answered by sampled respondents (`app.services.synthetic`, within each
+surveys answered by sampled respondents (`app.surveys.synthetic`, within each
 questionnaire's rules), then prints:
 
 - the time of the full-year KPI computation (`compute_kpis`, all of 3-(f) to 3-(j)) and of
@@ -42,6 +42,8 @@ sys.path.insert(0, str(ROOT))
 
 from app import create_app  # noqa: E402
 from app.extensions import db  # noqa: E402
+from app.kpis.figures import compute_kpis, evaluation_kpis  # noqa: E402
+from app.kpis.scope import KpiFilters, Scope  # noqa: E402
 from app.models import (  # noqa: E402
     Activity,
     ActivityKind,
@@ -50,15 +52,13 @@ from app.models import (  # noqa: E402
     SubRegion,
     SurveyRound,
 )
-from app.services.kpi_scope import KpiFilters, Scope  # noqa: E402
-from app.services.kpis import compute_kpis, evaluation_kpis  # noqa: E402
-from app.services.members import load_reference_members  # noqa: E402
-from app.services.plan_years import get_or_create_plan_year, get_plan_year  # noqa: E402
-from app.services.survey_answers import answer_rows, clean  # noqa: E402
-from app.services.survey_model import Definition, PickerOptions  # noqa: E402
-from app.services.survey_versions import latest_versions, sync_definitions  # noqa: E402
-from app.services.synthetic import AnswerSampler  # noqa: E402
-from app.services.workplan import import_workplan  # noqa: E402
+from app.surveys.answers import answer_rows, clean  # noqa: E402
+from app.surveys.model import Definition, PickerOptions  # noqa: E402
+from app.surveys.synthetic import AnswerSampler  # noqa: E402
+from app.surveys.versions import latest_versions, sync_definitions  # noqa: E402
+from app.workplan.importer import import_workplan  # noqa: E402
+from app.workplan.members import load_reference_members  # noqa: E402
+from app.workplan.plan_years import get_or_create_plan_year, get_plan_year  # noqa: E402
 
 LAST_YEAR = 2025  # the decade ends with plan year 2025-2026
 TODAY = date(2026, 11, 29)
@@ -658,7 +658,7 @@ def memory_mb(field: str) -> float:
 def export_child(url: str, round_id: int, fmt: str) -> None:
     """Run in a process of its own: export one round the way the download does, into a
     temporary file, and report the process's resident memory before and at its peak."""
-    from app.services import exports
+    from app.kpis import exports
 
     app = make_app(url)
     with app.app_context():

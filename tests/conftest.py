@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from app import create_app
 from app.extensions import db
-from app.services.members import load_reference_members
+from app.workplan.members import load_reference_members
 from config import normalise_database_url
 from tests import factories
 

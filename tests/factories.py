@@ -21,7 +21,7 @@ from app.models import (
     User,
     WorkPlanItem,
 )
-from app.services.plan_years import get_or_create_plan_year
+from app.workplan.plan_years import get_or_create_plan_year
 
 _current: dict[str, Session | None] = {"session": None}
 

@@ -9,12 +9,12 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import select
 
+from app.journeys.dispatch import DispatchReport, dispatch
+from app.journeys.mail import MailBackend, OutboxBackend
+from app.journeys.scheduling import Delivery, deliver_activity
+from app.journeys.settings import JourneySettings
 from app.models import Message, MessageStatus, Participant
-from app.services.dispatch import DispatchReport, dispatch
-from app.services.mail import MailBackend, OutboxBackend
-from app.services.scheduling import Delivery, deliver_activity
-from app.services.settings import JourneySettings
-from app.services.survey_versions import sync_definitions
+from app.surveys.versions import sync_definitions
 from tests.conftest import csrf_token
 from tests.factories import (
     ActivityFactory,
@@ -23,7 +23,7 @@ from tests.factories import (
     UserFactory,
     member,
 )
-from tests.services.test_survey_definitions import SURVEYS
+from tests.samples import SURVEYS
 
 LINK = re.compile(r"(https?://\S+/i/[A-Za-z0-9_-]+)")
 

@@ -32,6 +32,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
+from app.journeys.invitations import new_invitation
+from app.kpis.results_register import register_tangible_results
 from app.models import (
     ActivityStatus,
     Answer,
@@ -42,11 +44,9 @@ from app.models import (
     RoundStatus,
     SurveyRound,
 )
-from app.services.invitations import new_invitation
-from app.services.results_register import register_tangible_results
-from app.services.survey_responses import hash_token
-from app.services.survey_rounds import NewRound, create_round
-from app.services.survey_versions import sync_definitions
+from app.surveys.responses import hash_token
+from app.surveys.rounds import NewRound, create_round
+from app.surveys.versions import sync_definitions
 from tests.factories import (
     ActivityFactory,
     AttendanceFactory,
@@ -55,7 +55,7 @@ from tests.factories import (
     member,
     plan_year,
 )
-from tests.services.test_survey_definitions import SURVEYS
+from tests.samples import SURVEYS
 
 TODAY = date(2026, 6, 30)
 KEY = b"kpi-tests"

@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 
+from app.kpis.figures import compute_kpis
 from app.models import (
     Activity,
     Attendance,
@@ -17,8 +18,7 @@ from app.models import (
     TangibleResult,
     User,
 )
-from app.services.kpis import compute_kpis
-from tests.services.test_workplan_import import SHIPPED, SMALL_PLAN
+from tests.samples import SHIPPED, SMALL_PLAN
 
 
 def test_members_load_is_idempotent(runner):
@@ -180,7 +180,7 @@ def test_demo_load_prints_the_login_and_adds_participants(runner, session):
 
 
 def test_surveys_validate_and_sync(runner, tmp_path):
-    from tests.services.test_survey_definitions import SURVEYS
+    from tests.samples import SURVEYS
 
     ok = runner.invoke(args=["surveys", "validate", str(SURVEYS)])
     assert ok.exit_code == 0 and ok.output.count("ok      ") == 3
@@ -233,7 +233,7 @@ def test_users_token(runner, session):
     assert result.exit_code == 0
     token = result.output.strip()
     assert token.startswith("rocb_") and len(token) > 40
-    from app.services.users import user_for_api_token
+    from app.accounts.users import user_for_api_token
 
     assert user_for_api_token(session, token).email == "api@rocb-ap.example"
     missing = runner.invoke(args=["users", "token", "nobody@rocb-ap.example"])

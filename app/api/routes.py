@@ -11,8 +11,16 @@ from flask import Blueprint, current_app, g, jsonify, request
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from app.accounts.users import user_for_api_token
 from app.api.openapi import openapi_document
 from app.extensions import csrf, db
+from app.journeys.dispatch import resend_invitation, send_now
+from app.journeys.invitations import invitation_link
+from app.journeys.mail import backend_from_config
+from app.journeys.scheduling import ScheduleError, deliver_activity
+from app.journeys.settings import JourneySettings
+from app.kpis.figures import compute_kpis
+from app.kpis.scope import KpiError, KpiFilters
 from app.models import (
     Activity,
     ActivityKind,
@@ -27,20 +35,12 @@ from app.models import (
     SurveyRound,
     WorkPlanItem,
 )
-from app.services.activities import ActivityData, ActivityError, create_activity
-from app.services.dispatch import resend_invitation, send_now
-from app.services.invitations import invitation_link
-from app.services.kpi_scope import KpiError, KpiFilters
-from app.services.kpis import compute_kpis
-from app.services.mail import backend_from_config
-from app.services.participants import import_participants
-from app.services.plan_years import PlanYearError, get_plan_year
-from app.services.scheduling import ScheduleError, deliver_activity
-from app.services.settings import JourneySettings
-from app.services.survey_answers import values_from_rows, values_to_json
-from app.services.survey_model import Definition
-from app.services.survey_rounds import round_stats
-from app.services.users import user_for_api_token
+from app.surveys.answers import values_from_rows, values_to_json
+from app.surveys.model import Definition
+from app.surveys.rounds import round_stats
+from app.workplan.activities import ActivityData, ActivityError, create_activity
+from app.workplan.participants import import_participants
+from app.workplan.plan_years import PlanYearError, get_plan_year
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)

@@ -5,9 +5,9 @@ from urllib.parse import urlsplit
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_user, logout_user
 
+from app.accounts.users import authenticate
 from app.auth.forms import LoginForm, LogoutForm
 from app.extensions import db, limiter
-from app.services.users import authenticate
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 

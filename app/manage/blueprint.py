@@ -1,6 +1,6 @@
 from flask import Blueprint
 
-from app.auth.access import staff_required
+from app.web.access import staff_required
 
 bp = Blueprint("manage", __name__, url_prefix="/manage")
 

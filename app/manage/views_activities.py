@@ -9,7 +9,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from app.extensions import db
-from app.forms import select_choices
 from app.manage.blueprint import bp
 from app.manage.forms import ActivityFilterForm, ActivityForm, ConfirmForm
 from app.models import (
@@ -26,7 +25,8 @@ from app.models import (
     activity_members,
 )
 from app.models.enums import SUBREGION_ORDER
-from app.services.activities import (
+from app.web.forms import select_choices
+from app.workplan.activities import (
     ActivityData,
     ActivityError,
     ActivityFilters,
@@ -35,7 +35,7 @@ from app.services.activities import (
     participant_counts,
     update_activity,
 )
-from app.services.plan_years import get_plan_year, label_for_date, list_plan_years
+from app.workplan.plan_years import get_plan_year, label_for_date, list_plan_years
 
 
 def current_plan_year() -> PlanYear | None:

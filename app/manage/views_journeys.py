@@ -20,6 +20,17 @@ from flask import (
 from sqlalchemy import case, func, select
 
 from app.extensions import db
+from app.journeys.dispatch import resend_invitation, send_now
+from app.journeys.mail import (
+    DEFAULT_TEMPLATES,
+    PLACEHOLDERS,
+    TemplateProblem,
+    backend_from_config,
+    save_template,
+    template_for,
+)
+from app.journeys.scheduling import ScheduleError, deliver_activity
+from app.journeys.settings import JourneySettings
 from app.manage.blueprint import bp
 from app.manage.forms import ConfirmForm, EmailTemplateForm, ExtendRoundForm
 from app.manage.views_activities import activity_or_404
@@ -30,19 +41,8 @@ from app.models import (
     MessageStatus,
     SurveyRound,
 )
-from app.services.activities import ActivityError
-from app.services.dispatch import resend_invitation, send_now
-from app.services.mail import (
-    DEFAULT_TEMPLATES,
-    PLACEHOLDERS,
-    TemplateProblem,
-    backend_from_config,
-    save_template,
-    template_for,
-)
-from app.services.scheduling import ScheduleError, deliver_activity
-from app.services.settings import JourneySettings
-from app.services.survey_rounds import RoundError, extend_round, round_stats
+from app.surveys.rounds import RoundError, extend_round, round_stats
+from app.workplan.activities import ActivityError
 
 
 def settings() -> JourneySettings:

@@ -24,6 +24,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from app.extensions import db
+from app.kpis import exports
+from app.kpis.activity_report import activity_report, report_pdf
+from app.kpis.figures import compute_kpis, needs_coverage, previous_year_label
+from app.kpis.findings import ActionError, FindingRules, add_action, refresh_findings
+from app.kpis.results_register import ReviewError, review_result
+from app.kpis.scope import KpiError, KpiFilters, Scope
 from app.manage.blueprint import bp
 from app.manage.forms import ActionForm, ConfirmForm, ReviewForm
 from app.manage.views_activities import activity_or_404, current_plan_year
@@ -45,13 +51,7 @@ from app.models import (
     WorkPlanItem,
 )
 from app.models import Response as SurveyResponse
-from app.services import exports
-from app.services.findings import ActionError, FindingRules, add_action, refresh_findings
-from app.services.kpi_scope import KpiError, KpiFilters, Scope
-from app.services.kpis import compute_kpis, needs_coverage, previous_year_label
-from app.services.plan_years import get_plan_year, list_plan_years
-from app.services.reports import activity_report, report_pdf
-from app.services.results_register import ReviewError, review_result
+from app.workplan.plan_years import get_plan_year, list_plan_years
 
 CHART_LABELS = {
     **dict(ActivityKind.choices()),

@@ -7,12 +7,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from app.extensions import db
-from app.forms import select_choices
 from app.manage.blueprint import bp
 from app.manage.forms import ConfirmForm, ParticipantForm, ParticipantImportForm
 from app.manage.views_activities import activity_or_404
 from app.models import Activity, Attendance, Participant
-from app.services.participants import (
+from app.web.forms import select_choices
+from app.workplan.participants import (
     ParticipantData,
     ParticipantError,
     ParticipantFileError,

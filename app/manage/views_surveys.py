@@ -9,7 +9,6 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from app.extensions import db
-from app.forms import select_choices
 from app.manage.blueprint import bp
 from app.manage.forms import ConfirmForm, RoundForm
 from app.manage.views_journeys import round_page_context
@@ -20,12 +19,10 @@ from app.models import (
     QuestionnaireVersion,
     SurveyRound,
 )
-from app.respond.forms import build_section_form, change_entries, error_list, validate_section
-from app.respond.rendering import section_context
-from app.services.plan_years import list_plan_years
-from app.services.survey_answers import clean, values_from_json, values_to_json
-from app.services.survey_model import visible_sections
-from app.services.survey_rounds import (
+from app.surveys.answers import clean, values_from_json, values_to_json
+from app.surveys.forms import build_section_form, change_entries, error_list, validate_section
+from app.surveys.model import visible_sections
+from app.surveys.rounds import (
     NewRound,
     RoundError,
     close_round,
@@ -34,7 +31,10 @@ from app.services.survey_rounds import (
     picker_options,
     round_stats,
 )
-from app.services.survey_versions import definition_of
+from app.surveys.section_state import section_context
+from app.surveys.versions import definition_of
+from app.web.forms import select_choices
+from app.workplan.plan_years import list_plan_years
 
 
 def _version_or_404(key: str, number: int) -> QuestionnaireVersion:

@@ -11,19 +11,19 @@ from flask import Blueprint, abort, current_app, redirect, render_template, url_
 from flask_login import current_user, login_required
 
 from app.extensions import db
-from app.manage.forms import ConfirmForm
-from app.models import Invitation, Role, SurveyRound
-from app.respond.routes import bind_invitation
-from app.services.invitations import sync_invitations
-from app.services.plan_years import label_for_date
-from app.services.portal import (
+from app.journeys.invitations import sync_invitations
+from app.journeys.member_view import (
     member_participants,
     member_response,
     member_results,
     needs_rounds,
     readable_answers,
 )
-from app.services.settings import JourneySettings
+from app.journeys.settings import JourneySettings
+from app.manage.forms import ConfirmForm
+from app.models import Invitation, Role, SurveyRound
+from app.respond.routes import bind_invitation
+from app.workplan.plan_years import label_for_date
 
 bp = Blueprint("portal", __name__, url_prefix="/portal")
 

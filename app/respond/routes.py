@@ -26,12 +26,11 @@ from flask import (
 from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db, limiter
+from app.journeys.invitations import find_invitation, mark_opened
 from app.models import Invitation, Response, ResponseStatus, SurveyRound
-from app.respond.forms import build_section_form, change_entries, error_list, validate_section
-from app.respond.rendering import section_context
-from app.services.invitations import find_invitation, mark_opened
-from app.services.survey_model import Definition, visible_sections
-from app.services.survey_responses import (
+from app.surveys.forms import build_section_form, change_entries, error_list, validate_section
+from app.surveys.model import Definition, visible_sections
+from app.surveys.responses import (
     AlreadySubmitted,
     evaluation_action_plan,
     find_response,
@@ -39,8 +38,9 @@ from app.services.survey_responses import (
     record_section,
     start_response,
 )
-from app.services.survey_rounds import find_round_by_slug, picker_options
-from app.services.survey_versions import definition_of
+from app.surveys.rounds import find_round_by_slug, picker_options
+from app.surveys.section_state import section_context
+from app.surveys.versions import definition_of
 
 bp = Blueprint("respond", __name__, url_prefix="/s")
 links = Blueprint("links", __name__)

@@ -1,6 +1,6 @@
 /* Progressive enhancement for survey sections: show and hide questions as the respondent
-   answers, using the same condition trees the server evaluates (app/services/
-   survey_expressions.py). Without this script every question of the section is shown and
+   answers, using the same condition trees the server evaluates (app/surveys/
+   expressions.py). Without this script every question of the section is shown and
    the server decides which answers count. */
 (function () {
   "use strict";

@@ -20,18 +20,18 @@ from sqlalchemy import select
 from werkzeug.serving import make_server
 
 from app import create_app
+from app.accounts.users import NewUser, create_user
 from app.extensions import db
+from app.journeys.dispatch import dispatch
+from app.journeys.invitations import invitation_link
+from app.journeys.mail import OutboxBackend
+from app.journeys.scheduling import deliver_activity
+from app.journeys.settings import JourneySettings
 from app.models import Activity, Attendance, Invitation, Member, Participant
-from app.services.dispatch import dispatch
-from app.services.invitations import invitation_link
-from app.services.mail import OutboxBackend
-from app.services.members import load_reference_members
-from app.services.scheduling import deliver_activity
-from app.services.settings import JourneySettings
-from app.services.survey_rounds import NewRound, create_round, open_round
-from app.services.survey_versions import sync_definitions
-from app.services.users import NewUser, create_user
-from app.services.workplan import import_workplan
+from app.surveys.rounds import NewRound, create_round, open_round
+from app.surveys.versions import sync_definitions
+from app.workplan.importer import import_workplan
+from app.workplan.members import load_reference_members
 from tests.conftest import fresh_database_url
 
 CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))

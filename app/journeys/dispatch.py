@@ -1,0 +1,410 @@
+"""`flask rounds dispatch`: plan whatever messages are due, then send what is waiting.
+
+Safe to run from cron every few minutes, twice in a row or two at once:
+- each message has a unique ``dedupe_key`` ("reminder:<invitation>:<n>:<address>"), so
+  planning the same message twice stores it once (a concurrent insert waits, then fails on
+  the constraint and is skipped);
+- each message is claimed before sending with an UPDATE ... WHERE status = 'pending', which
+  only one process can win;
+- a message is marked sent only after the mail server accepted it; a failure puts it back
+  in the queue for the next run (a dispatch that died mid-send is reclaimed after
+  MESSAGE_CLAIM_TIMEOUT_MINUTES).
+"""
+
+from __future__ import annotations
+
+import smtplib
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+
+from sqlalchemy import case, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from app.journeys.invitations import contact_points, invitation_link, sync_invitations
+from app.journeys.mail import MailBackend, render, template_for
+from app.journeys.scheduling import ScheduleError, ensure_needs_round
+from app.journeys.settings import JourneySettings
+from app.models import (
+    Invitation,
+    Message,
+    MessageKind,
+    MessageStatus,
+    RoundStatus,
+    SurveyRound,
+)
+from app.workplan.plan_years import get_plan_year, label_for_date
+
+# After this many failures in a row (the mail server is down), stop trying for this run.
+MAX_CONSECUTIVE_FAILURES = 3
+
+
+@dataclass
+class DispatchReport:
+    invitations_created: int = 0
+    planned: Counter = field(default_factory=Counter)
+    sent: Counter = field(default_factory=Counter)
+    failed: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    def lines(self) -> list[str]:
+        kinds = [k.value for k in MessageKind]
+        return [
+            f"invitations created: {self.invitations_created}",
+            "planned: " + ", ".join(f"{k} {self.planned.get(k, 0)}" for k in kinds),
+            "sent:    " + ", ".join(f"{k} {self.sent.get(k, 0)}" for k in kinds),
+            f"failed (kept for the next run): {self.failed}",
+            *(f"  error: {e}" for e in self.errors),
+        ]
+
+
+def accepting_rounds(session: Session, today: date) -> list[SurveyRound]:
+    return list(
+        session.scalars(
+            select(SurveyRound)
+            .where(
+                SurveyRound.status == RoundStatus.OPEN,
+                SurveyRound.opens_on <= today,
+                (SurveyRound.closes_on.is_(None)) | (SurveyRound.closes_on >= today),
+            )
+            .order_by(SurveyRound.id)
+        )
+    )
+
+
+def _context(survey_round: SurveyRound, name: str, link: str = "") -> dict:
+    closes = survey_round.closes_on
+    return {
+        "name": name,
+        "survey": survey_round.version.title,
+        "activity": survey_round.activity.title if survey_round.activity else "",
+        "closes_on": f"{closes.day} {closes:%B %Y}" if closes else "the closing date",
+        "link": link,
+        "member": "",
+        "missing": [],
+    }
+
+
+def _enqueue(
+    session: Session,
+    report: DispatchReport,
+    kind: MessageKind,
+    key: str,
+    survey_round: SurveyRound,
+    to_email: str,
+    context: dict,
+    invitation: Invitation | None = None,
+    number: int = 0,
+) -> None:
+    if session.scalar(select(Message.id).where(Message.dedupe_key == key)) is not None:
+        return
+    subject, body = template_for(session, kind)
+    rendered = render(subject, body, context)
+    savepoint = session.begin_nested()
+    try:
+        session.add(
+            Message(
+                kind=kind,
+                dedupe_key=key,
+                round_id=survey_round.id,
+                invitation=invitation,
+                number=number,
+                to_email=to_email,
+                subject=rendered.subject,
+                body_text=rendered.text,
+                body_html=rendered.html,
+            )
+        )
+        session.flush()
+    except IntegrityError:
+        savepoint.rollback()  # another dispatch planned it first
+        return
+    savepoint.commit()
+    report.planned[kind.value] += 1
+
+
+def _recipients(session: Session, invitation: Invitation) -> list[tuple[str, str]]:
+    """(address, name) pairs: the participant, or the administration's contact points."""
+    if invitation.participant_id is not None:
+        return [(invitation.email, invitation.name)] if invitation.email else []
+    return [(u.email, u.name) for u in contact_points(session, invitation.member_id)]
+
+
+def plan_messages(
+    session: Session, settings: JourneySettings, now: datetime, report: DispatchReport
+) -> None:
+    today = now.date()
+    plan_year = get_plan_year(session, label_for_date(today))
+    if plan_year is not None:
+        try:
+            ensure_needs_round(session, plan_year, settings, today)
+        except ScheduleError as error:
+            report.errors.append(str(error))
+    interval = timedelta(days=settings.reminder_interval_days)
+    for survey_round in accepting_rounds(session, today):
+        # One dispatch plans a round at a time: a second run waits here (row lock on
+        # PostgreSQL) and then finds the invitations and messages already made.
+        session.refresh(survey_round, with_for_update=True)
+        report.invitations_created += sync_invitations(
+            session, survey_round, settings.invitation_key
+        ).created
+        history = _history(session, survey_round)
+        waiting = session.scalars(
+            select(Invitation)
+            .where(Invitation.round_id == survey_round.id, Invitation.submitted_at.is_(None))
+            .order_by(Invitation.id)
+        ).all()
+        closing_soon = (
+            survey_round.closes_on is not None
+            and (survey_round.closes_on - today).days <= settings.closing_soon_days
+        )
+        for invitation in waiting:
+            link = invitation_link(settings.base_url, settings.invitation_key, invitation)
+            seen = history.get(invitation.id, {})
+            last_sent, reminders = seen.get("last_sent"), seen.get("reminders", 0)
+            due_reminder = (
+                last_sent is not None
+                and reminders < settings.max_reminders
+                and now - _aware(last_sent) >= interval
+            )
+            for address, name in _recipients(session, invitation):
+                context = _context(survey_round, name, link)
+                _enqueue(
+                    session,
+                    report,
+                    MessageKind.INVITATION,
+                    f"invitation:{invitation.id}:{address}",
+                    survey_round,
+                    address,
+                    context,
+                    invitation,
+                )
+                if due_reminder:
+                    number = reminders + 1
+                    _enqueue(
+                        session,
+                        report,
+                        MessageKind.REMINDER,
+                        f"reminder:{invitation.id}:{number}:{address}",
+                        survey_round,
+                        address,
+                        context,
+                        invitation,
+                        number,
+                    )
+                if closing_soon and last_sent is not None:
+                    _enqueue(
+                        session,
+                        report,
+                        MessageKind.CLOSING_SOON,
+                        f"closing:{invitation.id}:{address}",
+                        survey_round,
+                        address,
+                        context,
+                        invitation,
+                    )
+        _plan_escalations(session, settings, now, survey_round, waiting, history, report)
+
+
+def _aware(moment: datetime) -> datetime:
+    # SQLite returns naive datetimes (stored as UTC).
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _history(session: Session, survey_round: SurveyRound) -> dict[int, dict]:
+    """Per invitation: when it was last contacted and how many reminders were planned."""
+    rows = session.execute(
+        select(
+            Message.invitation_id,
+            func.max(case((Message.status == MessageStatus.SENT, Message.sent_at))),
+            func.max(case((Message.kind == MessageKind.REMINDER, Message.number), else_=0)),
+            func.max(
+                case(
+                    (
+                        (Message.kind == MessageKind.REMINDER)
+                        & (Message.status == MessageStatus.SENT),
+                        Message.number,
+                    ),
+                    else_=0,
+                )
+            ),
+        )
+        .where(
+            Message.round_id == survey_round.id,
+            Message.invitation_id.is_not(None),
+            Message.kind.in_([MessageKind.INVITATION, MessageKind.REMINDER]),
+        )
+        .group_by(Message.invitation_id)
+    ).all()
+    return {
+        invitation_id: {
+            "last_sent": last_sent,
+            "reminders": planned or 0,
+            "reminders_sent": sent or 0,
+        }
+        for invitation_id, last_sent, planned, sent in rows
+    }
+
+
+def _plan_escalations(
+    session: Session,
+    settings: JourneySettings,
+    now: datetime,
+    survey_round: SurveyRound,
+    waiting: list[Invitation],
+    history: dict[int, dict],
+    report: DispatchReport,
+) -> None:
+    """Once every non-respondent of a Member has had the last reminder, and the reminder
+    interval has passed since (or the round closes within CLOSING_SOON_DAYS), their
+    contact points get one message listing who has not answered."""
+    interval = timedelta(days=settings.reminder_interval_days)
+    closing = (
+        survey_round.closes_on is not None
+        and (survey_round.closes_on - now.date()).days <= settings.closing_soon_days
+    )
+    by_member: dict[int, list[Invitation]] = {}
+    for invitation in waiting:
+        if invitation.participant_id is not None:
+            by_member.setdefault(invitation.member_id, []).append(invitation)
+    for member_id, invitations in sorted(by_member.items()):
+        contacted = [i for i in invitations if i.email]
+
+        def exhausted(invitation: Invitation) -> bool:
+            seen = history.get(invitation.id, {})
+            return (
+                seen.get("reminders_sent", 0) >= settings.max_reminders
+                and seen.get("last_sent") is not None
+                and (closing or now - _aware(seen["last_sent"]) >= interval)
+            )
+
+        # People without an email cannot be reminded: they are listed for the contact
+        # point as soon as the others have had their reminders (or the round closes).
+        if not all(exhausted(i) for i in contacted) or not (contacted or closing):
+            continue
+        missing = sorted(i.name for i in invitations)
+        member = invitations[0].member
+        for user in contact_points(session, member_id):
+            context = _context(survey_round, user.name)
+            context.update(member=member.name, missing=missing)
+            _enqueue(
+                session,
+                report,
+                MessageKind.ESCALATION,
+                f"escalation:{survey_round.id}:{member_id}:{user.id}",
+                survey_round,
+                user.email,
+                context,
+            )
+
+
+def deliver_pending(
+    session: Session,
+    backend: MailBackend,
+    now: datetime,
+    claim_timeout_minutes: int,
+    commit: Callable[[], None],
+    report: DispatchReport,
+) -> None:
+    """Send every waiting message, each claimed first so that no other run sends it."""
+    session.execute(
+        update(Message)
+        .where(
+            Message.status == MessageStatus.SENDING,
+            Message.claimed_at < now - timedelta(minutes=claim_timeout_minutes),
+        )
+        .values(status=MessageStatus.PENDING)
+    )
+    commit()
+    waiting = session.scalars(
+        select(Message.id).where(Message.status == MessageStatus.PENDING).order_by(Message.id)
+    ).all()
+    failures_in_a_row = 0
+    for message_id in waiting:
+        claimed = session.execute(
+            update(Message)
+            .where(Message.id == message_id, Message.status == MessageStatus.PENDING)
+            .values(status=MessageStatus.SENDING, claimed_at=now, attempts=Message.attempts + 1)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        commit()
+        if claimed != 1:
+            continue  # another dispatch took it
+        message = session.get(Message, message_id)
+        session.refresh(message)
+        try:
+            backend.send(message)
+        except (smtplib.SMTPException, OSError) as error:
+            message.status = MessageStatus.PENDING
+            message.last_error = f"{type(error).__name__}: {error}"[:1000]
+            commit()
+            report.failed += 1
+            failures_in_a_row += 1
+            if failures_in_a_row >= MAX_CONSECUTIVE_FAILURES:
+                report.errors.append(
+                    f"stopped after {failures_in_a_row} failures in a row: {message.last_error}"
+                )
+                break
+            continue
+        failures_in_a_row = 0
+        message.status = MessageStatus.SENT
+        message.sent_at = now
+        message.last_error = ""
+        commit()
+        report.sent[message.kind.value] += 1
+
+
+def dispatch(
+    session: Session,
+    backend: MailBackend,
+    settings: JourneySettings,
+    now: datetime,
+    commit: Callable[[], None],
+) -> DispatchReport:
+    report = DispatchReport()
+    plan_messages(session, settings, now, report)
+    commit()
+    deliver_pending(session, backend, now, settings.claim_timeout_minutes, commit, report)
+    return report
+
+
+def send_now(session: Session, backend: MailBackend, message: Message, now: datetime) -> None:
+    """Send one message immediately (staff "resend"); on failure it stays queued."""
+    try:
+        backend.send(message)
+    except (smtplib.SMTPException, OSError) as error:
+        message.attempts += 1
+        message.last_error = f"{type(error).__name__}: {error}"[:1000]
+        raise
+    message.attempts += 1
+    message.status = MessageStatus.SENT
+    message.sent_at = now
+    session.flush()
+
+
+def resend_invitation(
+    session: Session, settings: JourneySettings, invitation: Invitation, now: datetime
+) -> list[Message]:
+    """Queue the invitation again (same personal link) to each of its addresses."""
+    survey_round = invitation.round
+    link = invitation_link(settings.base_url, settings.invitation_key, invitation)
+    subject, body = template_for(session, MessageKind.INVITATION)
+    messages = []
+    for address, name in _recipients(session, invitation):
+        rendered = render(subject, body, _context(survey_round, name, link))
+        message = Message(
+            kind=MessageKind.INVITATION,
+            round_id=survey_round.id,
+            invitation=invitation,
+            to_email=address,
+            dedupe_key=f"resend:{invitation.id}:{address}:{now.timestamp()}",
+            subject=rendered.subject,
+            body_text=rendered.text,
+            body_html=rendered.html,
+        )
+        session.add(message)
+        messages.append(message)
+    session.flush()
+    return messages

@@ -1,0 +1,202 @@
+"""Findings (KPI 3-(i)): what a year's results say planning should react to, and the
+actions staff record against them.
+
+Rules (thresholds in the configuration):
+- low satisfaction: an activity's mean overall satisfaction is below LOW_SCORE_THRESHOLD
+  (only groups of at least MIN_GROUP_SIZE responses);
+- low dimension: an activity's mean for one dimension (relevance, content...) is below it;
+- uncovered need: a Member rated a thematic area high priority and no activity of the year
+  addresses it (see needs coverage);
+- barrier: one barrier is reported by at least BARRIER_MIN_REPORTS follow-up respondents
+  of the year.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import distinct, func, select
+from sqlalchemy.orm import Session
+
+from app.kpis.figures import compute_kpis
+from app.kpis.scope import KpiFilters, Scope
+from app.models import (
+    Activity,
+    Answer,
+    Finding,
+    FindingKind,
+    Member,
+    PlanningAction,
+    QuestionnaireKind,
+    QuestionnaireVersion,
+    Response,
+    ResponseStatus,
+    SurveyRound,
+    User,
+    WorkPlanItem,
+)
+from app.surveys.model import Definition, text_in
+from app.workplan.plan_years import get_plan_year
+
+
+class ActionError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class FindingRules:
+    low_score: float = 3.5
+    barrier_min_reports: int = 3
+    min_group: int = 3
+
+
+@dataclass
+class Refresh:
+    created: int = 0
+    current: int = 0
+    retired: int = 0
+
+
+def barrier_counts(scope: Scope) -> list[tuple[str, int]]:
+    """(barrier value, number of follow-up respondents reporting it) for the year."""
+    keys = scope.roles.of("barrier")
+    return scope.session.execute(
+        select(Answer.value_choice, func.count(distinct(Answer.response_id)))
+        .join(Response, Response.id == Answer.response_id)
+        .join(SurveyRound, SurveyRound.id == Response.round_id)
+        .where(
+            SurveyRound.plan_year_id == scope.plan_year.id,
+            SurveyRound.kind == QuestionnaireKind.FOLLOW_UP,
+            Response.status == ResponseStatus.SUBMITTED,
+            Answer.question_key.in_(keys or ["-"]),
+            Answer.value_choice.is_not(None),
+        )
+        .group_by(Answer.value_choice)
+        .order_by(Answer.value_choice)
+    ).all()
+
+
+def _barrier_labels(session: Session, scope: Scope) -> dict[str, str]:
+    labels: dict[str, str] = {"other": "Other"}
+    for data in session.scalars(
+        select(SurveyRound.version_id)
+        .where(
+            SurveyRound.plan_year_id == scope.plan_year.id,
+            SurveyRound.kind == QuestionnaireKind.FOLLOW_UP,
+        )
+        .distinct()
+    ):
+        definition = Definition.from_json(session.get(QuestionnaireVersion, data).definition)
+        for question in definition.with_role("barrier"):
+            labels.update({c.value: text_in(c.label) for c in question.choices})
+    return labels
+
+
+def refresh_findings(
+    session: Session, year: str, rules: FindingRules, today: date | None = None
+) -> Refresh:
+    """Flag what the rules find now; keep earlier findings (actions may point to them),
+    marking those no longer found as not current."""
+    report = compute_kpis(session, year, KpiFilters(), rules.min_group, today)
+    plan_year = get_plan_year(session, year)
+    plan_year_id = plan_year.id
+    candidates: dict[str, dict] = {}
+    low = [(a, g) for a, g in report.evaluation_by_activity.items() if not g.suppressed]
+    titles = dict(
+        session.execute(
+            select(Activity.id, Activity.title).where(Activity.id.in_([a for a, _ in low] or [-1]))
+        ).all()
+    )
+    for activity_id, group in low:
+        title = titles.get(activity_id, f"activity {activity_id}")
+        if group.overall_mean is not None and group.overall_mean < rules.low_score:
+            candidates[f"low_satisfaction:{activity_id}"] = {
+                "kind": FindingKind.LOW_SATISFACTION,
+                "activity_id": activity_id,
+                "summary": f"{title}: mean overall satisfaction {group.overall_mean} "
+                f"(below {rules.low_score}, {group.responses} responses)",
+            }
+        for name, value in sorted(group.dimensions.items()):
+            if value is not None and value < rules.low_score:
+                candidates[f"low_dimension:{activity_id}:{name}"] = {
+                    "kind": FindingKind.LOW_DIMENSION,
+                    "activity_id": activity_id,
+                    "summary": f"{title}: {name.replace('_', ' ')} rated {value} on average "
+                    f"(below {rules.low_score})",
+                }
+    members = dict(session.execute(select(Member.code, Member.id)).all())
+    names = dict(session.execute(select(Member.code, Member.name)).all())
+    for need in report.activities["uncovered_needs"]:
+        code, area = need["member"], need["area"]
+        candidates[f"uncovered_need:{code}:{area}"] = {
+            "kind": FindingKind.UNCOVERED_NEED,
+            "member_id": members.get(code),
+            "summary": f"{names.get(code, code)} rates {area.replace('_', ' ')} a high "
+            f"priority, and no activity of {year} addresses it",
+        }
+    scope = Scope(session, plan_year, KpiFilters(), today or date.today())
+    labels = _barrier_labels(session, scope)
+    for value, reports in barrier_counts(scope):
+        if reports >= rules.barrier_min_reports:
+            candidates[f"barrier:{value}"] = {
+                "kind": FindingKind.BARRIER,
+                "summary": f"“{labels.get(value, value)}” is a barrier for {reports} "
+                "follow-up respondents",
+            }
+    existing = {
+        f.key: f
+        for f in session.scalars(select(Finding).where(Finding.plan_year_id == plan_year_id))
+    }
+    result = Refresh()
+    for key, fields in candidates.items():
+        finding = existing.get(key)
+        if finding is None:
+            session.add(Finding(plan_year_id=plan_year_id, key=key, **fields))
+            result.created += 1
+        else:
+            finding.summary = fields["summary"]
+            finding.current = True
+        result.current += 1
+    for key, finding in existing.items():
+        if key not in candidates and finding.current:
+            finding.current = False
+            result.retired += 1
+    session.flush()
+    return result
+
+
+def add_action(
+    session: Session,
+    finding: Finding,
+    decision: str,
+    user: User | None,
+    item_code: str | None = None,
+    activity_id: int | None = None,
+) -> PlanningAction:
+    """Record what was decided; it may point to a work-plan item (of any year, usually the
+    next) or an activity."""
+    decision = decision.strip()
+    if not decision:
+        raise ActionError("Write what was decided.")
+    item = None
+    if item_code:
+        item = session.scalar(
+            select(WorkPlanItem)
+            .where(WorkPlanItem.code == item_code.strip())
+            .order_by(WorkPlanItem.plan_year_id.desc())
+        )
+        if item is None:
+            raise ActionError(f"No work-plan item {item_code!r}.")
+    if activity_id is not None and session.get(Activity, activity_id) is None:
+        raise ActionError(f"No activity {activity_id}.")
+    action = PlanningAction(
+        finding=finding,
+        decision=decision,
+        item=item,
+        activity_id=activity_id,
+        created_by_id=user.id if user else None,
+    )
+    session.add(action)
+    session.flush()
+    return action

@@ -1,1 +1,0 @@
-"""The domain: functions that take a SQLAlchemy session, flush, and never commit."""

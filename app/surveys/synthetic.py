@@ -1,0 +1,172 @@
+"""Plausible answers to any questionnaire version, drawn at random: the demo data of
+`make run` and the benchmark's synthetic decade use them.
+
+The answers follow the version's own rules: conditions decide which questions are
+answered, required questions are always answered, choices come from the question's list,
+numbers, dates and text lengths stay within the question's constraints. A ``tone`` sets how
+favourable the 1-5 and 0-10 scales are (around 4 of 5 by default); knowledge before an
+activity is rated lower than after it. Text that must match a pattern other than a web
+link is left unanswered; for a constraint written as an expression, answers are drawn
+again until one meets it (left unanswered after 50 tries).
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from app.surveys.expressions import is_true
+from app.surveys.model import Definition, PickerOptions, Question, expression_values
+
+PHRASES = [
+    "Drafted a standard operating procedure and shared it with my unit.",
+    "Briefed the management on the workshop and proposed a pilot at the main port.",
+    "Applied the risk indicators from the case studies to our selectivity criteria.",
+    "Trained colleagues at two border posts on the new procedure.",
+    "Started a review of the post-clearance audit manual with the legal team.",
+    "More practical exercises and more time for questions would help.",
+    "The session on data analysis was the most useful for my daily work.",
+    "Exchanging with officers from other administrations was very valuable.",
+]
+
+
+def _scale(rng: random.Random, centre: float, low: int, high: int) -> int:
+    return max(low, min(high, round(rng.gauss(centre, 0.9 * (high - low) / 4))))
+
+
+class AnswerSampler:
+    """Draws answers for one questionnaire version."""
+
+    def __init__(
+        self,
+        definition: Definition,
+        pickers: PickerOptions | None = None,
+        today: date | None = None,
+    ) -> None:
+        self.definition = definition
+        self.pickers = pickers or PickerOptions()
+        self.today = today or date.today()
+
+    def sample(
+        self, rng: random.Random, tone: float = 4.0, fixed: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """One respondent's answers. ``fixed`` sets answers (for example the Member a needs
+        assessment speaks for) instead of drawing them."""
+        fixed = fixed or {}
+        values: dict[str, Any] = {}
+        for section in self.definition.sections:
+            if section.relevant is not None and not is_true(
+                section.relevant, expression_values(values)
+            ):
+                continue
+            for question in section.questions:
+                if question.relevant is not None and not is_true(
+                    question.relevant, expression_values(values)
+                ):
+                    continue
+                if question.key in fixed:
+                    values[question.key] = fixed[question.key]
+                    continue
+                value = self.value(question, rng, tone, values)
+                if value is not None:
+                    values[question.key] = value
+        return values
+
+    def value(
+        self, question: Question, rng: random.Random, tone: float, values: dict[str, Any]
+    ) -> Any:
+        drawn = self._draw(question, rng, tone, values)
+        if question.constraint_expression is None:
+            return drawn
+        # A constraint written as an expression: draw again until an answer meets it.
+        context = expression_values(values)
+        for _ in range(50):
+            if drawn is None or is_true(question.constraint_expression, context, drawn):
+                return drawn
+            drawn = self._draw(question, rng, tone, values)
+        return None
+
+    def _draw(
+        self, question: Question, rng: random.Random, tone: float, values: dict[str, Any]
+    ) -> Any:
+        qtype = question.type
+        if qtype == "note":
+            return None
+        must = question.required or (qtype == "repeat" and question.min > 0)
+        if not must and rng.random() < 0.4:
+            return None
+        limits = question.constraints
+        if qtype in ("text", "long_text"):
+            if "pattern" in limits:
+                # Only web links are drawn; other formats are left unanswered.
+                if "http" not in limits["pattern"]["value"]:
+                    return None
+                return f"https://example.org/evidence/{rng.randrange(10_000)}"
+            text = rng.choice(PHRASES)
+            if "max_length" in limits:
+                text = text[: limits["max_length"]["value"]]
+            return text
+        if qtype in ("integer", "decimal"):
+            low = int(limits.get("min", {}).get("value", 1))
+            high = int(limits.get("max", {}).get("value", low + 20))
+            return Decimal(rng.randint(low, min(high, low + 20)))
+        if qtype == "date":
+            earliest = date.fromisoformat(limits.get("min", {}).get("value", "2015-01-01"))
+            latest = min(
+                self.today, date.fromisoformat(limits.get("max", {}).get("value", "9999-12-31"))
+            )
+            span = max((latest - earliest).days, 0)
+            return latest - timedelta(days=rng.randint(0, min(span, 365)))
+        if qtype == "yes_no":
+            return "yes" if rng.random() < 0.4 else "no"
+        if qtype == "likert":
+            scale = [int(v) for v in question.choice_values()] or [1, 2, 3, 4, 5]
+            centre = tone
+            if question.kpi == "knowledge_before":
+                centre = tone - 1.4
+            elif question.kpi == "knowledge_after":
+                centre = tone - 0.2
+            return Decimal(_scale(rng, centre, min(scale), max(scale)))
+        if qtype == "rating":
+            return Decimal(_scale(rng, tone * 2 + 0.5, 0, 10))
+        if qtype == "single_choice":
+            return rng.choice(question.choice_values())
+        if qtype == "multiple_choice":
+            options = question.choice_values()
+            low = int(limits.get("min", {}).get("value", 1))
+            high = int(limits.get("max", {}).get("value", min(2, len(options))))
+            # Earlier options are likelier, as in real answers: not every barrier is common.
+            weights = [1 / (n + 1) for n in range(len(options))]
+            chosen: set[str] = set()
+            while len(chosen) < min(rng.randint(low, max(low, high)), len(options)):
+                chosen.add(rng.choices(options, weights)[0])
+            return [o for o in options if o in chosen]
+        if qtype == "matrix":
+            options = question.choice_values()
+            return {row["key"]: rng.choice(options) for row in question.rows}
+        if qtype == "repeat":
+            count = rng.choice([question.min, question.min, question.min + 1, question.min + 2])
+            if question.max:
+                count = min(count, question.max)
+            entries = []
+            for _ in range(count):
+                entry = {}
+                for child in question.questions:
+                    if child.relevant is not None and not is_true(
+                        child.relevant, expression_values({**values, **entry})
+                    ):
+                        continue
+                    value = self.value(child, rng, tone, values)
+                    if value is not None:
+                        entry[child.key] = value
+                entries.append(entry)
+            return entries or None
+        if qtype == "member":
+            return rng.choice(self.pickers.members)[0] if self.pickers.members else None
+        if qtype == "activity":
+            return rng.choice(self.pickers.activities)[0] if self.pickers.activities else None
+        if qtype == "work_plan_item":
+            return rng.choice(self.pickers.items)[0] if self.pickers.items else None
+        raise ValueError(f"unknown question type {qtype!r}")

@@ -1,0 +1,123 @@
+"""Storing questionnaire definitions as immutable versions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.models import Questionnaire, QuestionnaireKind, QuestionnaireVersion
+from app.surveys.definitions import (
+    DefinitionError,
+    LoadedDefinition,
+    load_definition_file,
+)
+from app.surveys.model import Definition, text_in
+
+
+@dataclass
+class SyncResult:
+    loaded: list[LoadedDefinition] = field(default_factory=list)
+    created: list[QuestionnaireVersion] = field(default_factory=list)
+    unchanged: list[QuestionnaireVersion] = field(default_factory=list)
+    errors: list[DefinitionError] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def definition_files(paths: list[Path]) -> list[Path]:
+    """YAML files named by ``paths`` (files, or folders searched for *.yaml / *.yml)."""
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            files.extend(sorted(p for p in path.iterdir() if p.suffix in (".yaml", ".yml")))
+        else:
+            files.append(path)
+    return files
+
+
+def validate_files(paths: list[Path]) -> list[LoadedDefinition]:
+    loaded = [load_definition_file(path) for path in definition_files(paths)]
+    keys: dict[str, str] = {}
+    for item in loaded:
+        if item.data:
+            key = item.data["key"]
+            if key in keys:
+                item.errors.append(
+                    DefinitionError(
+                        item.path, None, None, f"key {key!r} is also used by {keys[key]}"
+                    )
+                )
+            keys.setdefault(key, item.path)
+    return loaded
+
+
+def sync_definitions(session: Session, paths: list[Path]) -> SyncResult:
+    """Store every definition whose content is new as the next version of its
+    questionnaire. If any file has an error, nothing at all is stored."""
+    result = SyncResult(loaded=validate_files(paths))
+    result.errors = [error for item in result.loaded for error in item.errors]
+    if not result.loaded:
+        result.errors.append(
+            DefinitionError(", ".join(map(str, paths)), None, None, "no .yaml definition found")
+        )
+    if result.errors:
+        return result
+    existing = {q.key: q for q in session.scalars(select(Questionnaire))}
+    for item in result.loaded:
+        known = existing.get(item.data["key"])
+        if known is not None and known.kind.value != item.data["kind"]:
+            result.errors.append(
+                DefinitionError(
+                    item.path,
+                    None,
+                    None,
+                    f"kind changed from {known.kind.value} to {item.data['kind']}; a "
+                    "questionnaire keeps its kind, so give the new one another key",
+                )
+            )
+    if result.errors:
+        return result
+    for item in result.loaded:
+        data = item.data
+        questionnaire = existing.get(data["key"])
+        if questionnaire is None:
+            questionnaire = Questionnaire(key=data["key"], kind=QuestionnaireKind(data["kind"]))
+            session.add(questionnaire)
+            session.flush()
+        digest = item.content_hash
+        same = session.scalar(
+            select(QuestionnaireVersion).where(
+                QuestionnaireVersion.questionnaire_id == questionnaire.id,
+                QuestionnaireVersion.content_hash == digest,
+            )
+        )
+        if same is not None:
+            result.unchanged.append(same)
+            continue
+        version = QuestionnaireVersion(
+            questionnaire=questionnaire,
+            number=len(questionnaire.versions) + 1,
+            content_hash=digest,
+            title=text_in(data["title"])[:300],
+            definition=data,
+            source=item.source,
+            source_path=Path(item.path).name,
+        )
+        session.add(version)
+        session.flush()
+        result.created.append(version)
+    return result
+
+
+def definition_of(version: QuestionnaireVersion) -> Definition:
+    return Definition.from_json(version.definition)
+
+
+def latest_versions(session: Session) -> list[QuestionnaireVersion]:
+    questionnaires = session.scalars(select(Questionnaire).order_by(Questionnaire.key)).all()
+    return [q.latest for q in questionnaires if q.latest is not None]

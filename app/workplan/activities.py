@@ -1,0 +1,175 @@
+"""Activities: listing with filters, creating and editing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from app.journeys.settings import parse_months
+from app.models import (
+    Activity,
+    ActivityKind,
+    ActivityStatus,
+    Attendance,
+    Member,
+    Modality,
+    PlanYear,
+    WorkPlanItem,
+    activity_items,
+    activity_members,
+)
+
+
+class ActivityError(ValueError):
+    """A value a person can fix; ``field`` names the form field."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+@dataclass
+class ActivityFilters:
+    year: str | None = None
+    item: str | None = None  # work-plan item code, e.g. "1-(a)"
+    member: str | None = None  # ISO code
+    kind: ActivityKind | None = None
+    status: ActivityStatus | None = None
+    text: str | None = None
+
+
+@dataclass
+class ActivityData:
+    title: str
+    kind: ActivityKind
+    status: ActivityStatus = ActivityStatus.PLANNED
+    modality: Modality | None = None
+    starts_on: date | None = None
+    ends_on: date | None = None
+    venue: str = ""
+    experts: int = 0
+    accredited_experts: int = 0
+    follow_up_months: str = ""
+    member_ids: list[int] = field(default_factory=list)
+    item_ids: list[int] = field(default_factory=list)
+
+
+def filtered_activities(filters: ActivityFilters) -> Select:
+    query = select(Activity).join(PlanYear, PlanYear.id == Activity.plan_year_id)
+    if filters.year:
+        query = query.where(PlanYear.label == filters.year)
+    if filters.item:
+        query = query.where(
+            Activity.id.in_(
+                select(activity_items.c.activity_id)
+                .join(WorkPlanItem, WorkPlanItem.id == activity_items.c.work_plan_item_id)
+                .where(WorkPlanItem.code == filters.item, WorkPlanItem.plan_year_id == PlanYear.id)
+            )
+        )
+    if filters.member:
+        query = query.where(
+            Activity.id.in_(
+                select(activity_members.c.activity_id)
+                .join(Member, Member.id == activity_members.c.member_id)
+                .where(Member.code == filters.member.upper())
+            )
+        )
+    if filters.kind:
+        query = query.where(Activity.kind == filters.kind)
+    if filters.status:
+        query = query.where(Activity.status == filters.status)
+    if filters.text:
+        pattern = f"%{filters.text.strip()}%"
+        query = query.where(or_(Activity.title.ilike(pattern), Activity.venue.ilike(pattern)))
+    return query
+
+
+def list_activities(
+    session: Session, filters: ActivityFilters, page: int = 1, per_page: int = 50
+) -> tuple[list[Activity], int]:
+    """One page of activities matching ``filters`` (with their Members and items loaded)
+    and the total number that match."""
+    query = filtered_activities(filters)
+    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    rows = session.scalars(
+        query.order_by(Activity.starts_on.is_(None), Activity.starts_on, Activity.id)
+        .offset((max(page, 1) - 1) * per_page)
+        .limit(per_page)
+        .options(selectinload(Activity.members), selectinload(Activity.items))
+    ).all()
+    return list(rows), total or 0
+
+
+def participant_counts(session: Session, activity_ids: list[int]) -> dict[int, int]:
+    if not activity_ids:
+        return {}
+    rows = session.execute(
+        select(Attendance.activity_id, func.count())
+        .where(Attendance.activity_id.in_(activity_ids))
+        .group_by(Attendance.activity_id)
+    )
+    return dict(rows.all())
+
+
+def _validate(session: Session, plan_year: PlanYear, data: ActivityData) -> tuple[list, list]:
+    if not data.title.strip():
+        raise ActivityError("title", "Give the activity a title.")
+    if data.starts_on and data.ends_on and data.ends_on < data.starts_on:
+        raise ActivityError("ends_on", "The end date is before the start date.")
+    if data.experts < 0 or data.accredited_experts < 0:
+        raise ActivityError("experts", "Numbers of experts cannot be negative.")
+    if data.accredited_experts > data.experts:
+        raise ActivityError(
+            "accredited_experts",
+            "Accredited experts are counted among the experts: there cannot be more of them.",
+        )
+    try:
+        parse_months(data.follow_up_months)
+    except ValueError as error:
+        raise ActivityError(
+            "follow_up_months", f"Write months as numbers separated by commas, e.g. 6, 12: {error}."
+        ) from None
+    if data.status is ActivityStatus.DELIVERED and not (data.starts_on and data.ends_on):
+        raise ActivityError("starts_on", "A delivered activity needs its start and end dates.")
+    members = list(session.scalars(select(Member).where(Member.id.in_(data.member_ids))))
+    if len(members) != len(set(data.member_ids)):
+        raise ActivityError("members", "One of the selected Members does not exist.")
+    items = list(session.scalars(select(WorkPlanItem).where(WorkPlanItem.id.in_(data.item_ids))))
+    if len(items) != len(set(data.item_ids)) or any(i.plan_year_id != plan_year.id for i in items):
+        raise ActivityError("items", f"Choose work-plan items of {plan_year.label}.")
+    return sorted(members, key=lambda m: m.code), sorted(items, key=lambda i: i.position)
+
+
+def create_activity(session: Session, plan_year: PlanYear, data: ActivityData) -> Activity:
+    members, items = _validate(session, plan_year, data)
+    activity = Activity(plan_year=plan_year, members=members, items=items)
+    _apply(activity, data)
+    session.add(activity)
+    session.flush()
+    return activity
+
+
+def update_activity(session: Session, activity: Activity, data: ActivityData) -> Activity:
+    members, items = _validate(session, activity.plan_year, data)
+    activity.members = members
+    activity.items = items
+    _apply(activity, data)
+    session.flush()
+    return activity
+
+
+def _apply(activity: Activity, data: ActivityData) -> None:
+    activity.title = data.title.strip()
+    activity.kind = data.kind
+    activity.status = data.status
+    activity.modality = data.modality
+    activity.starts_on = data.starts_on
+    activity.ends_on = data.ends_on
+    activity.venue = data.venue.strip()
+    activity.experts = data.experts
+    activity.accredited_experts = data.accredited_experts
+    activity.follow_up_months = ", ".join(map(str, parse_months(data.follow_up_months)))

@@ -1,0 +1,343 @@
+"""Participants of an activity: adding and editing one, and importing a list from CSV or
+XLSX.
+
+An import is all or nothing: every row is checked first, and when any row has an error the
+file is rejected with every error listed by row and column, and nothing is written. A
+person is matched by email when there is one (so someone who attends several activities is
+one participant), otherwise by name and Member within the same activity.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import BinaryIO
+
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.common.tables import TableFileError, read_table, text_of
+from app.models import Activity, Attendance, Gender, Member, Participant
+from app.workplan.members import MemberDirectory
+
+COLUMN_ALIASES = {
+    "name": "name",
+    "full name": "name",
+    "participant": "name",
+    "participant name": "name",
+    "email": "email",
+    "e-mail": "email",
+    "email address": "email",
+    "e-mail address": "email",
+    "member": "member",
+    "member code": "member",
+    "administration": "member",
+    "country": "member",
+    "economy": "member",
+    "code": "member",
+    "gender": "gender",
+    "sex": "gender",
+    "position": "position",
+    "job title": "position",
+    "title": "position",
+    "designation": "position",
+    "function": "position",
+}
+REQUIRED_COLUMNS = ("name", "member")
+GENDER_ALIASES = {
+    "female": Gender.FEMALE,
+    "f": Gender.FEMALE,
+    "woman": Gender.FEMALE,
+    "w": Gender.FEMALE,
+    "male": Gender.MALE,
+    "m": Gender.MALE,
+    "man": Gender.MALE,
+    "other": Gender.OTHER,
+    "x": Gender.OTHER,
+    "non-binary": Gender.OTHER,
+    "undisclosed": Gender.UNDISCLOSED,
+    "prefer not to say": Gender.UNDISCLOSED,
+    "prefers not to say": Gender.UNDISCLOSED,
+    "": Gender.UNDISCLOSED,
+}
+MAX_LENGTHS = {"name": 200, "email": 254, "position": 200}
+
+
+class ParticipantError(ValueError):
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+# The file as a whole cannot be read (format, header); nothing was written.
+ParticipantFileError = TableFileError
+
+
+@dataclass
+class ParticipantData:
+    name: str
+    member_id: int
+    email: str | None = None
+    gender: Gender = Gender.UNDISCLOSED
+    position: str = ""
+
+
+@dataclass
+class RowError:
+    row: int
+    column: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"row {self.row}, column {self.column}: {self.message}"
+
+
+@dataclass
+class ImportResult:
+    created: int = 0
+    updated: int = 0
+    attached: int = 0
+    already_attending: int = 0
+    rows: int = 0
+    errors: list[RowError] = field(default_factory=list)
+    ignored_columns: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def normalise_participant_email(value: str | None) -> str | None:
+    value = (value or "").strip()
+    if not value:
+        return None
+    try:
+        return validate_email(value, check_deliverability=False).normalized.lower()
+    except EmailNotValidError:
+        raise ParticipantError("email", f"{value!r} is not a valid email address.") from None
+
+
+def parse_gender(value: str | None) -> Gender:
+    key = (value or "").strip().lower()
+    if key not in GENDER_ALIASES:
+        raise ParticipantError(
+            "gender",
+            f"{value!r} is not a gender this list knows: use female, male, other "
+            "or leave it empty.",
+        )
+    return GENDER_ALIASES[key]
+
+
+def _email_owner(session: Session, email: str | None) -> Participant | None:
+    if not email:
+        return None
+    return session.scalar(select(Participant).where(Participant.email == email))
+
+
+def add_participant(session: Session, activity: Activity, data: ParticipantData) -> Participant:
+    """Add a person to an activity; an existing participant with the same email is reused
+    (and their details updated) rather than duplicated."""
+    _check_lengths(data)
+    participant = _email_owner(session, data.email)
+    if participant is not None and session.scalar(
+        select(Attendance.id).where(
+            Attendance.activity_id == activity.id, Attendance.participant_id == participant.id
+        )
+    ):
+        raise ParticipantError(
+            "email", f"{participant.name} ({data.email}) is already a participant of this activity."
+        )
+    if participant is None:
+        participant = Participant(email=data.email)
+        session.add(participant)
+    _apply(participant, data)
+    session.flush()
+    session.add(Attendance(activity_id=activity.id, participant_id=participant.id))
+    session.flush()
+    return participant
+
+
+def update_participant(
+    session: Session, participant: Participant, data: ParticipantData
+) -> Participant:
+    _check_lengths(data)
+    owner = _email_owner(session, data.email)
+    if owner is not None and owner.id != participant.id:
+        raise ParticipantError("email", f"{data.email} is already the email of {owner.name}.")
+    participant.email = data.email
+    _apply(participant, data)
+    session.flush()
+    return participant
+
+
+def remove_attendance(session: Session, activity: Activity, participant: Participant) -> None:
+    attendance = session.scalar(
+        select(Attendance).where(
+            Attendance.activity_id == activity.id, Attendance.participant_id == participant.id
+        )
+    )
+    if attendance is not None:
+        session.delete(attendance)
+        session.flush()
+
+
+def _apply(participant: Participant, data: ParticipantData) -> None:
+    participant.name = data.name.strip()
+    participant.member_id = data.member_id
+    participant.gender = data.gender
+    participant.position = data.position.strip()
+
+
+def _check_lengths(data: ParticipantData) -> None:
+    if not data.name.strip():
+        raise ParticipantError("name", "Give the participant's name.")
+    for name, limit in MAX_LENGTHS.items():
+        value = getattr(data, name) or ""
+        if len(value) > limit:
+            raise ParticipantError(name, f"At most {limit} characters.")
+
+
+# -- import --------------------------------------------------------------------------------
+
+
+def read_participant_file(filename: str, stream: BinaryIO, max_rows: int) -> list[dict]:
+    """Rows of a CSV or XLSX file as dicts keyed by the canonical column names, each with
+    its spreadsheet row number under ``"_row"`` and unknown headers under ``"_ignored"``."""
+    rows = iter(read_table(filename, stream))
+    header = next(rows, None)
+    if header is None:
+        raise ParticipantFileError(f"{filename} is empty: the first row must name the columns.")
+    columns: list[str | None] = []
+    ignored: list[str] = []
+    for cell in header:
+        label = re.sub(r"\s+", " ", str(cell or "")).strip().lower().rstrip(":*")
+        canonical = COLUMN_ALIASES.get(label)
+        if canonical in columns:
+            raise ParticipantFileError(f"{filename}: the column {canonical!r} appears twice.")
+        columns.append(canonical)
+        if canonical is None and label:
+            ignored.append(str(cell).strip())
+    missing = [c for c in REQUIRED_COLUMNS if c not in columns]
+    if missing:
+        raise ParticipantFileError(
+            f"{filename}: row 1 must name the columns; missing {', '.join(missing)} "
+            f"(expected name, email, member, gender, position)."
+        )
+    records = []
+    for number, values in enumerate(rows, start=2):
+        cells = [text_of(v) for v in values]
+        if not any(cells):
+            continue
+        if len(records) >= max_rows:
+            raise ParticipantFileError(
+                f"{filename} has more than {max_rows} participants; split it into smaller files."
+            )
+        record: dict = {"_row": number, "_ignored": ignored}
+        for column, value in zip(columns, cells, strict=False):
+            if column:
+                record[column] = value
+        records.append(record)
+    return records
+
+
+def import_participants(session: Session, activity: Activity, records: list[dict]) -> ImportResult:
+    """Check every row, then (only if all are valid) add them to ``activity``."""
+    result = ImportResult(rows=len(records))
+    if records:
+        result.ignored_columns = list(records[0]["_ignored"])
+    directory = MemberDirectory.from_session(session)
+    valid: list[tuple[int, ParticipantData]] = []
+    seen_emails: dict[str, int] = {}
+    for record in records:
+        row = record["_row"]
+        errors_before = len(result.errors)
+        name = record.get("name", "")
+        if not name:
+            result.errors.append(RowError(row, "name", "the name is empty."))
+        elif len(name) > MAX_LENGTHS["name"]:
+            result.errors.append(RowError(row, "name", "longer than 200 characters."))
+        member_value = record.get("member", "")
+        member = directory.resolve(member_value) if member_value else None
+        if not member_value:
+            result.errors.append(
+                RowError(
+                    row, "member", "the Member is empty; give its ISO code (e.g. FJI) or name."
+                )
+            )
+        elif member is None:
+            result.errors.append(
+                RowError(
+                    row,
+                    "member",
+                    f"{member_value!r} is not a Member of the region (use e.g. FJI or Fiji).",
+                )
+            )
+        email = None
+        try:
+            email = normalise_participant_email(record.get("email"))
+        except ParticipantError as error:
+            result.errors.append(RowError(row, "email", error.message))
+        if email and email in seen_emails:
+            result.errors.append(
+                RowError(row, "email", f"{email} is also on row {seen_emails[email]}.")
+            )
+        elif email:
+            seen_emails[email] = row
+        gender = Gender.UNDISCLOSED
+        try:
+            gender = parse_gender(record.get("gender"))
+        except ParticipantError as error:
+            result.errors.append(RowError(row, "gender", error.message))
+        position = record.get("position", "")
+        if len(position) > MAX_LENGTHS["position"]:
+            result.errors.append(RowError(row, "position", "longer than 200 characters."))
+        if len(result.errors) == errors_before and member is not None:
+            valid.append((row, ParticipantData(name, member.id, email, gender, position)))
+    if result.errors:
+        return result
+    for _row, data in valid:
+        _import_one(session, activity, data, result)
+    session.flush()
+    return result
+
+
+def _import_one(
+    session: Session, activity: Activity, data: ParticipantData, result: ImportResult
+) -> None:
+    participant = _email_owner(session, data.email)
+    if participant is None and not data.email:
+        # Without an email, the same name and Member on this activity is the same person.
+        participant = session.scalar(
+            select(Participant)
+            .join(Attendance, Attendance.participant_id == Participant.id)
+            .where(
+                Attendance.activity_id == activity.id,
+                Participant.email.is_(None),
+                Participant.name == data.name.strip(),
+                Participant.member_id == data.member_id,
+            )
+        )
+    if participant is None:
+        participant = Participant(email=data.email)
+        session.add(participant)
+        result.created += 1
+    else:
+        result.updated += 1
+    _apply(participant, data)
+    session.flush()
+    attending = session.scalar(
+        select(Attendance.id).where(
+            Attendance.activity_id == activity.id, Attendance.participant_id == participant.id
+        )
+    )
+    if attending:
+        result.already_attending += 1
+    else:
+        session.add(Attendance(activity_id=activity.id, participant_id=participant.id))
+        result.attached += 1
+
+
+def members_for_choices(session: Session) -> list[Member]:
+    return list(session.scalars(select(Member).order_by(Member.name)))

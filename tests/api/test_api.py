@@ -1,0 +1,241 @@
+"""JSON API v1: authentication, validation errors, the journey through the API, and the
+OpenAPI document kept in step with the routes."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from app.accounts.users import UserError, issue_api_token
+from app.models import Attendance, Participant
+from app.surveys.versions import sync_definitions
+from tests.factories import UserFactory, WorkPlanItemFactory, member, plan_year
+from tests.journey import answer_evaluation, make_journey, open_link
+from tests.samples import SURVEYS
+
+
+@pytest.fixture()
+def api(client, session):
+    plan_year("2025-2026")
+    token = issue_api_token(session, UserFactory(role="staff"))
+    session.commit()
+
+    class Api:
+        def get(self, path, **kwargs):
+            return client.get(
+                f"/api/v1{path}", headers={"Authorization": f"Bearer {token}"}, **kwargs
+            )
+
+        def post(self, path, json=None, **kwargs):
+            return client.post(
+                f"/api/v1{path}", json=json, headers={"Authorization": f"Bearer {token}"}, **kwargs
+            )
+
+    return Api()
+
+
+@pytest.mark.parametrize("header", [None, "Bearer wrong", "Basic abc", "Bearer "])
+def test_authentication_is_required(client, header):
+    headers = {"Authorization": header} if header else {}
+    response = client.get("/api/v1/activities", headers=headers)
+    assert response.status_code == 401
+    assert "API token" in response.get_json()["message"]
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_contact_points_get_no_token(session):
+    with pytest.raises(UserError, match="staff and administrators only"):
+        issue_api_token(session, UserFactory(role="contact_point", member=member("FJI")))
+
+
+def test_unknown_api_paths_answer_in_json(api):
+    response = api.get("/nothing-here")
+    assert response.status_code == 404 and "message" in response.get_json()
+
+
+def test_create_and_list_activities(api, session):
+    WorkPlanItemFactory(code="1-(q)")
+    payload = {
+        "year": "2025-2026",
+        "title": "National workshop on PCA for Nepal",
+        "kind": "national_workshop",
+        "members": ["NPL"],
+        "items": ["1-(q)"],
+        "starts_on": "2025-10-06",
+        "ends_on": "2025-10-09",
+        "experts": 2,
+        "accredited_experts": 1,
+        "follow_up_months": "6, 12",
+    }
+    created = api.post("/activities", json=payload)
+    assert created.status_code == 201
+    body = created.get_json()
+    assert body["members"] == ["NPL"] and body["items"] == ["1-(q)"]
+    assert body["counts_as_cb_activity"] is True and body["follow_up_months"] == "6, 12"
+    listed = api.get("/activities?year=2025-2026").get_json()["activities"]
+    assert [a["id"] for a in listed] == [body["id"]]
+    assert api.get("/activities?year=2030-2031").status_code == 404
+    assert api.get("/activities?year=soon").status_code == 400
+
+
+def test_activity_validation_errors_name_each_field(api):
+    response = api.post(
+        "/activities",
+        json={
+            "year": "2025-2026",
+            "kind": "party",
+            "members": ["XXX"],
+            "items": ["9-(z)"],
+            "starts_on": "tomorrow",
+            "experts": -1,
+        },
+    )
+    assert response.status_code == 422
+    errors = response.get_json()["errors"]
+    assert set(errors) >= {"title", "kind", "members", "starts_on", "experts"}
+    assert "unknown Member codes: XXX" in errors["members"]
+    not_json = api.post("/activities", data="title=x")
+    assert not_json.status_code == 400 and "JSON" in not_json.get_json()["message"]
+    dates = api.post(
+        "/activities",
+        json={
+            "year": "2025-2026",
+            "title": "T",
+            "kind": "training",
+            "starts_on": "2025-10-09",
+            "ends_on": "2025-10-01",
+        },
+    )
+    assert dates.status_code == 422 and "ends_on" in dates.get_json()["errors"]
+
+
+def test_participants_are_added_all_or_nothing(api, session):
+    activity = api.post(
+        "/activities", json={"year": "2025-2026", "title": "Training", "kind": "training"}
+    ).get_json()
+    bad = api.post(
+        f"/activities/{activity['id']}/participants",
+        json={
+            "participants": [
+                {"name": "Ana", "member": "NPL", "email": "ana@customs.gov.np"},
+                {"name": "", "member": "Narnia"},
+            ]
+        },
+    )
+    assert bad.status_code == 422
+    assert set(bad.get_json()["errors"]) == {"1.name", "1.member"}
+    assert session.scalar(select(func.count()).select_from(Participant)) == 0
+    good = api.post(
+        f"/activities/{activity['id']}/participants",
+        json=[
+            {"name": "Ana", "member": "NPL", "email": "ana@customs.gov.np", "gender": "female"},
+            {"name": "Bo", "member": "Nepal"},
+        ],
+    )
+    assert good.get_json() == {"created": 2, "updated": 0, "attached": 2, "already_attending": 0}
+    assert session.scalar(select(func.count()).select_from(Attendance)) == 2
+    assert api.post("/activities/99999/participants", json=[]).status_code == 404
+
+
+def test_the_journey_through_the_api(api, app, session):
+    sync_definitions(session, [SURVEYS])
+    today = date.today()
+    activity = api.post(
+        "/activities",
+        json={
+            "year": "2025-2026",
+            "title": "National workshop on PCA for Nepal",
+            "kind": "national_workshop",
+            "members": ["NPL"],
+            "starts_on": (today - timedelta(days=4)).isoformat(),
+            "ends_on": today.isoformat(),
+        },
+    ).get_json()
+    api.post(
+        f"/activities/{activity['id']}/participants",
+        json=[{"name": "Ana Sharma", "member": "NPL", "email": "ana@customs.gov.np"}],
+    )
+    delivered = api.post(f"/activities/{activity['id']}/deliver")
+    assert delivered.status_code == 200
+    body = delivered.get_json()
+    assert body["activity"]["status"] == "delivered"
+    kinds = [r["kind"] for r in body["rounds"]]
+    assert kinds == ["evaluation", "follow_up"]
+    again = api.post(f"/activities/{activity['id']}/deliver").get_json()
+    assert again["created"] == []
+
+    rounds = api.get(f"/rounds?activity={activity['id']}&kind=evaluation").get_json()["rounds"]
+    [evaluation] = rounds
+    assert evaluation["open_link"].startswith("http://surveys.test/s/")
+    assert api.get("/rounds?kind=picnic").status_code == 400
+
+    from datetime import UTC, datetime
+
+    from app.journeys.dispatch import dispatch
+    from app.journeys.mail import OutboxBackend
+    from tests.journey import settings_for
+
+    dispatch(session, OutboxBackend(), settings_for(app), datetime.now(UTC), session.commit)
+    [invitation] = api.get(f"/rounds/{evaluation['id']}/invitations").get_json()["invitations"]
+    assert invitation["name"] == "Ana Sharma" and invitation["member"] == "NPL"
+    assert re.fullmatch(r"http://surveys\.test/i/[A-Za-z0-9_-]{43}", invitation["link"])
+    resent = api.post(f"/rounds/{evaluation['id']}/invitations/{invitation['id']}/resend")
+    assert resent.get_json() == {"sent": ["ana@customs.gov.np"], "queued_for_retry": []}
+
+    device = app.test_client()
+    open_link(device, invitation["link"])
+    answer_evaluation(device, body["rounds"][0]["open_link"].rsplit("/", 1)[1])
+    responses = api.get(f"/rounds/{evaluation['id']}/responses").get_json()
+    [answered] = responses["responses"]
+    assert answered["member"] == "NPL"
+    assert answered["answers"]["overall_satisfaction"] == "4"
+    assert answered["answers"]["duration"] == "about_right"
+    assert answered["answers"]["action_plan"].startswith("Brief my unit")
+    used = api.post(f"/rounds/{evaluation['id']}/invitations/{invitation['id']}/resend")
+    assert used.status_code == 409
+    assert api.get("/rounds/99999/responses").status_code == 404
+
+
+def test_deliver_errors(api, session):
+    sync_definitions(session, [SURVEYS])
+    activity = api.post(
+        "/activities", json={"year": "2025-2026", "title": "Workshop", "kind": "regional_workshop"}
+    ).get_json()
+    response = api.post(f"/activities/{activity['id']}/deliver")
+    assert response.status_code == 422 and "starts_on" in response.get_json()["errors"]
+
+
+def test_anonymous_round_responses_carry_no_member(api, app, session):
+    journey = make_journey(session, app, anonymous=True)
+    journey.dispatch()
+    device = app.test_client()
+    open_link(device, journey.link_for("ana@customs.gov.np"))
+    answer_evaluation(device, journey.delivery.evaluation.slug)
+    body = api.get(f"/rounds/{journey.delivery.evaluation.id}/responses").get_json()
+    assert body["anonymous"] is True
+    assert [r["member"] for r in body["responses"]] == [None]
+
+
+def test_the_openapi_document_matches_the_routes(client, app):
+    document = client.get("/api/v1/openapi.json").get_json()
+    assert document["openapi"].startswith("3.")
+    documented = {
+        (path, method.upper())
+        for path, operations in document["paths"].items()
+        for method in operations
+    }
+    routed = set()
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith("/api/v1/"):
+            continue
+        path = re.sub(r"<(?:[^:>]+:)?([^>]+)>", r"{\1}", rule.rule[len("/api/v1") :])
+        for method in rule.methods - {"HEAD", "OPTIONS"}:
+            routed.add((path, method))
+    assert routed == documented
+    for path, operations in document["paths"].items():
+        for operation in operations.values():
+            declared = {p["name"] for p in operation.get("parameters", []) if p["in"] == "path"}
+            assert declared == set(re.findall(r"{([^}]+)}", path)), path

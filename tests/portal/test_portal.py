@@ -1,0 +1,192 @@
+"""The contact-point portal: answering the administration's needs assessment, seeing its
+participants and results, and never another administration's."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import select
+
+from app.journeys.scheduling import ensure_needs_round
+from app.models import Invitation, Response, ResponseStatus
+from app.workplan.plan_years import get_or_create_plan_year, label_for_date
+from tests.conftest import login, post_form
+from tests.factories import UserFactory, member
+from tests.journey import (
+    answer_evaluation,
+    make_journey,
+    open_link,
+    post_section,
+    start_survey,
+)
+
+
+@pytest.fixture()
+def needs(app, session):
+    journey = make_journey(session, app)
+    from datetime import date
+
+    plan_year = get_or_create_plan_year(session, label_for_date(date.today()))
+    survey_round = ensure_needs_round(session, plan_year, journey.settings, date.today())
+    session.commit()
+    return journey, survey_round
+
+
+def answer_needs(client, slug: str) -> None:
+    start_survey(client, slug)
+    post_section(client, slug, 0, {"member": "NPL", "respondent_position": "Director"})
+    post_section(
+        client,
+        slug,
+        1,
+        {
+            **{
+                f"priorities-{area}": "low"
+                for area in (
+                    "risk_management",
+                    "aeo",
+                    "trade_facilitation",
+                    "valuation",
+                    "hs_classification",
+                    "rules_of_origin",
+                    "time_release",
+                    "single_window",
+                    "data_technology",
+                    "enforcement_intelligence",
+                    "ipr_environment",
+                    "border_security",
+                    "free_zones",
+                    "integrity",
+                    "leadership",
+                    "training_management",
+                )
+            },
+            "priorities-post_clearance_audit": "high",
+            "top_priority": "post_clearance_audit",
+        },
+    )
+    post_section(
+        client,
+        slug,
+        2,
+        {"preferred_modality": "in_person", "can_host": "no", "can_provide_experts": "no"},
+    )
+    done = post_section(client, slug, 3, {"context": "New PCA unit since July."}, "submit")
+    assert done.location.endswith("/thanks"), done.get_data(as_text=True)[-600:]
+
+
+def test_contact_point_answers_the_needs_assessment_for_their_administration(
+    needs, client, session
+):
+    _journey, survey_round = needs
+    login(client, "cp@customs.gov.np")
+    home = client.get("/portal/").get_data(as_text=True)
+    assert "Annual Needs Survey" in home and "not started" in home
+    started = post_form(client, f"/portal/needs/{survey_round.id}/answer", {}, page="/portal/")
+    assert started.location == f"/s/{survey_round.slug}"
+    page = client.get(f"/s/{survey_round.slug}").get_data(as_text=True)
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+    client.post(f"/s/{survey_round.slug}/start", data={"csrf_token": token})
+    first = client.get(f"/s/{survey_round.slug}/0").get_data(as_text=True)
+    # The administration is filled in and cannot be changed to another one.
+    assert '<option selected value="NPL">Nepal</option>' in first
+    assert 'value="FJI"' not in first
+    refused = post_section(client, survey_round.slug, 0, {"member": "FJI"})
+    assert refused.status_code == 400
+    answer_needs(client, survey_round.slug)
+    after = client.get("/portal/").get_data(as_text=True)
+    assert "submitted" in after and "See the answers" in after
+    invitation = session.scalar(
+        select(Invitation).where(
+            Invitation.round_id == survey_round.id, Invitation.member_key == member("NPL").id
+        )
+    )
+    response = invitation.response
+    assert response.status is ResponseStatus.SUBMITTED
+    view = client.get(f"/portal/needs/responses/{response.id}").get_data(as_text=True)
+    assert "Post-clearance audit: High" in view
+    # A second contact point of the same administration continues the same answer.
+    UserFactory(email="cp2@customs.gov.np", role="contact_point", member=member("NPL"))
+    other = client.application.test_client()
+    login(other, "cp2@customs.gov.np")
+    assert "submitted" in other.get("/portal/").get_data(as_text=True)
+
+
+def test_contact_points_see_only_their_own_administration(needs, app, session, client):
+    journey, survey_round = needs
+    journey.dispatch()
+    # Ana (Nepal) answers the evaluation; Dee (Bhutan) too.
+    ana = app.test_client()
+    open_link(ana, journey.link_for("ana@customs.gov.np"))
+    answer_evaluation(ana, journey.delivery.evaluation.slug)
+    dee = app.test_client()
+    open_link(dee, journey.link_for("dee@customs.gov.bt"))
+    answer_evaluation(dee, journey.delivery.evaluation.slug)
+    nepal_cp = app.test_client()
+    login(nepal_cp, "cp@customs.gov.np")
+    started = post_form(nepal_cp, f"/portal/needs/{survey_round.id}/answer", {}, page="/portal/")
+    assert started.status_code == 302
+    answer_needs(nepal_cp, survey_round.slug)
+    nepal_response = session.scalar(
+        select(Response)
+        .join(Invitation, Invitation.response_id == Response.id)
+        .where(Invitation.member_key == member("NPL").id)
+    )
+
+    UserFactory(email="cp@customs.gov.bt", role="contact_point", member=member("BTN"))
+    login(client, "cp@customs.gov.bt")
+    participants = client.get("/portal/participants").get_data(as_text=True)
+    assert "Dee Wangmo" in participants
+    assert "Ana Sharma" not in participants and "Bo Thapa" not in participants
+    # Every record of Nepal, asked for by Bhutan's contact point, does not exist.
+    assert client.get(f"/portal/participants/{journey.people['ana'].id}").status_code == 404
+    assert client.get(f"/portal/needs/responses/{nepal_response.id}").status_code == 404
+    assert client.get(f"/portal/participants/{journey.people['dee'].id}").status_code == 200
+    home = client.get("/portal/").get_data(as_text=True)
+    assert "Bhutan" in home and "not started" in home  # not Nepal's submitted answer
+    results = client.get("/portal/results").get_data(as_text=True)
+    assert "fewer than 3 answers" in results  # Dee alone: suppressed
+    # Answering the needs assessment binds Bhutan's own invitation, never Nepal's.
+    post_form(client, f"/portal/needs/{survey_round.id}/answer", {}, page="/portal/")
+    landing = client.get(f"/s/{survey_round.slug}").get_data(as_text=True)
+    assert "Continue" not in landing  # Nepal's draft or answer is not reachable
+    # Staff pages and another Member's activity results stay closed too.
+    assert client.get("/manage/").status_code == 403
+    assert client.get(f"/portal/activities/{journey.activity.id}").status_code == 200
+    assert client.get("/portal/activities/999999").status_code == 404
+
+
+def test_staff_cannot_use_the_portal_and_anonymous_visitors_log_in(client, staff_client):
+    assert staff_client.get("/portal/").status_code == 403
+    response = client.application.test_client().get("/portal/participants")
+    assert response.status_code == 302 and "/auth/login" in response.location
+
+
+def test_results_appear_once_the_group_is_large_enough(app, session, needs):
+    journey, _ = needs
+    journey.dispatch()
+    from tests.factories import AttendanceFactory, ParticipantFactory
+
+    for index in range(3):
+        person = ParticipantFactory(
+            name=f"Nepal officer {index}",
+            member=member("NPL"),
+            email=f"officer{index}@customs.gov.np",
+        )
+        AttendanceFactory(activity=journey.activity, participant=person)
+    session.commit()
+    journey.dispatch(days=0.1)
+    for index in range(3):
+        device = app.test_client()
+        open_link(device, journey.link_for(f"officer{index}@customs.gov.np"))
+        answer_evaluation(device, journey.delivery.evaluation.slug)
+    viewer = app.test_client()
+    login(viewer, "cp@customs.gov.np")
+    html = viewer.get("/portal/results").get_data(as_text=True)
+    row = html[html.index("National workshop on PCA for Nepal") :]
+    row = row[: row.index("</tr>")]
+    cells = re.findall(r"<td>([^<]*)</td>", row)
+    # 6 participants from Nepal (Ana, Bo, Cy and three officers), 3 evaluations,
+    # satisfaction 4 (all answered 4), knowledge gain 4 - 2 = 2.
+    assert cells[:4] == ["6", "3", "4.0", "2.0"]
