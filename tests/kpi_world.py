@@ -33,7 +33,6 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from app.journeys.invitations import new_invitation
-from app.kpis.results_register import register_tangible_results
 from app.models import (
     ActivityStatus,
     Answer,
@@ -46,6 +45,7 @@ from app.models import (
 )
 from app.surveys.responses import hash_token
 from app.surveys.rounds import NewRound, create_round
+from app.surveys.tangible_results import register_tangible_results
 from app.surveys.versions import sync_definitions
 from tests.factories import (
     ActivityFactory,

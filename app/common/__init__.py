@@ -1,2 +1,2 @@
 """What several domains share and none owns: reading an uploaded table (CSV or XLSX) and
-the row errors of a table import, and the application's clock."""
+the row errors of a table import, choices for form fields, and the application's clock."""

@@ -10,7 +10,7 @@ from datetime import date, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.journeys.settings import JourneySettings, parse_months
+from app.journeys.settings import JourneySettings
 from app.models import (
     Activity,
     ActivityStatus,
@@ -20,7 +20,7 @@ from app.models import (
     SurveyRound,
 )
 from app.surveys.rounds import NewRound, create_round, open_round
-from app.workplan.activities import ActivityError
+from app.workplan.activities import ActivityError, parse_months
 
 
 class ScheduleError(ValueError):

@@ -6,18 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-
-def parse_months(text: str) -> list[int]:
-    """ "6, 12" -> [6, 12]: follow-up waves in months after an activity ends."""
-    months = []
-    for part in str(text or "").replace(";", ",").split(","):
-        part = part.strip()
-        if not part:
-            continue
-        if not part.isdigit() or not 1 <= int(part) <= 60:
-            raise ValueError(f"{part!r} is not a number of months from 1 to 60")
-        months.append(int(part))
-    return sorted(set(months))
+from app.workplan.activities import parse_months
 
 
 @dataclass(frozen=True)

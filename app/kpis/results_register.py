@@ -1,72 +1,17 @@
-"""The register of tangible results (KPI 3-(j)): one entry per result a follow-up
-respondent reported, which staff verify or reject (with a reason) before it counts."""
+"""The register of tangible results (KPI 3-(j)): each entry (made when a follow-up
+response is submitted, `app.surveys.tangible_results`) is verified or rejected by staff,
+with a reason, before it counts."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.models import (
-    Answer,
-    QuestionnaireKind,
-    Response,
-    ResponseStatus,
-    ResultStatus,
-    TangibleResult,
-    User,
-)
+from app.models import ResultStatus, TangibleResult, User
 from app.models.base import utcnow
-from app.surveys.answers import values_from_rows
-from app.surveys.model import Definition
 
 
 class ReviewError(ValueError):
     pass
-
-
-def register_tangible_results(session: Session, response: Response) -> int:
-    """Make (once) a register entry for each tangible result of a submitted follow-up
-    response. Returns how many entries were added."""
-    survey_round = response.round
-    if (
-        survey_round.kind is not QuestionnaireKind.FOLLOW_UP
-        or response.status is not ResponseStatus.SUBMITTED
-    ):
-        return 0
-    definition = Definition.from_json(response.version.definition)
-    groups = definition.with_role("tangible_result")
-    if not groups:
-        return 0
-    values = values_from_rows(
-        definition, list(session.scalars(select(Answer).where(Answer.response_id == response.id)))
-    )
-    existing = set(
-        session.scalars(
-            select(TangibleResult.entry).where(TangibleResult.response_id == response.id)
-        )
-    )
-    added = 0
-    for group in groups:
-        roles = {child.kpi: child.key for child in group.questions if child.kpi}
-        for number, entry in enumerate(values.get(group.key) or [], start=1):
-            if number in existing:
-                continue
-            session.add(
-                TangibleResult(
-                    response_id=response.id,
-                    entry=number,
-                    plan_year_id=survey_round.plan_year_id,
-                    activity_id=survey_round.activity_id,
-                    member_id=response.member_id,
-                    category=str(entry.get(roles.get("tangible_result_category", ""), ""))[:64],
-                    description=str(entry.get(roles.get("tangible_result_description", ""), "")),
-                    achieved_on=entry.get(roles.get("tangible_result_date", "")),
-                    evidence=str(entry.get(roles.get("tangible_result_evidence", ""), ""))[:500],
-                )
-            )
-            added += 1
-    session.flush()
-    return added
 
 
 def review_result(

@@ -16,8 +16,8 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
 
+from app.common.choices import select_choices
 from app.models import ActivityKind, ActivityStatus, Gender, Modality
-from app.web.forms import select_choices
 
 
 def _enum_or_none(enum_class):

@@ -8,6 +8,7 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from app.common.choices import select_choices
 from app.extensions import db
 from app.manage.blueprint import bp
 from app.manage.forms import ActivityFilterForm, ActivityForm, ConfirmForm
@@ -25,7 +26,6 @@ from app.models import (
     activity_members,
 )
 from app.models.enums import SUBREGION_ORDER
-from app.web.forms import select_choices
 from app.workplan.activities import (
     ActivityData,
     ActivityError,

@@ -6,12 +6,12 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from app.common.choices import select_choices
 from app.extensions import db
 from app.manage.blueprint import bp
 from app.manage.forms import ConfirmForm, ParticipantForm, ParticipantImportForm
 from app.manage.views_activities import activity_or_404
 from app.models import Activity, Attendance, Participant
-from app.web.forms import select_choices
 from app.workplan.participants import (
     ParticipantData,
     ParticipantError,

@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
+from app.common.choices import select_choices
 from app.extensions import db
 from app.manage.blueprint import bp
 from app.manage.forms import ConfirmForm, RoundForm
@@ -20,8 +21,7 @@ from app.models import (
     SurveyRound,
 )
 from app.surveys.answers import clean, values_from_json, values_to_json
-from app.surveys.forms import build_section_form, change_entries, error_list, validate_section
-from app.surveys.model import visible_sections
+from app.surveys.responses import next_section
 from app.surveys.rounds import (
     NewRound,
     RoundError,
@@ -31,9 +31,8 @@ from app.surveys.rounds import (
     picker_options,
     round_stats,
 )
-from app.surveys.section_state import section_context
+from app.surveys.section_state import display_section, receive_section
 from app.surveys.versions import definition_of
-from app.web.forms import select_choices
 from app.workplan.plan_years import list_plan_years
 
 
@@ -85,61 +84,41 @@ def survey_preview(key: str, number: int, index: int):
         )
     except ValueError:
         answers = {}
-    section = definition.sections[index]
-    section_keys = {q.key for q in section.questions}
-    other = {k: v for k, v in answers.items() if k.split("-other")[0] not in section_keys}
     pickers = picker_options(db.session, next(iter(list_plan_years(db.session)), None))
+    section = definition.sections[index]
     status = 200
     message = None
-    if request.method == "POST":
-        form = build_section_form(definition, section, lang, pickers, formdata=request.form)
-        action = request.form.get("action", "next")
-        if action.startswith(("add:", "remove:")):
-            change_entries(form, action)
-        else:
-            values = validate_section(
-                form, definition, section, other, partial=action == "previous"
-            )
-            if error_list(form, section):
-                status = 400
-            else:
-                answers = clean(definition, {**other, **values})
-                indexes = [s.index for s in visible_sections(definition, answers)]
-                if action == "previous":
-                    target = max([i for i in indexes if i < index], default=index)
-                else:
-                    target = min([i for i in indexes if i > index], default=None)
-                if target is None:
-                    message = (
-                        "All sections are valid: a respondent's answers would be "
-                        "submitted now. Nothing was stored."
-                    )
-                    target = index
-                section = definition.sections[target]
-                index = target
-                form = build_section_form(definition, section, lang, pickers, data=answers)
-                other = {
-                    k: v
-                    for k, v in answers.items()
-                    if k.split("-other")[0] not in {q.key for q in section.questions}
-                }
+    if request.method == "GET":
+        state = display_section(definition, section, lang, pickers, answers)
     else:
-        form = build_section_form(definition, section, lang, pickers, data=answers)
-    indexes = [s.index for s in visible_sections(definition, answers)] or [0]
-    if index not in indexes:
-        indexes = sorted({*indexes, index})
-    context = section_context(definition, section, form, lang, indexes, other)
+        action = request.form.get("action", "next")
+        state = receive_section(definition, section, lang, pickers, answers, request.form, action)
+        if state.errors:
+            status = 400
+        elif state.accepted:
+            answers = clean(definition, {**state.other_answers, **state.answers})
+            target = next_section(definition, answers, index, action)
+            if target is None:
+                message = (
+                    "All sections are valid: a respondent's answers would be "
+                    "submitted now. Nothing was stored."
+                )
+                target = index
+            state = display_section(definition, definition.sections[target], lang, pickers, answers)
     return render_template(
         "respond/section.html",
         round=None,
+        state=state,
         version=version,
         preview_url=url_for(
-            "manage.survey_preview", key=key, number=number, index=index, lang=lang
+            "manage.survey_preview",
+            key=key,
+            number=number,
+            index=state.section.index,
+            lang=lang,
         ),
         preview_answers=json.dumps(values_to_json(answers)),
         preview_message=message,
-        is_last=index == indexes[-1],
-        **context,
     ), status
 
 

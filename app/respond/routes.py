@@ -28,18 +28,18 @@ from sqlalchemy.exc import IntegrityError
 from app.extensions import db, limiter
 from app.journeys.invitations import find_invitation, mark_opened
 from app.models import Invitation, Response, ResponseStatus, SurveyRound
-from app.surveys.forms import build_section_form, change_entries, error_list, validate_section
-from app.surveys.model import Definition, visible_sections
+from app.surveys.model import Definition
 from app.surveys.responses import (
     AlreadySubmitted,
     evaluation_action_plan,
     find_response,
     load_values,
+    reachable_section,
     record_section,
     start_response,
 )
 from app.surveys.rounds import find_round_by_slug, picker_options
-from app.surveys.section_state import section_context
+from app.surveys.section_state import SectionState, display_section, receive_section
 from app.surveys.versions import definition_of
 
 bp = Blueprint("respond", __name__, url_prefix="/s")
@@ -222,14 +222,11 @@ def _pickers_for(survey_round: SurveyRound, invitation: Invitation | None):
     return pickers
 
 
-def _with_defaults(definition: Definition, stored: dict, invitation: Invitation | None) -> dict:
+def _defaults(definition: Definition, invitation: Invitation | None) -> dict:
     """Pre-fill the respondent's Member where the invitation tells it."""
     if invitation is None:
-        return stored
-    filled = dict(stored)
-    for question in definition.with_role("respondent_member"):
-        filled.setdefault(question.key, invitation.member.code)
-    return filled
+        return {}
+    return {q.key: invitation.member.code for q in definition.with_role("respondent_member")}
 
 
 @bp.route("/<slug>/<int:index>", methods=["GET", "POST"])
@@ -246,47 +243,31 @@ def section(slug: str, index: int):
         return _closed_page(survey_round)
     lang = _lang(definition)
     stored = load_values(db.session, response, definition)
-    shown = visible_sections(definition, stored)
-    indexes = [s.index for s in shown]
-    reachable = [i for i in indexes if i <= response.current_section] or indexes[:1]
-    if index not in reachable:
-        return redirect(url_for("respond.section", slug=slug, index=reachable[-1]))
+    allowed = reachable_section(definition, response, stored, index)
+    if allowed != index:
+        return redirect(url_for("respond.section", slug=slug, index=allowed))
     current = definition.sections[index]
     pickers = _pickers_for(survey_round, invitation)
-    other = {
-        k: v
-        for k, v in stored.items()
-        if k.split("-other")[0] not in {q.key for q in current.questions}
-    }
-    position = indexes.index(index)
-    is_last = position == len(indexes) - 1
 
     if request.method == "GET":
-        form = build_section_form(
-            definition, current, lang, pickers, data=_with_defaults(definition, stored, invitation)
+        state = display_section(
+            definition,
+            current,
+            lang,
+            pickers,
+            stored,
+            defaults=_defaults(definition, invitation),
+            check=bool(request.args.get("check")),
         )
-        if request.args.get("check"):
-            validate_section(form, definition, current, other)
-        return _render(
-            survey_round, definition, current, form, lang, indexes, other, is_last, 200, invitation
-        )
+        return _render(survey_round, state, invitation)
 
-    form = build_section_form(definition, current, lang, pickers, formdata=request.form)
     action = request.form.get("action", "next")
-    if action.startswith(("add:", "remove:")):
-        change_entries(form, action)
-        return _render(
-            survey_round, definition, current, form, lang, indexes, other, is_last, 200, invitation
-        )
-    going_back = action == "previous"
-    answers = validate_section(form, definition, current, other, partial=going_back)
-    if error_list(form, current):
-        return _render(
-            survey_round, definition, current, form, lang, indexes, other, is_last, 400, invitation
-        )
+    state = receive_section(definition, current, lang, pickers, stored, request.form, action)
+    if not state.accepted:
+        return _render(survey_round, state, invitation, 400 if state.errors else 200)
     try:
         outcome = record_section(
-            db.session, response, definition, current, answers, action, invitation
+            db.session, response, definition, current, state.answers, action, invitation
         )
         db.session.commit()
     except AlreadySubmitted:
@@ -313,18 +294,13 @@ def section(slug: str, index: int):
 
 
 def _render(
-    survey_round, definition, current, form, lang, indexes, other, is_last, status, invitation=None
+    survey_round: SurveyRound, state: SectionState, invitation: Invitation | None, status=200
 ):
-    context = section_context(definition, current, form, lang, indexes, other)
-    action_plan = None
-    if any(q.kpi == "action_plan_progress" for q in current.questions):
-        action_plan = evaluation_action_plan(db.session, invitation)
+    action_plan = (
+        evaluation_action_plan(db.session, invitation) if state.shows_action_plan else None
+    )
     return render_template(
-        "respond/section.html",
-        round=survey_round,
-        is_last=is_last,
-        action_plan=action_plan,
-        **context,
+        "respond/section.html", round=survey_round, state=state, action_plan=action_plan
     ), status
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from app.surveys.expressions import ExpressionError, parse
+from app.surveys.model import CHOICE_TYPES
 from app.surveys.yaml_lines import LineList, LineMap, load_with_lines
 
 KINDS = ("needs_assessment", "evaluation", "follow_up", "other")
@@ -534,7 +535,7 @@ class _Checker:
                 self.error(raw.line_of("level"), f"'level' must be one of {', '.join(LEVELS)}", key)
             question["level"] = level
         seen.add(key)
-        if qtype in ("single_choice", "multiple_choice", "likert", "matrix"):
+        if qtype in CHOICE_TYPES:
             question["choices"] = self.choice_reference(raw, qtype, key, lists)
         if qtype == "multiple_choice":
             question["other"] = self.boolean(raw, "other", key)

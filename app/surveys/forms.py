@@ -1,4 +1,5 @@
-"""WTForms built from one section of a questionnaire version.
+"""The form rules of a questionnaire section: WTForms fields built from its questions,
+the validation of each answer, and reading the typed answers back.
 
 Input names are the question keys (``overall``), ``<key>-other`` for "other, please
 specify", ``<key>-<row>`` for matrix rows and ``<key>-<n>-<sub>`` for repeat entries, so an
@@ -14,7 +15,6 @@ import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
     DecimalField,
@@ -31,9 +31,12 @@ from wtforms import (
 from wtforms.validators import StopValidation, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from app.common.choices import select_choices
 from app.surveys.expressions import is_true
 from app.surveys.model import (
+    OPTION_TYPES,
     OTHER_SUFFIX,
+    SINGLE_CHOICE_TYPES,
     Definition,
     PickerOptions,
     Question,
@@ -44,7 +47,6 @@ from app.surveys.model import (
     visible_children,
     visible_questions,
 )
-from app.web.forms import select_choices
 
 # Numbers are stored as NUMERIC(20, 6): keep well inside it.
 NUMBER_LIMIT = Decimal("1e13")
@@ -123,16 +125,7 @@ class QuestionRules:
         if field.process_errors:
             raise StopValidation()
         value = field.data
-        if question.type in (
-            "single_choice",
-            "yes_no",
-            "likert",
-            "rating",
-            "member",
-            "activity",
-            "work_plan_item",
-            "matrix",
-        ) and value in ("", None):
+        if question.type in (*SINGLE_CHOICE_TYPES, "matrix") and value in ("", None):
             value = None
         if is_empty(value):
             if (
@@ -236,8 +229,9 @@ class _SkipMixin:
         return success
 
 
-class SectionForm(_SkipMixin, FlaskForm):
-    pass
+class SectionForm(_SkipMixin, Form):
+    """A section's form. It carries no CSRF field of its own: the application checks the
+    CSRF token of every POST before any view runs (and the history import has none)."""
 
 
 class EntryForm(_SkipMixin, Form):
@@ -245,15 +239,7 @@ class EntryForm(_SkipMixin, Form):
 
 
 def _required_message(question: Question) -> str:
-    if question.type in (
-        "single_choice",
-        "yes_no",
-        "likert",
-        "rating",
-        "member",
-        "activity",
-        "work_plan_item",
-    ):
+    if question.type in SINGLE_CHOICE_TYPES:
         return "Choose an answer."
     if question.type == "multiple_choice":
         return "Choose at least one answer."
@@ -365,8 +351,7 @@ def build_section_form(
     pickers: PickerOptions,
     formdata=None,
     data: dict | None = None,
-    csrf: bool = True,
-) -> FlaskForm:
+) -> SectionForm:
     """The form for ``section``, filled from ``formdata`` (a POST) or ``data`` (stored
     answers, keyed by question key)."""
     attributes: dict[str, Any] = {}
@@ -382,19 +367,9 @@ def build_section_form(
             attributes[f"q__{question.key}__other"] = StringField(
                 "Other, please specify", name=question.key + OTHER_SUFFIX, filters=[_trim]
             )
-
-    class Meta:
-        pass
-
-    if not csrf:
-        Meta.csrf = False
-    form_class = type(f"Section_{section.key}", (SectionForm,), {"Meta": Meta, **attributes})
+    form_class = type(f"Section_{section.key}", (SectionForm,), attributes)
     initial = _initial_data(section, data or {}) if formdata is None else None
-    form = (
-        form_class(formdata=formdata, data=initial)
-        if formdata is not None
-        else form_class(formdata=None, data=initial)
-    )
+    form = form_class(formdata=formdata, data=initial)
     _attach_allowed_values(form, section, lang, pickers)
     return form
 
@@ -454,16 +429,7 @@ def _attach_allowed_values(form, section: Section, lang: str, pickers: PickerOpt
     """Give each choice field the set of values it may take (checked by QuestionRules)."""
 
     def attach(field, question):
-        if question.type in (
-            "single_choice",
-            "multiple_choice",
-            "likert",
-            "rating",
-            "yes_no",
-            "member",
-            "activity",
-            "work_plan_item",
-        ):
+        if question.type in OPTION_TYPES:
             field.allowed_values = {v for v, _ in _options(question, lang, pickers)}
         if question.type == "matrix":
             allowed = {c.value for c in question.choices}

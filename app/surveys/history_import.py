@@ -23,10 +23,10 @@ from werkzeug.datastructures import MultiDict
 from app.common.tables import TableFileError, read_table, text_of
 from app.models import Member, SurveyRound
 from app.surveys.answers import clean, missing_answers
-from app.surveys.forms import build_section_form, error_list, validate_section
 from app.surveys.model import Definition, visible_sections
 from app.surveys.responses import store_submitted
 from app.surveys.rounds import picker_options
+from app.surveys.section_state import receive_section
 
 META = ("_response_id", "_submitted_at", "_member")
 
@@ -124,12 +124,11 @@ def _validate(definition: Definition, data: MultiDict, pickers, number: int):
     for section in definition.sections:
         if section not in visible_sections(definition, values):
             continue
-        form = build_section_form(definition, section, "en", pickers, formdata=data, csrf=False)
-        answers = validate_section(form, definition, section, values)
-        for anchor, _label, message in error_list(form, section):
+        state = receive_section(definition, section, "en", pickers, values, data)
+        for anchor, _label, message in state.errors:
             column = anchor.rsplit("-", 1)[0] if anchor.endswith("-0") else anchor
             problems.append(RowProblem(number, column, message))
-        values.update(answers)
+        values.update(state.answers)
     values = clean(definition, values)
     if not problems:
         for _section, key, message in missing_answers(definition, values):

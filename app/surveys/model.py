@@ -21,7 +21,13 @@ from typing import Any
 
 from app.surveys.expressions import Expression, is_true, parse, to_json
 
-CHOICE_TYPES = ("single_choice", "multiple_choice", "likert", "matrix")
+# Question types by what their answer is made of (one place for every module that asks).
+CHOICE_TYPES = ("single_choice", "multiple_choice", "likert", "matrix")  # take a choice list
+PICKER_TYPES = ("member", "activity", "work_plan_item")  # choices come from the database
+# One value picked among options: an empty post means "no answer".
+SINGLE_CHOICE_TYPES = ("single_choice", "yes_no", "likert", "rating", *PICKER_TYPES)
+# Answers that must be one (or, for multiple_choice, some) of a known set of values.
+OPTION_TYPES = (*SINGLE_CHOICE_TYPES, "multiple_choice")
 NUMBER_TYPES = ("integer", "decimal", "likert", "rating")
 OTHER_SUFFIX = "-other"
 

@@ -12,7 +12,6 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from app.kpis.results_register import register_tangible_results
 from app.models import (
     Answer,
     Invitation,
@@ -25,6 +24,7 @@ from app.models import (
 from app.models.base import utcnow
 from app.surveys.answers import answer_rows, clean, missing_answers, values_from_rows
 from app.surveys.model import Definition, Section, visible_sections
+from app.surveys.tangible_results import register_tangible_results
 
 
 class AlreadySubmitted(Exception):
@@ -239,6 +239,28 @@ def submit_response(
     return SubmitResult(True, [])
 
 
+def reachable_section(
+    definition: Definition, response: Response, answers: dict[str, Any], index: int
+) -> int:
+    """``index`` if the respondent may open that section now, else the furthest visible
+    section they have reached (sections are answered in order)."""
+    shown = [s.index for s in visible_sections(definition, answers)]
+    reachable = [i for i in shown if i <= response.current_section] or shown[:1]
+    return index if index in reachable else reachable[-1]
+
+
+def next_section(
+    definition: Definition, answers: dict[str, Any], index: int, action: str
+) -> int | None:
+    """The section shown after section ``index`` given ``answers``: on "previous" the
+    visible one before it (or ``index`` itself), otherwise the visible one after it, or
+    None when ``index`` is the last one (the answers are ready to be submitted)."""
+    shown = [s.index for s in visible_sections(definition, answers)]
+    if action == "previous":
+        return max((i for i in shown if i < index), default=index)
+    return min((i for i in shown if i > index), default=None)
+
+
 def record_section(
     session: Session,
     response: Response,
@@ -252,14 +274,13 @@ def record_section(
     the next section they are shown, or (after the last one, or on "submit") the final
     submit, which sends them to the first section with a missing answer if there is one."""
     after = save_section(session, response, definition, section, answers)
-    shown = [s.index for s in visible_sections(definition, after)]
+    target = next_section(definition, after, section.index, action)
     if action == "previous":
-        return StepOutcome(max((i for i in shown if i < section.index), default=section.index))
-    later = [i for i in shown if i > section.index]
-    if later and action != "submit":
-        response.current_section = max(response.current_section, later[0])
+        return StepOutcome(target if target is not None else section.index)
+    if target is not None and action != "submit":
+        response.current_section = max(response.current_section, target)
         session.flush()
-        return StepOutcome(later[0])
+        return StepOutcome(target)
     result = submit_response(session, response, definition, invitation)
     if not result.submitted:
         return StepOutcome(result.missing[0][0], missing=result.missing)

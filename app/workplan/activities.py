@@ -8,7 +8,6 @@ from datetime import date
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from app.journeys.settings import parse_months
 from app.models import (
     Activity,
     ActivityKind,
@@ -30,6 +29,19 @@ class ActivityError(ValueError):
         super().__init__(message)
         self.field = field
         self.message = message
+
+
+def parse_months(text: str) -> list[int]:
+    """ "6, 12" -> [6, 12]: follow-up waves in months after an activity ends."""
+    months = []
+    for part in str(text or "").replace(";", ",").split(","):
+        part = part.strip()
+        if not part:
+            continue
+        if not part.isdigit() or not 1 <= int(part) <= 60:
+            raise ValueError(f"{part!r} is not a number of months from 1 to 60")
+        months.append(int(part))
+    return sorted(set(months))
 
 
 @dataclass

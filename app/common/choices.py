@@ -1,4 +1,4 @@
-"""Helpers shared by the forms of every blueprint."""
+"""Choices for WTForms select and radio fields."""
 
 from __future__ import annotations
 
