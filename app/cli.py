@@ -10,9 +10,9 @@ from pathlib import Path
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
-from sqlalchemy import select
 
-from app.accounts.users import NewUser, UserError, create_user, issue_api_token
+from app.accounts.users import NewUser, UserError, create_user, issue_api_token, user_by_email
+from app.common import clock
 from app.common.tables import TableFileError
 from app.demo import load_demo
 from app.extensions import db
@@ -21,7 +21,7 @@ from app.journeys.mail import backend_from_config
 from app.journeys.settings import JourneySettings
 from app.kpis.findings import FindingRules, refresh_findings
 from app.kpis.scope import KpiError
-from app.models import SurveyRound, User
+from app.models import SurveyRound
 from app.surveys.history_import import import_history
 from app.surveys.versions import sync_definitions, validate_files
 from app.workplan.importer import WorkPlanImportError, export_workplan, import_workplan
@@ -70,12 +70,7 @@ def responses_import(round_id: int, path: Path) -> None:
 @click.option("--year", required=True)
 def kpis_findings(year: str) -> None:
     """Flag the year's findings (low scores, uncovered needs, common barriers)."""
-    config = current_app.config
-    rules = FindingRules(
-        low_score=float(config["LOW_SCORE_THRESHOLD"]),
-        barrier_min_reports=int(config["BARRIER_MIN_REPORTS"]),
-        min_group=int(config["MIN_GROUP_SIZE"]),
-    )
+    rules = FindingRules.from_config(current_app.config)
     try:
         result = refresh_findings(db.session, _year(year), rules)
     except KpiError as error:
@@ -100,7 +95,7 @@ def rounds_dispatch(now_text: str | None) -> None:
     nothing twice. A message the mail server refuses is retried on the next run.
     """
     try:
-        now = datetime.fromisoformat(now_text) if now_text else datetime.now(UTC)
+        now = datetime.fromisoformat(now_text) if now_text else clock.utcnow()
     except ValueError:
         raise click.BadParameter(f"{now_text!r} is not an ISO date-time") from None
     if now.tzinfo is None:
@@ -119,7 +114,7 @@ def rounds_dispatch(now_text: str | None) -> None:
 @click.argument("email")
 def users_token(email: str) -> None:
     """Print a new API token for a staff member (shown once; only its hash is kept)."""
-    user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
+    user = user_by_email(db.session, email)
     if user is None:
         raise click.ClickException(f"No user with the email {email}.")
     try:
@@ -267,6 +262,7 @@ def demo_load(year: str) -> None:
         config["DEMO_STAFF_EMAIL"],
         config.get("DEMO_STAFF_PASSWORD"),
         settings=JourneySettings.from_config(config),
+        today=clock.today(),
     )
     db.session.commit()
     click.echo(

@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from app.common import clock
 from app.journeys.invitations import sync_invitations
 from app.journeys.scheduling import ScheduleError, deliver_activity
 from app.journeys.settings import JourneySettings
@@ -135,7 +136,11 @@ def load_demo(
     activities: int = 6,
     per_activity: int = 12,
     settings: JourneySettings | None = None,
+    today: date | None = None,
 ) -> DemoResult:
+    """Demo data for plan year ``year`` as it stands on ``today`` (by default the clock's
+    date): activities that ended before it are delivered and answered."""
+    today = today or clock.today()
     email, password = ensure_demo_staff(session, email, password)
     plan_year = get_plan_year(session, year)
     delivered = added = 0
@@ -163,9 +168,7 @@ def load_demo(
             activity.starts_on = start
             activity.ends_on = start + timedelta(days=4)
             activity.status = (
-                ActivityStatus.DELIVERED
-                if activity.ends_on < date.today()
-                else ActivityStatus.CONFIRMED
+                ActivityStatus.DELIVERED if activity.ends_on < today else ActivityStatus.CONFIRMED
             )
             activity.modality = Modality.IN_PERSON if index % 3 else Modality.HYBRID
             activity.venue = member.name
@@ -194,7 +197,7 @@ def load_demo(
                 session.add(Attendance(activity=activity, participant=participant))
                 added += 1
     session.flush()
-    slugs = _demo_rounds(session, plan_year, settings) if plan_year is not None else {}
+    slugs = _demo_rounds(session, plan_year, settings, today) if plan_year is not None else {}
     contact = None
     first = session.scalar(
         select(Activity)
@@ -208,11 +211,13 @@ def load_demo(
     if added and plan_year is not None and settings is not None:
         # Only on the run that made the participants: answers are never added twice.
         spared = first.members[0].id if first is not None and first.members else None
-        responses = _demo_answers(session, plan_year, settings, spared)
+        responses = _demo_answers(session, plan_year, settings, spared, today)
     return DemoResult(email, password, delivered, added, slugs, contact, responses)
 
 
-def _demo_rounds(session: Session, plan_year, settings: JourneySettings | None) -> dict[str, str]:
+def _demo_rounds(
+    session: Session, plan_year, settings: JourneySettings | None, today: date
+) -> dict[str, str]:
     """The first delivered activity delivered "for real" (its evaluation open, its
     follow-up scheduled) and an open needs assessment for the plan year, made once."""
     slugs: dict[str, str] = {}
@@ -223,7 +228,7 @@ def _demo_rounds(session: Session, plan_year, settings: JourneySettings | None) 
     )
     if activity is not None and settings is not None:
         try:
-            delivery = deliver_activity(session, activity, settings, date.today())
+            delivery = deliver_activity(session, activity, settings, today)
         except ScheduleError:
             delivery = None  # questionnaires not synced yet
         if delivery is not None:
@@ -244,8 +249,8 @@ def _demo_rounds(session: Session, plan_year, settings: JourneySettings | None) 
                 NewRound(
                     version=needs,
                     plan_year=plan_year,
-                    opens_on=date.today(),
-                    closes_on=date.today() + timedelta(days=30),
+                    opens_on=today,
+                    closes_on=today + timedelta(days=30),
                 ),
             )
             existing.open_link = False
@@ -270,14 +275,17 @@ def ensure_demo_contact_point(session: Session, member, password: str) -> str:
 
 
 def _demo_answers(
-    session: Session, plan_year, settings: JourneySettings, spared_member_id: int | None
+    session: Session,
+    plan_year,
+    settings: JourneySettings,
+    spared_member_id: int | None,
+    today: date,
 ) -> int:
     """Past surveys as they would have gone: the evaluation and follow-up rounds of the
     delivered activities (all but the first, whose evaluation is open now), closed, each
     answered by part of its participants; the needs assessment answered by a dozen Members
     (not the demo contact point's, left for them to answer). Then the year's findings."""
     rng = random.Random(f"demo-answers-{plan_year.label}")
-    today = date.today()
     versions = {v.questionnaire.key: v for v in latest_versions(session)}
     if not all(
         key in versions

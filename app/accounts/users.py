@@ -11,8 +11,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from app.common.clock import utcnow
 from app.models import ApiToken, Member, Role, User
-from app.models.base import utcnow
 
 MIN_PASSWORD_LENGTH = 10
 # Compared against when the email is unknown, so a failed login takes as long either way.
@@ -104,3 +104,7 @@ def user_for_api_token(session: Session, token: str) -> User | None:
 
 def _hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def user_by_email(session: Session, email: str) -> User | None:
+    return session.scalar(select(User).where(User.email == email.strip().lower()))

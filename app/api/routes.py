@@ -4,41 +4,42 @@ responses. Staff authenticate with a token (`flask users token EMAIL`) sent as
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 from flask import Blueprint, current_app, g, jsonify, request
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from app.accounts.users import user_for_api_token
 from app.api.openapi import openapi_document
+from app.common import clock
 from app.extensions import csrf, db
 from app.journeys.dispatch import resend_invitation, send_now
-from app.journeys.invitations import invitation_link
+from app.journeys.invitations import invitation_link, round_invitations
 from app.journeys.mail import backend_from_config
 from app.journeys.scheduling import ScheduleError, deliver_activity
-from app.journeys.settings import JourneySettings
 from app.kpis.figures import compute_kpis
 from app.kpis.scope import KpiError, KpiFilters
 from app.models import (
     Activity,
     ActivityKind,
     ActivityStatus,
-    Answer,
     Invitation,
-    Member,
     Modality,
     QuestionnaireKind,
-    Response,
-    ResponseStatus,
     SurveyRound,
-    WorkPlanItem,
 )
-from app.surveys.answers import values_from_rows, values_to_json
-from app.surveys.model import Definition
-from app.surveys.rounds import round_stats
-from app.workplan.activities import ActivityData, ActivityError, create_activity
+from app.surveys.answers import values_to_json
+from app.surveys.responses import submitted_responses
+from app.surveys.rounds import list_rounds, round_stats
+from app.web.settings import journey_settings, min_group_size
+from app.workplan.activities import (
+    ActivityData,
+    ActivityError,
+    create_activity,
+    items_by_codes,
+    list_year_activities,
+)
+from app.workplan.members import members_by_codes
 from app.workplan.participants import import_participants
 from app.workplan.plan_years import PlanYearError, get_plan_year
 
@@ -80,10 +81,6 @@ def authenticate():
     db.session.commit()  # last_used_at
     g.api_user = user
     return None
-
-
-def settings() -> JourneySettings:
-    return JourneySettings.from_config(current_app.config)
 
 
 def body() -> Any:
@@ -147,7 +144,7 @@ def round_json(survey_round: SurveyRound, stats=None) -> dict:
         "closes_on": survey_round.closes_on.isoformat() if survey_round.closes_on else None,
         "anonymous": survey_round.anonymous,
         "wave": survey_round.wave,
-        "open_link": f"{settings().base_url}/s/{survey_round.slug}"
+        "open_link": f"{journey_settings().base_url}/s/{survey_round.slug}"
         if survey_round.open_link
         else None,
     }
@@ -179,16 +176,12 @@ def _round_or_404(round_id: int) -> SurveyRound:
 
 @bp.get("/openapi.json")
 def openapi():
-    return jsonify(openapi_document(settings().base_url))
+    return jsonify(openapi_document(journey_settings().base_url))
 
 
 @bp.get("/activities")
 def activities_list():
-    query = (
-        select(Activity)
-        .order_by(Activity.id)
-        .options(selectinload(Activity.members), selectinload(Activity.items))
-    )
+    plan_year = None
     year = request.args.get("year")
     if year:
         try:
@@ -197,8 +190,8 @@ def activities_list():
             raise ApiError(400, str(error), {"year": "e.g. 2025-2026"}) from None
         if plan_year is None:
             raise ApiError(404, f"No plan stored for {year}.")
-        query = query.where(Activity.plan_year_id == plan_year.id)
-    return jsonify({"activities": [activity_json(a) for a in db.session.scalars(query)]})
+    activities = list_year_activities(db.session, plan_year)
+    return jsonify({"activities": [activity_json(a) for a in activities]})
 
 
 @bp.post("/activities")
@@ -234,12 +227,7 @@ def activities_create():
     if not isinstance(codes, list) or not all(isinstance(c, str) for c in codes):
         errors["members"] = "a list of ISO codes such as ['FJI']"
     else:
-        found = {
-            m.code: m
-            for m in db.session.scalars(
-                select(Member).where(Member.code.in_([c.upper() for c in codes]))
-            )
-        }
+        found = members_by_codes(db.session, codes)
         unknown = [c for c in codes if c.upper() not in found]
         if unknown:
             errors["members"] = f"unknown Member codes: {', '.join(unknown)}"
@@ -249,14 +237,7 @@ def activities_create():
     if not isinstance(item_codes, list) or not all(isinstance(c, str) for c in item_codes):
         errors["items"] = "a list of work-plan item codes such as ['1-(a)']"
     elif plan_year is not None:
-        found_items = {
-            i.code: i
-            for i in db.session.scalars(
-                select(WorkPlanItem).where(
-                    WorkPlanItem.plan_year_id == plan_year.id, WorkPlanItem.code.in_(item_codes)
-                )
-            )
-        }
+        found_items = items_by_codes(db.session, plan_year, item_codes)
         unknown = [c for c in item_codes if c not in found_items]
         if unknown:
             errors["items"] = f"not items of {plan_year.label}: {', '.join(unknown)}"
@@ -334,7 +315,7 @@ def participants_add(activity_id: int):
 def activity_deliver(activity_id: int):
     activity = _activity_or_404(activity_id)
     try:
-        delivery = deliver_activity(db.session, activity, settings(), date.today())
+        delivery = deliver_activity(db.session, activity, journey_settings(), clock.today())
     except ActivityError as error:
         db.session.rollback()
         raise ApiError(422, error.message, {error.field: error.message}) from None
@@ -354,20 +335,14 @@ def activity_deliver(activity_id: int):
 
 @bp.get("/rounds")
 def rounds_list():
-    query = select(SurveyRound).order_by(SurveyRound.id)
     activity = request.args.get("activity")
-    if activity:
-        if not activity.isdigit():
-            raise ApiError(400, "activity must be an activity id", {"activity": "an integer"})
-        query = query.where(SurveyRound.activity_id == int(activity))
-    kind = request.args.get("kind")
-    if kind:
-        errors: dict = {}
-        value = _enum(QuestionnaireKind, kind, "kind", errors)
-        if errors:
-            raise ApiError(400, "Unknown kind.", errors)
-        query = query.where(SurveyRound.kind == value)
-    rounds = db.session.scalars(query).all()
+    if activity and not activity.isdigit():
+        raise ApiError(400, "activity must be an activity id", {"activity": "an integer"})
+    errors: dict = {}
+    kind = _enum(QuestionnaireKind, request.args.get("kind"), "kind", errors)
+    if errors:
+        raise ApiError(400, "Unknown kind.", errors)
+    rounds = list_rounds(db.session, activity_id=int(activity) if activity else None, kind=kind)
     stats = round_stats(db.session, [r.id for r in rounds])
     return jsonify({"rounds": [round_json(r, stats[r.id]) for r in rounds]})
 
@@ -375,10 +350,8 @@ def rounds_list():
 @bp.get("/rounds/<int:round_id>/invitations")
 def invitations_list(round_id: int):
     survey_round = _round_or_404(round_id)
-    config = settings()
-    invitations = db.session.scalars(
-        select(Invitation).where(Invitation.round_id == survey_round.id).order_by(Invitation.id)
-    ).all()
+    config = journey_settings()
+    invitations = round_invitations(db.session, survey_round)
     return jsonify(
         {
             "invitations": [
@@ -411,8 +384,8 @@ def invitation_resend(round_id: int, invitation_id: int):
         raise ApiError(404, f"No invitation {invitation_id} in round {round_id}.")
     if invitation.submitted_at is not None:
         raise ApiError(409, "This invitation has already been answered.")
-    now = datetime.now(UTC)
-    messages = resend_invitation(db.session, settings(), invitation, now)
+    now = clock.utcnow()
+    messages = resend_invitation(db.session, journey_settings(), invitation, now)
     db.session.commit()
     if not messages:
         raise ApiError(422, "This invitation has no email address to send to.")
@@ -431,37 +404,17 @@ def invitation_resend(round_id: int, invitation_id: int):
 @bp.get("/rounds/<int:round_id>/responses")
 def responses_list(round_id: int):
     survey_round = _round_or_404(round_id)
-    definition = Definition.from_json(survey_round.version.definition)
-    responses = db.session.scalars(
-        select(Response)
-        .where(Response.round_id == survey_round.id, Response.status == ResponseStatus.SUBMITTED)
-        .order_by(Response.id)
-    ).all()
-    ids = [r.id for r in responses]
-    rows: dict[int, list[Answer]] = {i: [] for i in ids}
-    for answer in db.session.scalars(select(Answer).where(Answer.response_id.in_(ids))):
-        rows[answer.response_id].append(answer)
-    members = (
-        {}
-        if survey_round.anonymous
-        else dict(
-            db.session.execute(
-                select(Invitation.response_id, Member.code)
-                .join(Member)
-                .where(Invitation.response_id.in_(ids))
-            ).all()
-        )
-    )
+    responses = submitted_responses(db.session, survey_round)
     return jsonify(
         {
             "round": survey_round.id,
             "anonymous": survey_round.anonymous,
             "responses": [
                 {
-                    "id": r.id,
-                    "submitted_at": _time(r.submitted_at),
-                    "member": members.get(r.id),
-                    "answers": values_to_json(values_from_rows(definition, rows[r.id])),
+                    "id": r.response.id,
+                    "submitted_at": _time(r.response.submitted_at),
+                    "member": r.member_code,
+                    "answers": values_to_json(r.values),
                 }
                 for r in responses
             ],
@@ -478,7 +431,7 @@ def kpis():
         filters = KpiFilters.parse(request.args)
         # The API returns the totals only: no per-activity breakdown to compute.
         report = compute_kpis(
-            db.session, year, filters, current_app.config["MIN_GROUP_SIZE"], breakdown=False
+            db.session, year, filters, min_group_size(), clock.today(), breakdown=False
         )
     except PlanYearError as error:
         raise ApiError(400, str(error), {"year": "e.g. 2025-2026"}) from None

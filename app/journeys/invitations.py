@@ -12,21 +12,26 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
+from typing import NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
+from app.common.clock import utcnow
 from app.models import (
     Attendance,
     Invitation,
     Member,
+    Message,
+    MessageKind,
+    MessageStatus,
     Participant,
     QuestionnaireKind,
     Role,
     SurveyRound,
     User,
 )
-from app.models.base import utcnow
 
 
 def make_token(key: bytes, nonce: str) -> str:
@@ -126,3 +131,53 @@ def sync_invitations(session: Session, survey_round: SurveyRound, key: bytes) ->
 def mark_opened(invitation: Invitation) -> None:
     if invitation.opened_at is None:
         invitation.opened_at = utcnow()
+
+
+def round_invitations(session: Session, survey_round: SurveyRound) -> list[Invitation]:
+    return list(
+        session.scalars(
+            select(Invitation).where(Invitation.round_id == survey_round.id).order_by(Invitation.id)
+        )
+    )
+
+
+class InvitationRow(NamedTuple):
+    """One invitation of a round with what was sent for it."""
+
+    invitation: Invitation
+    invited_at: datetime | None  # when the first invitation message went out
+    reminders: int  # reminders sent
+
+
+def invitation_rows(session: Session, survey_round: SurveyRound) -> list[InvitationRow]:
+    """The round's invitations by name, each with its first sending and its reminders."""
+    sent = (
+        select(
+            Message.invitation_id,
+            func.min(case((Message.kind == MessageKind.INVITATION, Message.sent_at))).label(
+                "invited_at"
+            ),
+            func.count(
+                case(
+                    (
+                        (Message.kind == MessageKind.REMINDER)
+                        & (Message.status == MessageStatus.SENT),
+                        1,
+                    )
+                )
+            ).label("reminders"),
+        )
+        .where(Message.round_id == survey_round.id)
+        .group_by(Message.invitation_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(Invitation, sent.c.invited_at, func.coalesce(sent.c.reminders, 0))
+        .outerjoin(sent, sent.c.invitation_id == Invitation.id)
+        .where(Invitation.round_id == survey_round.id)
+        .order_by(Invitation.name, Invitation.id)
+    ).all()
+    return [
+        InvitationRow(invitation, invited_at, reminders)
+        for invitation, invited_at, reminders in rows
+    ]

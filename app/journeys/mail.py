@@ -17,7 +17,7 @@ from markupsafe import Markup, escape
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.models import EmailTemplate, Message, MessageKind
+from app.models import EmailTemplate, Message, MessageKind, MessageStatus
 
 DEFAULT_TEMPLATES: dict[MessageKind, tuple[str, str]] = {
     MessageKind.INVITATION: (
@@ -183,3 +183,13 @@ def backend_from_config(config: Any) -> MailBackend:
         password=config.get("MAIL_PASSWORD"),
         timeout=float(config["MAIL_TIMEOUT"]),
     )
+
+
+def outbox_messages(
+    session: Session, status: MessageStatus | None = None, limit: int = 200
+) -> list[Message]:
+    """The latest messages, of one status if asked."""
+    query = select(Message).order_by(Message.id.desc()).limit(limit)
+    if status is not None:
+        query = query.where(Message.status == status)
+    return list(session.scalars(query))

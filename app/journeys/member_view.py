@@ -1,18 +1,18 @@
-"""What a Member's contact point may see: only their own administration's needs
-assessments, participants and results. Every query here is filtered by the Member."""
+"""What a Member's contact point follows of its administration: its needs-assessment
+rounds and responses, and its participants' invitations. Every query here is filtered by
+the Member (its aggregated results are in `app.kpis.member_results`)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import Decimal
-from typing import Any
+from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from app.journeys.invitations import sync_invitations
 from app.models import (
     Activity,
-    Answer,
     Attendance,
     Invitation,
     Member,
@@ -23,8 +23,7 @@ from app.models import (
     ResponseStatus,
     SurveyRound,
 )
-from app.surveys.answers import values_from_rows
-from app.surveys.model import Definition, text_in
+from app.workplan.plan_years import label_for_date
 
 
 @dataclass
@@ -66,6 +65,20 @@ def needs_rounds(session: Session, member: Member) -> list[NeedsStatus]:
     ]
 
 
+def needs_overview(
+    session: Session, member: Member, today: date
+) -> tuple[NeedsStatus | None, list[NeedsStatus]]:
+    """The needs assessment the Member is asked now (the current plan year's, else the
+    latest) and the earlier ones it submitted."""
+    statuses = needs_rounds(session, member)
+    current_label = label_for_date(today)
+    current = next(
+        (s for s in statuses if s.survey_round.plan_year.label == current_label),
+        statuses[0] if statuses else None,
+    )
+    return current, [s for s in statuses if s is not current and s.state == "submitted"]
+
+
 def member_response(session: Session, member: Member, response_id: int) -> Response | None:
     """A submitted response given through one of this Member's invitations, or None."""
     return session.scalar(
@@ -77,47 +90,6 @@ def member_response(session: Session, member: Member, response_id: int) -> Respo
             Response.status == ResponseStatus.SUBMITTED,
         )
     )
-
-
-@dataclass
-class AnsweredQuestion:
-    label: str
-    value: str
-
-
-def readable_answers(session: Session, response: Response) -> list[tuple[str, list]]:
-    """(section title, [AnsweredQuestion]) for showing a response back."""
-    definition = Definition.from_json(response.version.definition)
-    values = values_from_rows(
-        definition, list(session.scalars(select(Answer).where(Answer.response_id == response.id)))
-    )
-    sections = []
-    for section in definition.sections:
-        shown = []
-        for question in section.questions:
-            if question.key in values:
-                shown.append(
-                    AnsweredQuestion(
-                        text_in(question.label), _readable(question, values[question.key])
-                    )
-                )
-        if shown:
-            sections.append((text_in(section.title), shown))
-    return sections
-
-
-def _readable(question, value: Any) -> str:
-    labels = {c.value: text_in(c.label) for c in question.choices}
-    if question.type == "matrix":
-        rows = {r["key"]: text_in(r["label"]) for r in question.rows}
-        return "; ".join(f"{rows.get(k, k)}: {labels.get(v, v)}" for k, v in value.items())
-    if question.type == "multiple_choice":
-        return ", ".join(labels.get(v, v) for v in value)
-    if question.type == "repeat":
-        return " | ".join(", ".join(str(v) for v in entry.values()) for entry in value)
-    if isinstance(value, Decimal):
-        return format(value.normalize(), "f")
-    return labels.get(str(value), str(value))
 
 
 @dataclass
@@ -175,106 +147,20 @@ def member_participants(
     return result
 
 
-@dataclass
-class ActivityResult:
-    activity: Activity
-    participants: int
-    evaluations: int
-    satisfaction: float | None
-    knowledge_gain: float | None
-    follow_ups: int
-    tangible_results: int
-    suppressed: bool
-
-
-def _keys(rounds: list[SurveyRound], role: str) -> list[str]:
-    keys: set[str] = set()
-    for survey_round in rounds:
-        keys |= {
-            q.key for q in Definition.from_json(survey_round.version.definition).with_role(role)
-        }
-    return sorted(keys)
-
-
-def member_results(
-    session: Session, member: Member, min_group_size: int, activity_id: int | None = None
-) -> list[ActivityResult]:
-    """Per activity its participants came to: their own submitted evaluation and
-    follow-up answers (rounds that are not anonymous), with groups smaller than
-    ``min_group_size`` suppressed."""
-    query = (
-        select(Activity, func.count(Attendance.id))
-        .join(Attendance, Attendance.activity_id == Activity.id)
-        .join(Participant, Participant.id == Attendance.participant_id)
-        .where(Participant.member_id == member.id)
-        .group_by(Activity.id)
-        .order_by(Activity.starts_on, Activity.id)
+def member_invitation(
+    session: Session,
+    survey_round: SurveyRound,
+    member: Member,
+    invitation_key: bytes,
+    create: bool = True,
+) -> Invitation | None:
+    """The Member's own invitation to a needs-assessment round; with ``create`` (the round
+    accepts answers) it is made now if the dispatch has not made it yet."""
+    query = select(Invitation).where(
+        Invitation.round_id == survey_round.id, Invitation.member_key == member.id
     )
-    if activity_id is not None:
-        query = query.where(Activity.id == activity_id)
-    results = []
-    for activity, participant_count in session.execute(query).all():
-        rounds = session.scalars(
-            select(SurveyRound).where(SurveyRound.activity_id == activity.id)
-        ).all()
-        evaluation_rounds = [r for r in rounds if r.kind is QuestionnaireKind.EVALUATION]
-        follow_up_rounds = [r for r in rounds if r.kind is QuestionnaireKind.FOLLOW_UP]
-        own = (
-            select(Response.id)
-            .join(Invitation, Invitation.response_id == Response.id)
-            .where(Invitation.member_id == member.id, Response.status == ResponseStatus.SUBMITTED)
-        )
-        evaluation_ids = own.where(Response.round_id.in_([r.id for r in evaluation_rounds]))
-        follow_up_ids = own.where(Response.round_id.in_([r.id for r in follow_up_rounds]))
-        evaluations = (
-            session.scalar(select(func.count()).select_from(evaluation_ids.subquery())) or 0
-        )
-        follow_ups = session.scalar(select(func.count()).select_from(follow_up_ids.subquery())) or 0
-        suppressed = evaluations < min_group_size
-        satisfaction = gain = None
-        if not suppressed:
-            satisfaction = _average(
-                session, evaluation_ids, _keys(evaluation_rounds, "overall_satisfaction")
-            )
-            before = _average(session, evaluation_ids, _keys(evaluation_rounds, "knowledge_before"))
-            after = _average(session, evaluation_ids, _keys(evaluation_rounds, "knowledge_after"))
-            gain = round(after - before, 2) if before is not None and after is not None else None
-        tangible = 0
-        if follow_ups >= min_group_size:
-            description = _keys(follow_up_rounds, "tangible_result_description")
-            tangible = (
-                session.scalar(
-                    select(func.count())
-                    .select_from(Answer)
-                    .where(
-                        Answer.response_id.in_(follow_up_ids),
-                        Answer.question_key.in_(description),
-                        Answer.entry > 0,
-                    )
-                )
-                or 0
-            )
-        results.append(
-            ActivityResult(
-                activity,
-                participant_count,
-                evaluations,
-                satisfaction,
-                gain,
-                follow_ups,
-                tangible,
-                suppressed,
-            )
-        )
-    return results
-
-
-def _average(session: Session, response_ids, keys: list[str]) -> float | None:
-    if not keys:
-        return None
-    value = session.scalar(
-        select(func.avg(Answer.value_number)).where(
-            Answer.response_id.in_(response_ids), Answer.question_key.in_(keys)
-        )
-    )
-    return None if value is None else round(float(value), 2)
+    invitation = session.scalar(query)
+    if invitation is None and create:
+        sync_invitations(session, survey_round, invitation_key)
+        invitation = session.scalar(query)
+    return invitation

@@ -12,6 +12,7 @@ from datetime import date
 from sqlalchemy import and_, case, distinct, func, literal, or_, select
 from sqlalchemy.orm import Session
 
+from app.common import clock
 from app.kpis.scope import KpiError, KpiFilters, Scope
 from app.models import (
     Activity,
@@ -125,7 +126,7 @@ def compute_kpis(
     plan_year = get_plan_year(session, year)
     if plan_year is None:
         raise KpiError(f"year: no plan stored for {year}")
-    scope = Scope(session, plan_year, filters or KpiFilters(), today or date.today())
+    scope = Scope(session, plan_year, filters or KpiFilters(), today or clock.today())
     evaluation, by_activity, by_item = evaluation_kpis(scope, min_group_size, breakdown)
     activities, details = activity_kpis(scope)
     tangible, tangible_by_item = tangible_kpis(scope)
@@ -307,22 +308,33 @@ def activity_kpis(scope: Scope) -> tuple[dict, dict]:
 def high_needs_query(scope: Scope):
     """(member id, ISO code, area) rated high priority in the year's submitted needs
     assessments (one row per Member and area)."""
-    keys = scope.roles.of("need_priority")
     return (
-        select(Response.member_id, Member.code, Answer.item)
-        .join(Response, Response.id == Answer.response_id)
-        .join(SurveyRound, SurveyRound.id == Response.round_id)
-        .join(Member, Member.id == Response.member_id)
-        .where(
-            SurveyRound.plan_year_id == scope.plan_year.id,
-            SurveyRound.kind == QuestionnaireKind.NEEDS_ASSESSMENT,
-            Response.status == ResponseStatus.SUBMITTED,
-            Answer.question_key.in_(keys or ["-"]),
-            Answer.value_choice == "high",
-            scope.member_condition(Response.member_id),
+        scope.answers(
+            QuestionnaireKind.NEEDS_ASSESSMENT,
+            "need_priority",
+            Response.member_id,
+            Member.code,
+            Answer.item,
         )
+        .join(Member, Member.id == Response.member_id)
+        .where(Answer.value_choice == "high", scope.member_condition(Response.member_id))
         .distinct()
     )
+
+
+def need_priorities(scope: Scope) -> dict[tuple[str, str], str]:
+    """(Member code, area) -> the priority the Member gave it in the year's submitted needs
+    assessments (the needs heatmap; the Member filter is not applied)."""
+    rows = scope.session.execute(
+        scope.answers(
+            QuestionnaireKind.NEEDS_ASSESSMENT,
+            "need_priority",
+            Member.code,
+            Answer.item,
+            Answer.value_choice,
+        ).join(Member, Member.id == Response.member_id)
+    )
+    return {(code, area): priority for code, area, priority in rows}
 
 
 def needs_coverage(scope: Scope) -> tuple[float | None, list[dict], int]:

@@ -13,12 +13,15 @@ Rules (thresholds in the configuration):
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from sqlalchemy import distinct, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
+from app.common import clock
 from app.kpis.figures import compute_kpis
 from app.kpis.scope import KpiFilters, Scope
 from app.models import (
@@ -28,10 +31,9 @@ from app.models import (
     FindingKind,
     Member,
     PlanningAction,
+    PlanYear,
     QuestionnaireKind,
     QuestionnaireVersion,
-    Response,
-    ResponseStatus,
     SurveyRound,
     User,
     WorkPlanItem,
@@ -50,6 +52,15 @@ class FindingRules:
     barrier_min_reports: int = 3
     min_group: int = 3
 
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> FindingRules:
+        """LOW_SCORE_THRESHOLD, BARRIER_MIN_REPORTS and MIN_GROUP_SIZE."""
+        return cls(
+            low_score=float(config["LOW_SCORE_THRESHOLD"]),
+            barrier_min_reports=int(config["BARRIER_MIN_REPORTS"]),
+            min_group=int(config["MIN_GROUP_SIZE"]),
+        )
+
 
 @dataclass
 class Refresh:
@@ -60,18 +71,14 @@ class Refresh:
 
 def barrier_counts(scope: Scope) -> list[tuple[str, int]]:
     """(barrier value, number of follow-up respondents reporting it) for the year."""
-    keys = scope.roles.of("barrier")
     return scope.session.execute(
-        select(Answer.value_choice, func.count(distinct(Answer.response_id)))
-        .join(Response, Response.id == Answer.response_id)
-        .join(SurveyRound, SurveyRound.id == Response.round_id)
-        .where(
-            SurveyRound.plan_year_id == scope.plan_year.id,
-            SurveyRound.kind == QuestionnaireKind.FOLLOW_UP,
-            Response.status == ResponseStatus.SUBMITTED,
-            Answer.question_key.in_(keys or ["-"]),
-            Answer.value_choice.is_not(None),
+        scope.answers(
+            QuestionnaireKind.FOLLOW_UP,
+            "barrier",
+            Answer.value_choice,
+            func.count(distinct(Answer.response_id)),
         )
+        .where(Answer.value_choice.is_not(None))
         .group_by(Answer.value_choice)
         .order_by(Answer.value_choice)
     ).all()
@@ -135,7 +142,7 @@ def refresh_findings(
             "summary": f"{names.get(code, code)} rates {area.replace('_', ' ')} a high "
             f"priority, and no activity of {year} addresses it",
         }
-    scope = Scope(session, plan_year, KpiFilters(), today or date.today())
+    scope = Scope(session, plan_year, KpiFilters(), today or clock.today())
     labels = _barrier_labels(session, scope)
     for value, reports in barrier_counts(scope):
         if reports >= rules.barrier_min_reports:
@@ -200,3 +207,19 @@ def add_action(
     session.add(action)
     session.flush()
     return action
+
+
+def year_findings(session: Session, plan_year: PlanYear) -> list[Finding]:
+    """The plan year's findings, current ones first, with their actions loaded."""
+    return list(
+        session.scalars(
+            select(Finding)
+            .where(Finding.plan_year_id == plan_year.id)
+            .order_by(Finding.current.desc(), Finding.kind, Finding.id)
+            .options(
+                selectinload(Finding.actions),
+                selectinload(Finding.activity),
+                selectinload(Finding.member),
+            )
+        )
+    )

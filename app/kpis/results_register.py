@@ -4,10 +4,11 @@ with a reason, before it counts."""
 
 from __future__ import annotations
 
-from sqlalchemy.orm import Session
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
 
-from app.models import ResultStatus, TangibleResult, User
-from app.models.base import utcnow
+from app.common.clock import utcnow
+from app.models import PlanYear, ResultStatus, TangibleResult, User
 
 
 class ReviewError(ValueError):
@@ -28,3 +29,22 @@ def review_result(
     result.reviewed_by_id = reviewer.id if status is not ResultStatus.REPORTED else None
     result.reviewed_at = utcnow() if status is not ResultStatus.REPORTED else None
     session.flush()
+
+
+def year_results(
+    session: Session, plan_year: PlanYear, status: ResultStatus | None = None
+) -> list[TangibleResult]:
+    """The plan year's register, of one status if asked, to be reviewed first."""
+    query = (
+        select(TangibleResult)
+        .where(TangibleResult.plan_year_id == plan_year.id)
+        .options(
+            selectinload(TangibleResult.activity),
+            selectinload(TangibleResult.member),
+            selectinload(TangibleResult.reviewed_by),
+        )
+        .order_by(TangibleResult.status, TangibleResult.id)
+    )
+    if status is not None:
+        query = query.where(TangibleResult.status == status)
+    return list(session.scalars(query))

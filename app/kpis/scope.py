@@ -21,12 +21,16 @@ from sqlalchemy.orm import Session
 from app.models import (
     Activity,
     ActivityKind,
+    Answer,
     Attendance,
     Member,
     Modality,
     Participant,
     PlanYear,
+    QuestionnaireKind,
     QuestionnaireVersion,
+    Response,
+    ResponseStatus,
     SubRegion,
     SurveyRound,
     WorkPlanItem,
@@ -225,6 +229,23 @@ class Scope:
             self.activity_filter(),
             Activity.status == ActivityStatus.DELIVERED,
             Activity.counts_as_cb_activity,
+        )
+
+    def answers(self, kind: QuestionnaireKind, role: str, *columns) -> Select:
+        """``select(*columns)`` over the submitted answers, in the plan year's rounds of
+        ``kind``, to the questions that carry the KPI ``role`` (Answer, Response and
+        SurveyRound joined; the caller adds its own conditions and grouping)."""
+        return (
+            select(*columns)
+            .select_from(Answer)
+            .join(Response, Response.id == Answer.response_id)
+            .join(SurveyRound, SurveyRound.id == Response.round_id)
+            .where(
+                SurveyRound.plan_year_id == self.plan_year.id,
+                SurveyRound.kind == kind,
+                Response.status == ResponseStatus.SUBMITTED,
+                Answer.question_key.in_(self.roles.of(role) or ["-"]),
+            )
         )
 
     def member_condition(self, column):

@@ -197,9 +197,3 @@ class ReviewForm(FlaskForm):
     )
     reason = StringField("Reason (required to reject)", validators=[Length(max=2000)])
     submit = SubmitField("Save")
-
-
-class ConfirmForm(FlaskForm):
-    """A button that only carries the CSRF token (remove, log out)."""
-
-    submit = SubmitField("Confirm")

@@ -2,30 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import date
-
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
-from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
+from flask import current_app, flash, redirect, render_template, request, url_for
 
 from app.common.choices import select_choices
 from app.extensions import db
 from app.manage.blueprint import bp
-from app.manage.forms import ActivityFilterForm, ActivityForm, ConfirmForm
-from app.models import (
-    Activity,
-    ActivityKind,
-    ActivityStatus,
-    Attendance,
-    Member,
-    Participant,
-    Pillar,
-    PlanYear,
-    SurveyRound,
-    WorkPlanItem,
-    activity_members,
-)
-from app.models.enums import SUBREGION_ORDER
+from app.manage.forms import ActivityFilterForm, ActivityForm
+from app.models import ActivityKind, ActivityStatus, PlanYear
+from app.surveys.rounds import activity_rounds
+from app.web.forms import ConfirmForm
+from app.web.lookups import activity_or_404, plan_year_or_404, this_plan_year
 from app.workplan.activities import (
     ActivityData,
     ActivityError,
@@ -33,38 +19,17 @@ from app.workplan.activities import (
     create_activity,
     list_activities,
     participant_counts,
+    plan_overview,
     update_activity,
+    year_items,
 )
-from app.workplan.plan_years import get_plan_year, label_for_date, list_plan_years
-
-
-def current_plan_year() -> PlanYear | None:
-    """The stored plan year that contains today, else the latest one stored."""
-    return get_plan_year(db.session, label_for_date(date.today())) or next(
-        iter(list_plan_years(db.session)), None
-    )
-
-
-def plan_year_or_404(label: str) -> PlanYear:
-    try:
-        plan_year = get_plan_year(db.session, label)
-    except ValueError:
-        abort(404)
-    if plan_year is None:
-        abort(404)
-    return plan_year
-
-
-def activity_or_404(activity_id: int) -> Activity:
-    activity = db.session.get(Activity, activity_id)
-    if activity is None:
-        abort(404)
-    return activity
+from app.workplan.members import member_overview, members_by_name, members_by_subregion
+from app.workplan.plan_years import list_plan_years
 
 
 @bp.route("/")
 def home():
-    plan_year = current_plan_year()
+    plan_year = this_plan_year()
     if plan_year is None:
         return render_template("manage/no_plan.html")
     return redirect(url_for("manage.plan", label=plan_year.label))
@@ -73,49 +38,27 @@ def home():
 @bp.route("/plan/<label>")
 def plan(label: str):
     plan_year = plan_year_or_404(label)
-    pillars = db.session.scalars(
-        select(Pillar).where(Pillar.plan_year_id == plan_year.id).order_by(Pillar.number)
-    ).all()
-    items = db.session.scalars(
-        select(WorkPlanItem)
-        .where(WorkPlanItem.plan_year_id == plan_year.id)
-        .order_by(WorkPlanItem.position)
-    ).all()
-    activities = db.session.scalars(
-        select(Activity)
-        .where(Activity.plan_year_id == plan_year.id)
-        .order_by(Activity.id)
-        .options(selectinload(Activity.members), selectinload(Activity.items))
-    ).all()
-    by_item: dict[int, list[Activity]] = {item.id: [] for item in items}
-    for activity in activities:
-        for item in activity.items:
-            by_item[item.id].append(activity)
-    items_by_pillar: dict[int, list[WorkPlanItem]] = {p.number: [] for p in pillars}
-    for item in items:
-        items_by_pillar.setdefault(item.pillar, []).append(item)
+    overview = plan_overview(db.session, plan_year)
     return render_template(
         "manage/plan.html",
         plan_year=plan_year,
         plan_years=list_plan_years(db.session),
-        pillars=pillars,
-        items_by_pillar=items_by_pillar,
-        by_item=by_item,
-        activity_count=len(activities),
-        cb_count=sum(a.counts_as_cb_activity for a in activities),
+        pillars=overview.pillars,
+        items_by_pillar=overview.items_by_pillar,
+        by_item=overview.activities_by_item,
+        activity_count=overview.activity_count,
+        cb_count=overview.cb_count,
     )
 
 
 def _filter_choices(form: ActivityFilterForm, plan_year: PlanYear) -> None:
-    items = db.session.scalars(
-        select(WorkPlanItem)
-        .where(WorkPlanItem.plan_year_id == plan_year.id)
-        .order_by(WorkPlanItem.position)
-    ).all()
+    items = year_items(db.session, plan_year)
     form.item.choices = select_choices([("", "Any item"), *((i.code, i.code) for i in items)])
-    members = db.session.scalars(select(Member).order_by(Member.name)).all()
     form.member.choices = select_choices(
-        [("", "Any Member"), *((m.code, f"{m.name} ({m.code})") for m in members)]
+        [
+            ("", "Any Member"),
+            *((m.code, f"{m.name} ({m.code})") for m in members_by_name(db.session)),
+        ]
     )
 
 
@@ -155,14 +98,8 @@ def activities(label: str):
 
 
 def _form_choices(form: ActivityForm, plan_year: PlanYear) -> dict:
-    members = sorted(
-        db.session.scalars(select(Member)), key=lambda m: (SUBREGION_ORDER[m.subregion], m.name)
-    )
-    items = db.session.scalars(
-        select(WorkPlanItem)
-        .where(WorkPlanItem.plan_year_id == plan_year.id)
-        .order_by(WorkPlanItem.position)
-    ).all()
+    members = members_by_subregion(db.session)
+    items = year_items(db.session, plan_year)
     form.members.choices = select_choices((m.id, f"{m.name} ({m.code})") for m in members)
     form.items.choices = select_choices((i.id, f"{i.code} {i.title}") for i in items)
     member_groups: dict[str, list] = {}
@@ -224,19 +161,11 @@ def activity_new(label: str):
 @bp.route("/activities/<int:activity_id>")
 def activity(activity_id: int):
     activity = activity_or_404(activity_id)
-    participants = db.session.scalar(
-        select(func.count()).select_from(Attendance).where(Attendance.activity_id == activity.id)
-    )
-    rounds = db.session.scalars(
-        select(SurveyRound)
-        .where(SurveyRound.activity_id == activity.id)
-        .order_by(SurveyRound.opens_on, SurveyRound.id)
-    ).all()
     return render_template(
         "manage/activity.html",
         activity=activity,
-        participant_count=participants,
-        rounds=rounds,
+        participant_count=participant_counts(db.session, [activity.id]).get(activity.id, 0),
+        rounds=activity_rounds(db.session, activity),
         confirm=ConfirmForm(),
     )
 
@@ -279,35 +208,12 @@ def _render_form(form, options, plan_year, activity):
 
 @bp.route("/members")
 def members():
-    hosted = (
-        select(activity_members.c.member_id, func.count().label("activities"))
-        .group_by(activity_members.c.member_id)
-        .subquery()
-    )
-    people = (
-        select(Participant.member_id, func.count().label("participants"))
-        .group_by(Participant.member_id)
-        .subquery()
-    )
-    rows = db.session.execute(
-        select(
-            Member,
-            func.coalesce(hosted.c.activities, 0),
-            func.coalesce(people.c.participants, 0),
-        )
-        .outerjoin(hosted, hosted.c.member_id == Member.id)
-        .outerjoin(people, people.c.member_id == Member.id)
-    ).all()
-    rows.sort(key=lambda row: (SUBREGION_ORDER[row[0].subregion], row[0].name))
-    groups: dict = {}
-    for row in rows:
-        groups.setdefault(row[0].subregion, []).append(row)
-    return render_template("manage/members.html", groups=groups)
+    return render_template("manage/members.html", groups=member_overview(db.session))
 
 
 @bp.route("/activities")
 def activities_current():
-    plan_year = current_plan_year()
+    plan_year = this_plan_year()
     if plan_year is None:
         return render_template("manage/no_plan.html")
     return redirect(url_for("manage.activities", label=plan_year.label, **request.args))

@@ -4,7 +4,6 @@ invitations (resend), QR codes, extending a round, the outbox and the message te
 from __future__ import annotations
 
 import io
-from datetime import UTC, date, datetime
 
 import segno
 from flask import (
@@ -17,48 +16,34 @@ from flask import (
     request,
     url_for,
 )
-from sqlalchemy import case, func, select
 
+from app.common import clock
 from app.extensions import db
 from app.journeys.dispatch import resend_invitation, send_now
+from app.journeys.invitations import invitation_rows
 from app.journeys.mail import (
     DEFAULT_TEMPLATES,
     PLACEHOLDERS,
     TemplateProblem,
     backend_from_config,
+    outbox_messages,
     save_template,
     template_for,
 )
 from app.journeys.scheduling import ScheduleError, deliver_activity
-from app.journeys.settings import JourneySettings
 from app.manage.blueprint import bp
-from app.manage.forms import ConfirmForm, EmailTemplateForm, ExtendRoundForm
-from app.manage.views_activities import activity_or_404
-from app.models import (
-    Invitation,
-    Message,
-    MessageKind,
-    MessageStatus,
-    SurveyRound,
-)
+from app.manage.forms import EmailTemplateForm, ExtendRoundForm
+from app.models import Invitation, Message, MessageKind, MessageStatus, SurveyRound
 from app.surveys.rounds import RoundError, extend_round, round_stats
+from app.web.forms import ConfirmForm
+from app.web.lookups import activity_or_404, round_or_404
+from app.web.settings import journey_settings
 from app.workplan.activities import ActivityError
-
-
-def settings() -> JourneySettings:
-    return JourneySettings.from_config(current_app.config)
-
-
-def round_or_404(round_id: int) -> SurveyRound:
-    survey_round = db.session.get(SurveyRound, round_id)
-    if survey_round is None:
-        abort(404)
-    return survey_round
 
 
 def open_link(survey_round: SurveyRound) -> str:
     """The shared link, from the configured base URL (never the request's Host)."""
-    return f"{settings().base_url}/s/{survey_round.slug}"
+    return f"{journey_settings().base_url}/s/{survey_round.slug}"
 
 
 @bp.route("/activities/<int:activity_id>/deliver", methods=["POST"])
@@ -66,7 +51,7 @@ def activity_deliver(activity_id: int):
     activity = activity_or_404(activity_id)
     if ConfirmForm().validate_on_submit():
         try:
-            delivery = deliver_activity(db.session, activity, settings(), date.today())
+            delivery = deliver_activity(db.session, activity, journey_settings(), clock.today())
         except (ActivityError, ScheduleError) as error:
             db.session.rollback()
             flash(f"Not marked delivered: {getattr(error, 'message', error)}", "error")
@@ -82,35 +67,6 @@ def activity_deliver(activity_id: int):
     return redirect(url_for("manage.activity", activity_id=activity_id))
 
 
-def _invitation_rows(survey_round: SurveyRound) -> list[tuple]:
-    sent = (
-        select(
-            Message.invitation_id,
-            func.min(case((Message.kind == MessageKind.INVITATION, Message.sent_at))).label(
-                "invited_at"
-            ),
-            func.count(
-                case(
-                    (
-                        (Message.kind == MessageKind.REMINDER)
-                        & (Message.status == MessageStatus.SENT),
-                        1,
-                    )
-                )
-            ).label("reminders"),
-        )
-        .where(Message.round_id == survey_round.id)
-        .group_by(Message.invitation_id)
-        .subquery()
-    )
-    return db.session.execute(
-        select(Invitation, sent.c.invited_at, func.coalesce(sent.c.reminders, 0))
-        .outerjoin(sent, sent.c.invitation_id == Invitation.id)
-        .where(Invitation.round_id == survey_round.id)
-        .order_by(Invitation.name, Invitation.id)
-    ).all()
-
-
 @bp.route("/rounds/<int:round_id>/invitations/<int:invitation_id>/resend", methods=["POST"])
 def invitation_resend(round_id: int, invitation_id: int):
     survey_round = round_or_404(round_id)
@@ -118,8 +74,8 @@ def invitation_resend(round_id: int, invitation_id: int):
     if invitation is None or invitation.round_id != survey_round.id:
         abort(404)
     if ConfirmForm().validate_on_submit():
-        now = datetime.now(UTC)
-        messages = resend_invitation(db.session, settings(), invitation, now)
+        now = clock.utcnow()
+        messages = resend_invitation(db.session, journey_settings(), invitation, now)
         db.session.commit()
         backend = backend_from_config(current_app.config)
         failed = 0
@@ -148,7 +104,7 @@ def round_extend(round_id: int):
     form = ExtendRoundForm()
     if form.validate_on_submit():
         try:
-            extend_round(db.session, survey_round, form.closes_on.data, date.today())
+            extend_round(db.session, survey_round, form.closes_on.data, clock.today())
         except RoundError as error:
             db.session.rollback()
             flash(error.message, "error")
@@ -183,10 +139,9 @@ def round_qr(round_id: int, fmt: str):
 @bp.route("/outbox")
 def outbox():
     status = request.args.get("status")
-    query = select(Message).order_by(Message.id.desc()).limit(200)
-    if status in MessageStatus._value2member_map_:
-        query = query.where(Message.status == MessageStatus(status))
-    messages = db.session.scalars(query).all()
+    messages = outbox_messages(
+        db.session, MessageStatus(status) if status in MessageStatus._value2member_map_ else None
+    )
     return render_template(
         "manage/outbox.html",
         messages=messages,
@@ -240,10 +195,16 @@ def email_template_edit(kind: str):
     ), 400 if request.method == "POST" else 200
 
 
-def round_page_context(survey_round: SurveyRound) -> dict:
-    return {
-        "stats": round_stats(db.session, [survey_round.id])[survey_round.id],
-        "invitations": _invitation_rows(survey_round),
-        "link": open_link(survey_round),
-        "extend": ExtendRoundForm(closes_on=survey_round.closes_on),
-    }
+@bp.route("/rounds/<int:round_id>")
+def round_detail(round_id: int):
+    survey_round = round_or_404(round_id)
+    return render_template(
+        "manage/round.html",
+        round=survey_round,
+        confirm=ConfirmForm(),
+        accepting=survey_round.accepts_answers(clock.today()),
+        stats=round_stats(db.session, [survey_round.id])[survey_round.id],
+        invitations=invitation_rows(db.session, survey_round),
+        link=open_link(survey_round),
+        extend=ExtendRoundForm(closes_on=survey_round.closes_on),
+    )

@@ -3,7 +3,6 @@ register, the post-action log, the per-activity evaluation report, and the expor
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 
 import markdown
@@ -20,37 +19,31 @@ from flask import (
 )
 from flask_login import current_user
 from markupsafe import Markup
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
+from app.common import clock
 from app.extensions import db
 from app.kpis import exports
 from app.kpis.activity_report import activity_report, report_pdf
-from app.kpis.figures import compute_kpis, needs_coverage, previous_year_label
-from app.kpis.findings import ActionError, FindingRules, add_action, refresh_findings
-from app.kpis.results_register import ReviewError, review_result
+from app.kpis.figures import compute_kpis, need_priorities, needs_coverage, previous_year_label
+from app.kpis.findings import ActionError, add_action, refresh_findings, year_findings
+from app.kpis.results_register import ReviewError, review_result, year_results
 from app.kpis.scope import KpiError, KpiFilters, Scope
 from app.manage.blueprint import bp
-from app.manage.forms import ActionForm, ConfirmForm, ReviewForm
-from app.manage.views_activities import activity_or_404, current_plan_year
-from app.manage.views_journeys import round_or_404
+from app.manage.forms import ActionForm, ReviewForm
 from app.models import (
-    Activity,
     ActivityKind,
-    Answer,
     Finding,
-    Member,
     Modality,
     PlanYear,
-    QuestionnaireKind,
-    ResponseStatus,
     ResultStatus,
     SubRegion,
-    SurveyRound,
     TangibleResult,
-    WorkPlanItem,
 )
-from app.models import Response as SurveyResponse
+from app.web.forms import ConfirmForm
+from app.web.lookups import activity_or_404, round_or_404, this_plan_year
+from app.web.settings import finding_rules, min_group_size
+from app.workplan.activities import activity_titles, year_items
+from app.workplan.members import members_by_name
 from app.workplan.plan_years import get_plan_year, list_plan_years
 
 CHART_LABELS = {
@@ -72,24 +65,22 @@ def _year_label() -> str:
     label = request.args.get("year")
     if label:
         return label
-    plan_year = current_plan_year()
+    plan_year = this_plan_year()
     if plan_year is None:
         abort(404)
     return plan_year.label
 
 
-def _min_group() -> int:
-    return int(current_app.config["MIN_GROUP_SIZE"])
-
-
 def _reports(label: str, filters: KpiFilters):
-    report = compute_kpis(db.session, label, filters, _min_group())
+    report = compute_kpis(db.session, label, filters, min_group_size(), clock.today())
     plan_year = get_plan_year(db.session, label)
     previous = None
     previous_label = previous_year_label(plan_year)
     if get_plan_year(db.session, previous_label) is not None:
         # Compared on the totals only.
-        previous = compute_kpis(db.session, previous_label, filters, _min_group(), breakdown=False)
+        previous = compute_kpis(
+            db.session, previous_label, filters, min_group_size(), clock.today(), breakdown=False
+        )
     return report, previous
 
 
@@ -102,11 +93,7 @@ def kpis():
     except (KpiError, ValueError) as error:
         flash(f"Cannot show these KPIs: {error}", "error")
         return redirect(url_for("manage.kpis", year=None))
-    items = db.session.scalars(
-        select(WorkPlanItem)
-        .where(WorkPlanItem.plan_year_id == get_plan_year(db.session, label).id)
-        .order_by(WorkPlanItem.position)
-    ).all()
+    items = year_items(db.session, get_plan_year(db.session, label))
     return render_template(
         "manage/kpis.html",
         report=report,
@@ -114,22 +101,12 @@ def kpis():
         filters=filters,
         plan_years=list_plan_years(db.session),
         items=items,
-        members=db.session.scalars(select(Member).order_by(Member.name)).all(),
+        members=members_by_name(db.session),
         subregions=list(SubRegion),
         args={k: v for k, v in request.args.items() if v},
-        min_group=_min_group(),
+        min_group=min_group_size(),
         confirm=ConfirmForm(),
-        titles=_titles(report.evaluation_by_activity),
-    )
-
-
-def _titles(groups: dict) -> dict[int, str]:
-    if not groups:
-        return {}
-    return dict(
-        db.session.execute(
-            select(Activity.id, Activity.title).where(Activity.id.in_(list(groups)))
-        ).all()
+        titles=activity_titles(db.session, report.evaluation_by_activity),
     )
 
 
@@ -164,36 +141,18 @@ def kpis_export(fmt: str):
     )
 
 
-def _rules() -> FindingRules:
-    config = current_app.config
-    return FindingRules(
-        low_score=float(config["LOW_SCORE_THRESHOLD"]),
-        barrier_min_reports=int(config["BARRIER_MIN_REPORTS"]),
-        min_group=_min_group(),
-    )
-
-
 @bp.route("/post-action", methods=["GET"])
 def post_action():
     label = _year_label()
     plan_year = get_plan_year(db.session, label) or abort(404)
-    findings = db.session.scalars(
-        select(Finding)
-        .where(Finding.plan_year_id == plan_year.id)
-        .order_by(Finding.current.desc(), Finding.kind, Finding.id)
-        .options(
-            selectinload(Finding.actions),
-            selectinload(Finding.activity),
-            selectinload(Finding.member),
-        )
-    ).all()
+    findings = year_findings(db.session, plan_year)
     return render_template(
         "manage/post_action.html",
         plan_year=plan_year,
         findings=findings,
         form=ActionForm(),
         confirm=ConfirmForm(),
-        rules=_rules(),
+        rules=finding_rules(),
     )
 
 
@@ -201,7 +160,7 @@ def post_action():
 def findings_refresh():
     label = _year_label()
     if ConfirmForm().validate_on_submit():
-        result = refresh_findings(db.session, label, _rules())
+        result = refresh_findings(db.session, label, finding_rules(), clock.today())
         db.session.commit()
         flash(
             f"Findings checked: {result.created} new, {result.current} current, "
@@ -240,9 +199,9 @@ def finding_action(finding_id: int):
 def needs():
     label = _year_label()
     plan_year = get_plan_year(db.session, label) or abort(404)
-    scope = Scope(db.session, plan_year, KpiFilters(), date.today())
+    scope = Scope(db.session, plan_year, KpiFilters(), clock.today())
     coverage, uncovered, high = needs_coverage(scope)
-    priorities = _priorities(scope)
+    priorities = need_priorities(scope)
     uncovered_set = {(u["member"], u["area"]) for u in uncovered}
     areas = sorted(scope.roles.areas)
     members = sorted({code for code, _ in priorities})
@@ -259,46 +218,16 @@ def needs():
     )
 
 
-def _priorities(scope: Scope) -> dict[tuple[str, str], str]:
-    """(Member code, area) -> priority, from the year's submitted needs assessments."""
-    keys = scope.roles.of("need_priority")
-    rows = db.session.execute(
-        select(Member.code, Answer.item, Answer.value_choice)
-        .select_from(Answer)
-        .join(SurveyResponse, SurveyResponse.id == Answer.response_id)
-        .join(SurveyRound, SurveyRound.id == SurveyResponse.round_id)
-        .join(Member, Member.id == SurveyResponse.member_id)
-        .where(
-            SurveyRound.plan_year_id == scope.plan_year.id,
-            SurveyRound.kind == QuestionnaireKind.NEEDS_ASSESSMENT,
-            SurveyResponse.status == ResponseStatus.SUBMITTED,
-            Answer.question_key.in_(keys or ["-"]),
-        )
-    )
-    return {(code, area): priority for code, area, priority in rows}
-
-
 @bp.route("/results")
 def results():
     label = _year_label()
     plan_year = get_plan_year(db.session, label) or abort(404)
     status = request.args.get("status")
-    query = (
-        select(TangibleResult)
-        .where(TangibleResult.plan_year_id == plan_year.id)
-        .options(
-            selectinload(TangibleResult.activity),
-            selectinload(TangibleResult.member),
-            selectinload(TangibleResult.reviewed_by),
-        )
-        .order_by(TangibleResult.status, TangibleResult.id)
-    )
-    if status in ResultStatus._value2member_map_:
-        query = query.where(TangibleResult.status == ResultStatus(status))
+    chosen = ResultStatus(status) if status in ResultStatus._value2member_map_ else None
     return render_template(
         "manage/results.html",
         plan_year=plan_year,
-        results=db.session.scalars(query).all(),
+        results=year_results(db.session, plan_year, chosen),
         status=status,
         form=ReviewForm(),
     )
@@ -332,14 +261,15 @@ def result_review(result_id: int):
 def activity_evaluation(activity_id: int):
     activity = activity_or_404(activity_id)
     return render_template(
-        "manage/activity_report.html", report=activity_report(db.session, activity, _min_group())
+        "manage/activity_report.html",
+        report=activity_report(db.session, activity, min_group_size()),
     )
 
 
 @bp.route("/activities/<int:activity_id>/report.pdf")
 def activity_evaluation_pdf(activity_id: int):
     activity = activity_or_404(activity_id)
-    pdf = report_pdf(activity_report(db.session, activity, _min_group()))
+    pdf = report_pdf(activity_report(db.session, activity, min_group_size()))
     return Response(
         pdf,
         mimetype="application/pdf",

@@ -3,53 +3,38 @@
 from __future__ import annotations
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from app.common.choices import select_choices
 from app.extensions import db
 from app.manage.blueprint import bp
-from app.manage.forms import ConfirmForm, ParticipantForm, ParticipantImportForm
-from app.manage.views_activities import activity_or_404
-from app.models import Activity, Attendance, Participant
+from app.manage.forms import ParticipantForm, ParticipantImportForm
+from app.models import Activity, Participant
+from app.web.forms import ConfirmForm
+from app.web.lookups import activity_or_404
+from app.workplan.members import members_by_name
 from app.workplan.participants import (
     ParticipantData,
     ParticipantError,
     ParticipantFileError,
     add_participant,
     import_participants,
-    members_for_choices,
+    participant_of,
+    participants_of,
     read_participant_file,
     remove_attendance,
     update_participant,
 )
 
 
-def _participants_of(activity: Activity) -> list[Participant]:
-    return list(
-        db.session.scalars(
-            select(Participant)
-            .join(Attendance, Attendance.participant_id == Participant.id)
-            .where(Attendance.activity_id == activity.id)
-            .order_by(Participant.name, Participant.id)
-            .options(selectinload(Participant.member))
-        )
-    )
-
-
 def _participant_of(activity: Activity, participant_id: int) -> Participant:
-    participant = db.session.scalar(
-        select(Participant)
-        .join(Attendance, Attendance.participant_id == Participant.id)
-        .where(Attendance.activity_id == activity.id, Participant.id == participant_id)
-    )
+    participant = participant_of(db.session, activity, participant_id)
     if participant is None:
         abort(404)
     return participant
 
 
 def _member_choices(form: ParticipantForm, activity: Activity) -> None:
-    members = members_for_choices(db.session)
+    members = members_by_name(db.session)
     form.member.choices = select_choices((m.id, f"{m.name} ({m.code})") for m in members)
     if request.method == "GET" and form.member.data is None and len(activity.members) == 1:
         form.member.data = activity.members[0].id
@@ -84,7 +69,7 @@ def participants(activity_id: int):
         render_template(
             "manage/participants.html",
             activity=activity,
-            participants=_participants_of(activity),
+            participants=participants_of(db.session, activity),
             form=form,
             confirm=ConfirmForm(),
         ),

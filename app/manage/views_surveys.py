@@ -3,23 +3,16 @@
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from datetime import timedelta
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from sqlalchemy import select
 
+from app.common import clock
 from app.common.choices import select_choices
 from app.extensions import db
 from app.manage.blueprint import bp
-from app.manage.forms import ConfirmForm, RoundForm
-from app.manage.views_journeys import round_page_context
-from app.models import (
-    Activity,
-    PlanYear,
-    Questionnaire,
-    QuestionnaireVersion,
-    SurveyRound,
-)
+from app.manage.forms import RoundForm
+from app.models import Activity, PlanYear, QuestionnaireVersion
 from app.surveys.answers import clean, values_from_json, values_to_json
 from app.surveys.responses import next_section
 from app.surveys.rounds import (
@@ -27,35 +20,25 @@ from app.surveys.rounds import (
     RoundError,
     close_round,
     create_round,
+    list_rounds,
     open_round,
     picker_options,
     round_stats,
 )
 from app.surveys.section_state import display_section, receive_section
-from app.surveys.versions import definition_of
+from app.surveys.versions import all_versions, definition_of, list_questionnaires
+from app.web.forms import ConfirmForm
+from app.web.lookups import round_or_404, version_or_404
+from app.workplan.activities import cb_activities_newest_year_first
 from app.workplan.plan_years import list_plan_years
-
-
-def _version_or_404(key: str, number: int) -> QuestionnaireVersion:
-    version = db.session.scalar(
-        select(QuestionnaireVersion)
-        .join(Questionnaire)
-        .where(Questionnaire.key == key, QuestionnaireVersion.number == number)
-    )
-    if version is None:
-        abort(404)
-    return version
 
 
 @bp.route("/surveys")
 def surveys():
-    questionnaires = db.session.scalars(select(Questionnaire).order_by(Questionnaire.key)).all()
-    rounds = db.session.scalars(
-        select(SurveyRound).order_by(SurveyRound.opens_on.desc(), SurveyRound.id.desc())
-    ).all()
+    rounds = list_rounds(db.session, newest_first=True)
     return render_template(
         "manage/surveys.html",
-        questionnaires=questionnaires,
+        questionnaires=list_questionnaires(db.session),
         rounds=rounds,
         stats=round_stats(db.session, [r.id for r in rounds]),
     )
@@ -63,7 +46,7 @@ def surveys():
 
 @bp.route("/surveys/<key>/v<int:number>")
 def survey_version(key: str, number: int):
-    version = _version_or_404(key, number)
+    version = version_or_404(key, number)
     return render_template(
         "manage/survey_version.html", version=version, definition=definition_of(version)
     )
@@ -73,7 +56,7 @@ def survey_version(key: str, number: int):
 def survey_preview(key: str, number: int, index: int):
     """The version exactly as respondents see it; answers travel with the page (in a
     hidden field) and nothing is stored."""
-    version = _version_or_404(key, number)
+    version = version_or_404(key, number)
     definition = definition_of(version)
     if not 0 <= index < len(definition.sections):
         abort(404)
@@ -123,24 +106,16 @@ def survey_preview(key: str, number: int, index: int):
 
 
 def _round_choices(form: RoundForm) -> None:
-    versions = db.session.scalars(
-        select(QuestionnaireVersion)
-        .join(Questionnaire)
-        .order_by(Questionnaire.key, QuestionnaireVersion.number.desc())
-    ).all()
     form.version.choices = select_choices(
-        (v.id, f"{v.questionnaire.key} v{v.number}: {v.title}") for v in versions
+        (v.id, f"{v.questionnaire.key} v{v.number}: {v.title}") for v in all_versions(db.session)
     )
-    activities = db.session.scalars(
-        select(Activity)
-        .join(PlanYear)
-        .where(Activity.counts_as_cb_activity)
-        .order_by(PlanYear.starts_on.desc(), Activity.title)
-    ).all()
     form.activity.choices = select_choices(
         [
             (0, "No activity (needs assessment)"),
-            *((a.id, f"{a.plan_year.label} · {a.title}") for a in activities),
+            *(
+                (a.id, f"{a.plan_year.label} · {a.title}")
+                for a in cb_activities_newest_year_first(db.session)
+            ),
         ]
     )
     form.plan_year.choices = select_choices((y.id, y.label) for y in list_plan_years(db.session))
@@ -153,8 +128,8 @@ def round_new():
     if request.method == "GET":
         form.version.data = request.args.get("version", type=int)
         form.activity.data = request.args.get("activity", type=int) or 0
-        form.opens_on.data = date.today()
-        form.closes_on.data = date.today() + timedelta(days=14)
+        form.opens_on.data = clock.today()
+        form.closes_on.data = clock.today() + timedelta(days=14)
     if form.validate_on_submit():
         version = db.session.get(QuestionnaireVersion, form.version.data)
         activity = db.session.get(Activity, form.activity.data) if form.activity.data else None
@@ -184,21 +159,9 @@ def round_new():
     ), 400 if request.method == "POST" else 200
 
 
-@bp.route("/rounds/<int:round_id>")
-def round_detail(round_id: int):
-    survey_round = db.session.get(SurveyRound, round_id) or abort(404)
-    return render_template(
-        "manage/round.html",
-        round=survey_round,
-        confirm=ConfirmForm(),
-        accepting=survey_round.accepts_answers(date.today()),
-        **round_page_context(survey_round),
-    )
-
-
 @bp.route("/rounds/<int:round_id>/<any(open, close):change>", methods=["POST"])
 def round_change(round_id: int, change: str):
-    survey_round = db.session.get(SurveyRound, round_id) or abort(404)
+    survey_round = round_or_404(round_id)
     if ConfirmForm().validate_on_submit():
         (open_round if change == "open" else close_round)(db.session, survey_round)
         db.session.commit()

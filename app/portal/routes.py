@@ -4,59 +4,41 @@ administration's records answer 404."""
 
 from __future__ import annotations
 
-from datetime import date
-from functools import wraps
+from flask import Blueprint, abort, redirect, render_template, url_for
+from flask_login import current_user
 
-from flask import Blueprint, abort, current_app, redirect, render_template, url_for
-from flask_login import current_user, login_required
-
+from app.common import clock
 from app.extensions import db
-from app.journeys.invitations import sync_invitations
 from app.journeys.member_view import (
+    member_invitation,
     member_participants,
     member_response,
-    member_results,
-    needs_rounds,
-    readable_answers,
+    needs_overview,
 )
-from app.journeys.settings import JourneySettings
-from app.manage.forms import ConfirmForm
-from app.models import Invitation, Role, SurveyRound
-from app.respond.routes import bind_invitation
-from app.workplan.plan_years import label_for_date
+from app.kpis.member_results import member_results
+from app.models import QuestionnaireKind
+from app.surveys.readback import readable_answers
+from app.web.access import contact_point_required
+from app.web.forms import ConfirmForm
+from app.web.lookups import round_or_404
+from app.web.respondent import bind_invitation
+from app.web.settings import journey_settings, min_group_size
 
 bp = Blueprint("portal", __name__, url_prefix="/portal")
-
-
-def contact_point_required(view):
-    @wraps(view)
-    @login_required
-    def wrapped(*args, **kwargs):
-        if current_user.role is not Role.CONTACT_POINT or current_user.member is None:
-            abort(403)
-        return view(*args, **kwargs)
-
-    return wrapped
 
 
 @bp.route("/")
 @contact_point_required
 def home():
     member = current_user.member
-    statuses = needs_rounds(db.session, member)
-    current_label = label_for_date(date.today())
-    current = next(
-        (s for s in statuses if s.survey_round.plan_year.label == current_label),
-        statuses[0] if statuses else None,
-    )
-    previous = [s for s in statuses if s is not current and s.state == "submitted"]
+    current, previous = needs_overview(db.session, member, clock.today())
     return render_template(
         "portal/home.html",
         member=member,
         current=current,
         previous=previous,
         confirm=ConfirmForm(),
-        today=date.today(),
+        today=clock.today(),
     )
 
 
@@ -64,28 +46,21 @@ def home():
 @contact_point_required
 def needs_answer(round_id: int):
     """Answer (or continue) the administration's needs assessment as its contact point."""
-    survey_round = db.session.get(SurveyRound, round_id)
-    if survey_round is None or survey_round.kind.value != "needs_assessment":
+    survey_round = round_or_404(round_id)
+    if survey_round.kind is not QuestionnaireKind.NEEDS_ASSESSMENT:
         abort(404)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    member = current_user.member
-    invitation = (
-        db.session.query(Invitation)
-        .filter_by(round_id=round_id, member_key=member.id)
-        .one_or_none()
+    invitation = member_invitation(
+        db.session,
+        survey_round,
+        current_user.member,
+        journey_settings().invitation_key,
+        create=survey_round.accepts_answers(clock.today()),
     )
-    if invitation is None and survey_round.accepts_answers(date.today()):
-        settings = JourneySettings.from_config(current_app.config)
-        sync_invitations(db.session, survey_round, settings.invitation_key)
-        db.session.commit()
-        invitation = (
-            db.session.query(Invitation)
-            .filter_by(round_id=round_id, member_key=member.id)
-            .one_or_none()
-        )
     if invitation is None:
         abort(404)
+    db.session.commit()
     bind_invitation(invitation)
     return redirect(url_for("respond.landing", slug=survey_round.slug))
 
@@ -128,25 +103,21 @@ def results():
     return render_template(
         "portal/results.html",
         member=current_user.member,
-        results=member_results(
-            db.session, current_user.member, current_app.config["MIN_GROUP_SIZE"]
-        ),
-        min_group=current_app.config["MIN_GROUP_SIZE"],
+        results=member_results(db.session, current_user.member, min_group_size()),
+        min_group=min_group_size(),
     )
 
 
 @bp.route("/activities/<int:activity_id>")
 @contact_point_required
 def activity_results(activity_id: int):
-    found = member_results(
-        db.session, current_user.member, current_app.config["MIN_GROUP_SIZE"], activity_id
-    )
+    found = member_results(db.session, current_user.member, min_group_size(), activity_id)
     if not found:
         abort(404)
     return render_template(
         "portal/results.html",
         member=current_user.member,
         results=found,
-        min_group=current_app.config["MIN_GROUP_SIZE"],
+        min_group=min_group_size(),
         single=True,
     )

@@ -9,11 +9,8 @@ on any device. Every state-changing request is a POST with a CSRF token.
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import (
     Blueprint,
-    abort,
     current_app,
     flash,
     make_response,
@@ -25,6 +22,7 @@ from flask import (
 )
 from sqlalchemy.exc import IntegrityError
 
+from app.common import clock
 from app.extensions import db, limiter
 from app.journeys.invitations import find_invitation, mark_opened
 from app.models import Invitation, Response, ResponseStatus, SurveyRound
@@ -38,14 +36,19 @@ from app.surveys.responses import (
     record_section,
     start_response,
 )
-from app.surveys.rounds import find_round_by_slug, picker_options
+from app.surveys.rounds import picker_options
 from app.surveys.section_state import SectionState, display_section, receive_section
 from app.surveys.versions import definition_of
+from app.web.lookups import round_by_slug_or_404
+from app.web.respondent import (
+    bind_invitation,
+    bound_invitation_id,
+    remember_resume_token,
+    resume_token,
+)
 
 bp = Blueprint("respond", __name__, url_prefix="/s")
 links = Blueprint("links", __name__)
-SESSION_KEY = "survey_tokens"
-INVITATIONS_KEY = "survey_invitations"
 
 
 @bp.after_request
@@ -54,14 +57,6 @@ def no_store(response):
     response.headers["Cache-Control"] = "no-store"
     response.headers["Referrer-Policy"] = "no-referrer"
     return response
-
-
-def bind_invitation(invitation: Invitation) -> None:
-    """Remember in the session that this browser answers for ``invitation``."""
-    bound = dict(session.get(INVITATIONS_KEY) or {})
-    bound[str(invitation.round_id)] = invitation.id
-    session[INVITATIONS_KEY] = bound
-    session.permanent = True
 
 
 @links.route("/i/<token>")
@@ -80,7 +75,7 @@ def personal_link(token: str):
         )
     elif invitation.submitted_at is not None:
         response = make_response(_already_submitted(invitation.round))
-    elif not invitation.round.accepts_answers(date.today()):
+    elif not invitation.round.accepts_answers(clock.today()):
         response = make_response(_closed_page(invitation.round))
     else:
         mark_opened(invitation)
@@ -94,7 +89,7 @@ def personal_link(token: str):
 
 
 def _invitation(survey_round: SurveyRound) -> Invitation | None:
-    invitation_id = (session.get(INVITATIONS_KEY) or {}).get(str(survey_round.id))
+    invitation_id = bound_invitation_id(survey_round)
     invitation = db.session.get(Invitation, invitation_id) if invitation_id else None
     return invitation if invitation and invitation.round_id == survey_round.id else None
 
@@ -102,25 +97,7 @@ def _invitation(survey_round: SurveyRound) -> Invitation | None:
 def _current_response(survey_round: SurveyRound, invitation: Invitation | None) -> Response | None:
     if invitation is not None and not survey_round.anonymous:
         return invitation.response
-    return find_response(db.session, survey_round, _token(survey_round))
-
-
-def _round_or_404(slug: str) -> SurveyRound:
-    survey_round = find_round_by_slug(db.session, slug)
-    if survey_round is None:
-        abort(404)
-    return survey_round
-
-
-def _token(survey_round: SurveyRound) -> str | None:
-    return (session.get(SESSION_KEY) or {}).get(str(survey_round.id))
-
-
-def _remember(survey_round: SurveyRound, token: str) -> None:
-    tokens = dict(session.get(SESSION_KEY) or {})
-    tokens[str(survey_round.id)] = token
-    session[SESSION_KEY] = tokens
-    session.permanent = True
+    return find_response(db.session, survey_round, resume_token(survey_round))
 
 
 def _lang(definition: Definition) -> str:
@@ -133,7 +110,7 @@ def _lang(definition: Definition) -> str:
 
 
 def _closed_page(survey_round: SurveyRound):
-    today = date.today()
+    today = clock.today()
     not_yet = survey_round.opens_on > today and survey_round.status.value != "closed"
     return render_template(
         "respond/closed.html",
@@ -157,7 +134,7 @@ def _invitation_only(survey_round: SurveyRound):
 
 @bp.route("/<slug>")
 def landing(slug: str):
-    survey_round = _round_or_404(slug)
+    survey_round = round_by_slug_or_404(slug)
     definition = definition_of(survey_round.version)
     invitation = _invitation(survey_round)
     response = _current_response(survey_round, invitation)
@@ -165,7 +142,7 @@ def landing(slug: str):
         invitation is not None and invitation.submitted_at is not None
     ):
         return _already_submitted(survey_round)
-    if not survey_round.accepts_answers(date.today()):
+    if not survey_round.accepts_answers(clock.today()):
         return _closed_page(survey_round)
     if invitation is None and not survey_round.open_link:
         return _invitation_only(survey_round)
@@ -189,8 +166,8 @@ def _post_limit() -> str:
 @bp.route("/<slug>/start", methods=["POST"])
 @limiter.limit(_start_limit)
 def start(slug: str):
-    survey_round = _round_or_404(slug)
-    if not survey_round.accepts_answers(date.today()):
+    survey_round = round_by_slug_or_404(slug)
+    if not survey_round.accepts_answers(clock.today()):
         return _closed_page(survey_round)
     invitation = _invitation(survey_round)
     if invitation is None and not survey_round.open_link:
@@ -201,14 +178,14 @@ def start(slug: str):
     if response is None:
         response, token = start_response(db.session, survey_round, invitation)
         db.session.commit()
-        _remember(survey_round, token)
+        remember_resume_token(survey_round, token)
     if response.status is ResponseStatus.SUBMITTED:
         return _already_submitted(survey_round)
     return redirect(url_for("respond.section", slug=slug, index=response.current_section))
 
 
 def _respondent(slug: str):
-    survey_round = _round_or_404(slug)
+    survey_round = round_by_slug_or_404(slug)
     invitation = _invitation(survey_round)
     response = _current_response(survey_round, invitation)
     return survey_round, invitation, response, definition_of(survey_round.version)
@@ -239,7 +216,7 @@ def section(slug: str, index: int):
         invitation is not None and invitation.submitted_at is not None
     ):
         return _already_submitted(survey_round)
-    if not survey_round.accepts_answers(date.today()):
+    if not survey_round.accepts_answers(clock.today()):
         return _closed_page(survey_round)
     lang = _lang(definition)
     stored = load_values(db.session, response, definition)

@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 
+from app.common import clock
 from app.common.tables import TableFileError, read_table, text_of
 from app.models import Member, SurveyRound
 from app.surveys.answers import clean, missing_answers
@@ -63,8 +64,15 @@ def _formdata(header: list[str], cells: list[str], multiple: set[str]) -> MultiD
 
 
 def import_history(
-    session: Session, survey_round: SurveyRound, filename: str, stream: BinaryIO
+    session: Session,
+    survey_round: SurveyRound,
+    filename: str,
+    stream: BinaryIO,
+    now: datetime | None = None,
 ) -> HistoryImport:
+    """Check every row of the file, then store them all, or nothing if any row is wrong.
+    A row without ``_submitted_at`` is recorded as submitted at ``now``."""
+    now = now or clock.utcnow()
     result = HistoryImport()
     table = read_table(filename, stream)
     if not table:
@@ -97,7 +105,7 @@ def import_history(
                 problems.append(
                     RowProblem(number, "_member", f"{meta['_member']!r} is not a Member code")
                 )
-        submitted_at = datetime.now(UTC)
+        submitted_at = now
         if meta.get("_submitted_at"):
             try:
                 submitted_at = datetime.fromisoformat(meta["_submitted_at"])

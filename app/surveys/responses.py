@@ -12,16 +12,17 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from app.common.clock import utcnow
 from app.models import (
     Answer,
     Invitation,
+    Member,
     QuestionnaireKind,
     Response,
     ResponseStatus,
     Submission,
     SurveyRound,
 )
-from app.models.base import utcnow
 from app.surveys.answers import answer_rows, clean, missing_answers, values_from_rows
 from app.surveys.model import Definition, Section, visible_sections
 from app.surveys.tangible_results import register_tangible_results
@@ -319,3 +320,37 @@ def evaluation_action_plan(session: Session, invitation: Invitation | None) -> s
             Answer.response_id == evaluation.id, Answer.question_key.in_(keys)
         )
     )
+
+
+@dataclass
+class SubmittedResponse:
+    response: Response
+    values: dict[str, Any]  # answers by question key, as `values_from_rows` reads them
+    member_code: str | None  # the invitation's Member (None in an anonymous round)
+
+
+def submitted_responses(session: Session, survey_round: SurveyRound) -> list[SubmittedResponse]:
+    """The round's submitted responses in order, each with its answers and Member."""
+    definition = Definition.from_json(survey_round.version.definition)
+    responses = session.scalars(
+        select(Response)
+        .where(Response.round_id == survey_round.id, Response.status == ResponseStatus.SUBMITTED)
+        .order_by(Response.id)
+    ).all()
+    ids = [r.id for r in responses]
+    rows: dict[int, list[Answer]] = {i: [] for i in ids}
+    for answer in session.scalars(select(Answer).where(Answer.response_id.in_(ids))):
+        rows[answer.response_id].append(answer)
+    members: dict[int, str] = {}
+    if not survey_round.anonymous:
+        members = dict(
+            session.execute(
+                select(Invitation.response_id, Member.code)
+                .join(Member, Member.id == Invitation.member_id)
+                .where(Invitation.response_id.in_(ids))
+            ).all()
+        )
+    return [
+        SubmittedResponse(r, values_from_rows(definition, rows[r.id]), members.get(r.id))
+        for r in responses
+    ]

@@ -194,3 +194,33 @@ def round_stats(session: Session, round_ids: list[int]) -> dict[int, RoundStats]
     ):
         stats[round_id].reminders_sent = reminders
     return stats
+
+
+def list_rounds(
+    session: Session,
+    *,
+    activity_id: int | None = None,
+    kind: QuestionnaireKind | None = None,
+    newest_first: bool = False,
+) -> list[SurveyRound]:
+    """Rounds, of one activity or one kind if asked; by id, or the latest opening first."""
+    query = select(SurveyRound)
+    if activity_id is not None:
+        query = query.where(SurveyRound.activity_id == activity_id)
+    if kind is not None:
+        query = query.where(SurveyRound.kind == kind)
+    order = (
+        (SurveyRound.opens_on.desc(), SurveyRound.id.desc()) if newest_first else (SurveyRound.id,)
+    )
+    return list(session.scalars(query.order_by(*order)))
+
+
+def activity_rounds(session: Session, activity: Activity) -> list[SurveyRound]:
+    """The activity's rounds in the order they open."""
+    return list(
+        session.scalars(
+            select(SurveyRound)
+            .where(SurveyRound.activity_id == activity.id)
+            .order_by(SurveyRound.opens_on, SurveyRound.id)
+        )
+    )

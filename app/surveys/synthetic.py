@@ -17,6 +17,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
+from app.common import clock
 from app.surveys.expressions import is_true
 from app.surveys.model import Definition, PickerOptions, Question, expression_values
 
@@ -47,7 +48,7 @@ class AnswerSampler:
     ) -> None:
         self.definition = definition
         self.pickers = pickers or PickerOptions()
-        self.today = today or date.today()
+        self.today = today or clock.today()
 
     def sample(
         self, rng: random.Random, tone: float = 4.0, fixed: dict[str, Any] | None = None

@@ -121,3 +121,27 @@ def definition_of(version: QuestionnaireVersion) -> Definition:
 def latest_versions(session: Session) -> list[QuestionnaireVersion]:
     questionnaires = session.scalars(select(Questionnaire).order_by(Questionnaire.key)).all()
     return [q.latest for q in questionnaires if q.latest is not None]
+
+
+def find_version(session: Session, key: str, number: int) -> QuestionnaireVersion | None:
+    """Version ``number`` of the questionnaire ``key``."""
+    return session.scalar(
+        select(QuestionnaireVersion)
+        .join(Questionnaire)
+        .where(Questionnaire.key == key, QuestionnaireVersion.number == number)
+    )
+
+
+def list_questionnaires(session: Session) -> list[Questionnaire]:
+    return list(session.scalars(select(Questionnaire).order_by(Questionnaire.key)))
+
+
+def all_versions(session: Session) -> list[QuestionnaireVersion]:
+    """Every stored version: questionnaire by questionnaire, the newest first."""
+    return list(
+        session.scalars(
+            select(QuestionnaireVersion)
+            .join(Questionnaire)
+            .order_by(Questionnaire.key, QuestionnaireVersion.number.desc())
+        )
+    )

@@ -1,4 +1,4 @@
-"""Access checks shared by the blueprints."""
+"""Who may open a page: decorators shared by the blueprints."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ from functools import wraps
 
 from flask import abort
 from flask_login import current_user, login_required
+
+from app.models import Role
 
 
 def staff_required(view):
@@ -15,6 +17,19 @@ def staff_required(view):
     @login_required
     def wrapped(*args, **kwargs):
         if not current_user.is_staff:
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def contact_point_required(view):
+    """Logged-in contact points of a Member only; others get 403."""
+
+    @wraps(view)
+    @login_required
+    def wrapped(*args, **kwargs):
+        if current_user.role is not Role.CONTACT_POINT or current_user.member is None:
             abort(403)
         return view(*args, **kwargs)
 

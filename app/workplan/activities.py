@@ -15,6 +15,7 @@ from app.models import (
     Attendance,
     Member,
     Modality,
+    Pillar,
     PlanYear,
     WorkPlanItem,
     activity_items,
@@ -114,6 +115,100 @@ def list_activities(
         .options(selectinload(Activity.members), selectinload(Activity.items))
     ).all()
     return list(rows), total or 0
+
+
+def list_year_activities(session: Session, plan_year: PlanYear | None) -> list[Activity]:
+    """Every activity of ``plan_year`` (of every year when None), with Members and items."""
+    query = (
+        select(Activity)
+        .order_by(Activity.id)
+        .options(selectinload(Activity.members), selectinload(Activity.items))
+    )
+    if plan_year is not None:
+        query = query.where(Activity.plan_year_id == plan_year.id)
+    return list(session.scalars(query))
+
+
+def cb_activities_newest_year_first(session: Session) -> list[Activity]:
+    """Capacity-building activities of every plan year, the latest year first (pickers)."""
+    return list(
+        session.scalars(
+            select(Activity)
+            .join(PlanYear)
+            .where(Activity.counts_as_cb_activity)
+            .order_by(PlanYear.starts_on.desc(), Activity.title)
+        )
+    )
+
+
+def activity_titles(session: Session, activity_ids) -> dict[int, str]:
+    if not activity_ids:
+        return {}
+    return dict(
+        session.execute(
+            select(Activity.id, Activity.title).where(Activity.id.in_(list(activity_ids)))
+        ).all()
+    )
+
+
+def year_items(session: Session, plan_year: PlanYear) -> list[WorkPlanItem]:
+    """The plan year's work-plan items in the plan's order."""
+    return list(
+        session.scalars(
+            select(WorkPlanItem)
+            .where(WorkPlanItem.plan_year_id == plan_year.id)
+            .order_by(WorkPlanItem.position)
+        )
+    )
+
+
+def items_by_codes(
+    session: Session, plan_year: PlanYear, codes: list[str]
+) -> dict[str, WorkPlanItem]:
+    """The plan year's items whose codes are in ``codes``, by code."""
+    return {
+        i.code: i
+        for i in session.scalars(
+            select(WorkPlanItem).where(
+                WorkPlanItem.plan_year_id == plan_year.id, WorkPlanItem.code.in_(codes)
+            )
+        )
+    }
+
+
+@dataclass
+class PlanOverview:
+    """A plan year as its annex shows it: items by pillar, each with its activities."""
+
+    pillars: list[Pillar]
+    items_by_pillar: dict[int, list[WorkPlanItem]]
+    activities_by_item: dict[int, list[Activity]]
+    activity_count: int
+    cb_count: int
+
+
+def plan_overview(session: Session, plan_year: PlanYear) -> PlanOverview:
+    pillars = list(
+        session.scalars(
+            select(Pillar).where(Pillar.plan_year_id == plan_year.id).order_by(Pillar.number)
+        )
+    )
+    items = year_items(session, plan_year)
+    activities = list_year_activities(session, plan_year)
+    by_item: dict[int, list[Activity]] = {item.id: [] for item in items}
+    for activity in activities:
+        for item in activity.items:
+            by_item[item.id].append(activity)
+    items_by_pillar: dict[int, list[WorkPlanItem]] = {p.number: [] for p in pillars}
+    for item in items:
+        items_by_pillar.setdefault(item.pillar, []).append(item)
+    return PlanOverview(
+        pillars=pillars,
+        items_by_pillar=items_by_pillar,
+        activities_by_item=by_item,
+        activity_count=len(activities),
+        cb_count=sum(a.counts_as_cb_activity for a in activities),
+    )
 
 
 def participant_counts(session: Session, activity_ids: list[int]) -> dict[int, int]:

@@ -7,11 +7,13 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import date
+from typing import NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.models import Member, SubRegion
+from app.models import Member, Participant, SubRegion, activity_members
+from app.models.enums import SUBREGION_ORDER
 
 
 @dataclass(frozen=True)
@@ -245,3 +247,60 @@ def _name_pattern(folded_name: str) -> str:
         else:
             parts.append(re.escape(char))
     return "".join(parts)
+
+
+# -- listing ---------------------------------------------------------------------------------
+
+
+def members_by_name(session: Session) -> list[Member]:
+    return list(session.scalars(select(Member).order_by(Member.name)))
+
+
+def members_by_subregion(session: Session) -> list[Member]:
+    """Every Member, sub-region by sub-region (in the office's order), then by name."""
+    return sorted(
+        session.scalars(select(Member)), key=lambda m: (SUBREGION_ORDER[m.subregion], m.name)
+    )
+
+
+def members_by_codes(session: Session, codes: list[str]) -> dict[str, Member]:
+    """The Members whose ISO codes are in ``codes`` (any case), by code."""
+    wanted = [c.upper() for c in codes]
+    return {m.code: m for m in session.scalars(select(Member).where(Member.code.in_(wanted)))}
+
+
+class MemberOverview(NamedTuple):
+    member: Member
+    activities: int  # activities it hosts or benefits from
+    participants: int
+
+
+def member_overview(session: Session) -> dict[SubRegion, list[MemberOverview]]:
+    """Every Member with its number of activities and participants, by sub-region."""
+    hosted = (
+        select(activity_members.c.member_id, func.count().label("activities"))
+        .group_by(activity_members.c.member_id)
+        .subquery()
+    )
+    people = (
+        select(Participant.member_id, func.count().label("participants"))
+        .group_by(Participant.member_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(
+            Member,
+            func.coalesce(hosted.c.activities, 0),
+            func.coalesce(people.c.participants, 0),
+        )
+        .outerjoin(hosted, hosted.c.member_id == Member.id)
+        .outerjoin(people, people.c.member_id == Member.id)
+    ).all()
+    groups: dict[SubRegion, list[MemberOverview]] = {}
+    for member, activities, participants in sorted(
+        rows, key=lambda row: (SUBREGION_ORDER[row[0].subregion], row[0].name)
+    ):
+        groups.setdefault(member.subregion, []).append(
+            MemberOverview(member, activities, participants)
+        )
+    return groups

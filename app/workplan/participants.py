@@ -15,10 +15,10 @@ from typing import BinaryIO
 
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from app.common.tables import TableFileError, read_table, text_of
-from app.models import Activity, Attendance, Gender, Member, Participant
+from app.models import Activity, Attendance, Gender, Participant
 from app.workplan.members import MemberDirectory
 
 COLUMN_ALIASES = {
@@ -339,5 +339,23 @@ def _import_one(
         result.attached += 1
 
 
-def members_for_choices(session: Session) -> list[Member]:
-    return list(session.scalars(select(Member).order_by(Member.name)))
+def participants_of(session: Session, activity: Activity) -> list[Participant]:
+    """The activity's participants by name, with their Member loaded."""
+    return list(
+        session.scalars(
+            select(Participant)
+            .join(Attendance, Attendance.participant_id == Participant.id)
+            .where(Attendance.activity_id == activity.id)
+            .order_by(Participant.name, Participant.id)
+            .options(selectinload(Participant.member))
+        )
+    )
+
+
+def participant_of(session: Session, activity: Activity, participant_id: int) -> Participant | None:
+    """Participant ``participant_id`` if they attend ``activity``."""
+    return session.scalar(
+        select(Participant)
+        .join(Attendance, Attendance.participant_id == Participant.id)
+        .where(Attendance.activity_id == activity.id, Participant.id == participant_id)
+    )

@@ -53,3 +53,10 @@ def get_or_create_plan_year(session: Session, label: str) -> PlanYear:
 
 def list_plan_years(session: Session) -> list[PlanYear]:
     return list(session.scalars(select(PlanYear).order_by(PlanYear.starts_on.desc())))
+
+
+def current_plan_year(session: Session, today: date) -> PlanYear | None:
+    """The stored plan year that contains ``today``, else the latest one stored."""
+    return get_plan_year(session, label_for_date(today)) or next(
+        iter(list_plan_years(session)), None
+    )
