@@ -39,7 +39,6 @@ from app.surveys.rounds import (
     NewRound,
     close_round,
     create_round,
-    open_round,
     picker_options,
 )
 from app.surveys.synthetic import AnswerSampler
@@ -251,10 +250,10 @@ def _demo_rounds(
                     plan_year=plan_year,
                     opens_on=today,
                     closes_on=today + timedelta(days=30),
+                    open_link=False,
+                    open_now=True,
                 ),
             )
-            existing.open_link = False
-            open_round(session, existing)
         slugs["needs-assessment"] = existing.slug
     return slugs
 

@@ -1,15 +1,30 @@
-"""Reading a CSV or XLSX file into rows of cells (participant lists, response history)."""
+"""Reading a CSV or XLSX file into rows of cells (participant lists, response history),
+and the error a table import reports for one cell."""
 
 from __future__ import annotations
 
 import csv
 import io
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, BinaryIO
 
 
 class TableFileError(ValueError):
     """The file as a whole cannot be read (format, encoding); nothing was written."""
+
+
+@dataclass
+class RowError:
+    """What is wrong with one cell of an imported table, by row (as a spreadsheet numbers
+    it, the header being row 1) and column name."""
+
+    row: int
+    column: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"row {self.row}, column {self.column}: {self.message}"
 
 
 def read_table(filename: str, stream: BinaryIO) -> list[list[Any]]:

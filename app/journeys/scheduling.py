@@ -19,7 +19,7 @@ from app.models import (
     QuestionnaireKind,
     SurveyRound,
 )
-from app.surveys.rounds import NewRound, create_round, open_round
+from app.surveys.rounds import NewRound, create_round
 from app.workplan.activities import ActivityError, parse_months
 
 
@@ -90,11 +90,11 @@ def deliver_activity(
                 activity=activity,
                 opens_on=opens,
                 closes_on=opens + timedelta(days=settings.evaluation_open_days),
+                open_link=True,  # the QR code shown in the room
+                anonymous=settings.evaluation_anonymous,
+                open_now=True,
             ),
         )
-        evaluation.anonymous = settings.evaluation_anonymous
-        evaluation.open_link = True
-        open_round(session, evaluation)
         created.append(evaluation)
     waves = {r.wave: r for r in existing if r.kind is QuestionnaireKind.FOLLOW_UP}
     follow_ups = []
@@ -102,6 +102,7 @@ def deliver_activity(
         wave = waves.get(number)
         if wave is None:
             opens = add_months(activity.ends_on, months)
+            # Open now, answerable from its opening date: dispatch invites then.
             wave = create_round(
                 session,
                 NewRound(
@@ -110,12 +111,11 @@ def deliver_activity(
                     opens_on=opens,
                     closes_on=opens + timedelta(days=settings.follow_up_open_days),
                     title=f"Follow-up ({months} months): {activity.title}",
+                    open_link=False,
+                    wave=number,
+                    open_now=True,
                 ),
             )
-            wave.wave = number
-            wave.open_link = False
-            # Open now, answerable from its opening date: dispatch invites then.
-            open_round(session, wave)
             created.append(wave)
         follow_ups.append(wave)
     session.flush()
@@ -137,15 +137,14 @@ def ensure_needs_round(
     if existing is not None:
         return existing
     opens = max(plan_year.starts_on, min(today, plan_year.ends_on))
-    survey_round = create_round(
+    return create_round(
         session,
         NewRound(
             version=latest_version(session, settings.needs_questionnaire),
             plan_year=plan_year,
             opens_on=opens,
             closes_on=min(opens + timedelta(days=settings.needs_open_days), plan_year.ends_on),
+            open_link=False,  # each administration answers through its own invitation
+            open_now=True,
         ),
     )
-    survey_round.open_link = False
-    open_round(session, survey_round)
-    return survey_round

@@ -143,10 +143,9 @@ def round_new():
                     activity=activity,
                     plan_year=db.session.get(PlanYear, form.plan_year.data),
                     title=form.title.data or "",
+                    open_now=form.open_now.data,
                 ),
             )
-            if form.open_now.data:
-                open_round(db.session, survey_round)
         except RoundError as error:
             db.session.rollback()
             getattr(form, error.field).errors.append(error.message)

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 
 from app.common import clock
-from app.common.tables import TableFileError, read_table, text_of
+from app.common.tables import RowError, TableFileError, read_table, text_of
 from app.models import Member, SurveyRound
 from app.surveys.answers import clean, missing_answers
 from app.surveys.model import Definition, visible_sections
@@ -33,20 +33,10 @@ META = ("_response_id", "_submitted_at", "_member")
 
 
 @dataclass
-class RowProblem:
-    row: int
-    column: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"row {self.row}, column {self.column}: {self.message}"
-
-
-@dataclass
 class HistoryImport:
     rows: int = 0
     imported: int = 0
-    problems: list[RowProblem] = field(default_factory=list)
+    problems: list[RowError] = field(default_factory=list)
 
 
 def _formdata(header: list[str], cells: list[str], multiple: set[str]) -> MultiDict:
@@ -103,7 +93,7 @@ def import_history(
             member_id = members.get(meta["_member"].upper())
             if member_id is None:
                 problems.append(
-                    RowProblem(number, "_member", f"{meta['_member']!r} is not a Member code")
+                    RowError(number, "_member", f"{meta['_member']!r} is not a Member code")
                 )
         submitted_at = now
         if meta.get("_submitted_at"):
@@ -113,7 +103,7 @@ def import_history(
                     submitted_at = submitted_at.replace(tzinfo=UTC)
             except ValueError:
                 problems.append(
-                    RowProblem(number, "_submitted_at", "a date and time written YYYY-MM-DD HH:MM")
+                    RowError(number, "_submitted_at", "a date and time written YYYY-MM-DD HH:MM")
                 )
         result.problems.extend(problems)
         prepared.append((values, member_id, submitted_at))
@@ -126,7 +116,7 @@ def import_history(
 
 
 def _validate(definition: Definition, data: MultiDict, pickers, number: int):
-    problems: list[RowProblem] = []
+    problems: list[RowError] = []
     values: dict = {}
     # Sections in order, each checked with the answers of the ones before (conditions).
     for section in definition.sections:
@@ -135,12 +125,12 @@ def _validate(definition: Definition, data: MultiDict, pickers, number: int):
         state = receive_section(definition, section, "en", pickers, values, data)
         for anchor, _label, message in state.errors:
             column = anchor.rsplit("-", 1)[0] if anchor.endswith("-0") else anchor
-            problems.append(RowProblem(number, column, message))
+            problems.append(RowError(number, column, message))
         values.update(state.answers)
     values = clean(definition, values)
     if not problems:
         for _section, key, message in missing_answers(definition, values):
-            problems.append(RowProblem(number, key, message))
+            problems.append(RowError(number, key, message))
     return values, problems
 
 

@@ -37,12 +37,20 @@ class RoundError(ValueError):
 
 @dataclass
 class NewRound:
+    """A round to create: asked of ``activity`` (evaluation, follow-up) or of
+    ``plan_year`` (needs assessment); with ``open_now`` it accepts answers from
+    ``opens_on`` without a further step."""
+
     version: QuestionnaireVersion
     opens_on: date
     closes_on: date | None = None
     activity: Activity | None = None
     plan_year: PlanYear | None = None
     title: str = ""
+    open_link: bool = True  # a shared link (and QR code) besides personal invitations
+    anonymous: bool = False
+    wave: int | None = None  # follow-up rounds: 1 for the first wave, 2 for the next...
+    open_now: bool = False
 
 
 def create_round(session: Session, new: NewRound) -> SurveyRound:
@@ -69,8 +77,11 @@ def create_round(session: Session, new: NewRound) -> SurveyRound:
         title=title[:300],
         opens_on=new.opens_on,
         closes_on=new.closes_on,
-        status=RoundStatus.DRAFT,
+        status=RoundStatus.OPEN if new.open_now else RoundStatus.DRAFT,
         slug=secrets.token_urlsafe(12),
+        open_link=new.open_link,
+        anonymous=new.anonymous,
+        wave=new.wave,
     )
     session.add(survey_round)
     session.flush()

@@ -17,7 +17,7 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from app.common.tables import TableFileError, read_table, text_of
+from app.common.tables import RowError, TableFileError, read_table, text_of
 from app.models import Activity, Attendance, Gender, Participant
 from app.workplan.members import MemberDirectory
 
@@ -82,16 +82,6 @@ class ParticipantData:
     email: str | None = None
     gender: Gender = Gender.UNDISCLOSED
     position: str = ""
-
-
-@dataclass
-class RowError:
-    row: int
-    column: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"row {self.row}, column {self.column}: {self.message}"
 
 
 @dataclass
