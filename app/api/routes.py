@@ -24,9 +24,12 @@ from app.models import (
     ActivityKind,
     ActivityStatus,
     Invitation,
+    Member,
     Modality,
+    PlanYear,
     QuestionnaireKind,
     SurveyRound,
+    WorkPlanItem,
 )
 from app.surveys.answers import values_to_json
 from app.surveys.responses import submitted_responses
@@ -194,19 +197,60 @@ def activities_list():
     return jsonify({"activities": [activity_json(a) for a in activities]})
 
 
+def _plan_year_field(data: dict, errors: dict) -> PlanYear | None:
+    try:
+        plan_year = get_plan_year(db.session, str(data.get("year", "")))
+    except PlanYearError:
+        errors["year"] = "a plan year such as 2025-2026"
+        return None
+    if plan_year is None:
+        errors["year"] = f"no plan stored for {data.get('year')!r}"
+    return plan_year
+
+
+def _count_fields(data: dict, errors: dict) -> dict[str, int]:
+    numbers = {}
+    for name in ("experts", "accredited_experts"):
+        value = data.get(name, 0)
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            errors[name] = "a whole number, 0 or more"
+        numbers[name] = value if isinstance(value, int) else 0
+    return numbers
+
+
+def _members_field(data: dict, errors: dict) -> list[Member]:
+    codes = data.get("members", [])
+    if not isinstance(codes, list) or not all(isinstance(c, str) for c in codes):
+        errors["members"] = "a list of ISO codes such as ['FJI']"
+        return []
+    found = members_by_codes(db.session, codes)
+    unknown = [c for c in codes if c.upper() not in found]
+    if unknown:
+        errors["members"] = f"unknown Member codes: {', '.join(unknown)}"
+    return list(found.values())
+
+
+def _items_field(data: dict, plan_year: PlanYear | None, errors: dict) -> list[WorkPlanItem]:
+    codes = data.get("items", [])
+    if not isinstance(codes, list) or not all(isinstance(c, str) for c in codes):
+        errors["items"] = "a list of work-plan item codes such as ['1-(a)']"
+        return []
+    if plan_year is None:
+        return []
+    found = items_by_codes(db.session, plan_year, codes)
+    unknown = [c for c in codes if c not in found]
+    if unknown:
+        errors["items"] = f"not items of {plan_year.label}: {', '.join(unknown)}"
+    return list(found.values())
+
+
 @bp.post("/activities")
 def activities_create():
     data = body()
     if not isinstance(data, dict):
         raise ApiError(400, "Send one activity as a JSON object.")
     errors: dict[str, str] = {}
-    plan_year = None
-    try:
-        plan_year = get_plan_year(db.session, str(data.get("year", "")))
-        if plan_year is None:
-            errors["year"] = f"no plan stored for {data.get('year')!r}"
-    except PlanYearError:
-        errors["year"] = "a plan year such as 2025-2026"
+    plan_year = _plan_year_field(data, errors)
     if not isinstance(data.get("title"), str) or not data["title"].strip():
         errors["title"] = "required text"
     kind = _enum(ActivityKind, data.get("kind"), "kind", errors)
@@ -216,32 +260,9 @@ def activities_create():
     modality = _enum(Modality, data.get("modality"), "modality", errors)
     starts_on = _date(data.get("starts_on"), "starts_on", errors)
     ends_on = _date(data.get("ends_on"), "ends_on", errors)
-    numbers = {}
-    for name in ("experts", "accredited_experts"):
-        value = data.get(name, 0)
-        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-            errors[name] = "a whole number, 0 or more"
-        numbers[name] = value if isinstance(value, int) else 0
-    codes = data.get("members", [])
-    members = []
-    if not isinstance(codes, list) or not all(isinstance(c, str) for c in codes):
-        errors["members"] = "a list of ISO codes such as ['FJI']"
-    else:
-        found = members_by_codes(db.session, codes)
-        unknown = [c for c in codes if c.upper() not in found]
-        if unknown:
-            errors["members"] = f"unknown Member codes: {', '.join(unknown)}"
-        members = list(found.values())
-    item_codes = data.get("items", [])
-    items = []
-    if not isinstance(item_codes, list) or not all(isinstance(c, str) for c in item_codes):
-        errors["items"] = "a list of work-plan item codes such as ['1-(a)']"
-    elif plan_year is not None:
-        found_items = items_by_codes(db.session, plan_year, item_codes)
-        unknown = [c for c in item_codes if c not in found_items]
-        if unknown:
-            errors["items"] = f"not items of {plan_year.label}: {', '.join(unknown)}"
-        items = list(found_items.values())
+    numbers = _count_fields(data, errors)
+    members = _members_field(data, errors)
+    items = _items_field(data, plan_year, errors)
     if errors:
         raise ApiError(422, "The activity has invalid fields.", errors)
     try:

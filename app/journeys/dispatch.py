@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import smtplib
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from typing import cast
 
 from sqlalchemy import case, func, select, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -253,7 +255,7 @@ def _plan_escalations(
     settings: JourneySettings,
     now: datetime,
     survey_round: SurveyRound,
-    waiting: list[Invitation],
+    waiting: Sequence[Invitation],
     history: dict[int, dict],
     report: DispatchReport,
 ) -> None:
@@ -323,16 +325,19 @@ def deliver_pending(
     ).all()
     failures_in_a_row = 0
     for message_id in waiting:
-        claimed = session.execute(
+        claim = (
             update(Message)
             .where(Message.id == message_id, Message.status == MessageStatus.PENDING)
             .values(status=MessageStatus.SENDING, claimed_at=now, attempts=Message.attempts + 1)
             .execution_options(synchronize_session=False)
-        ).rowcount
+        )
+        claimed = cast(CursorResult, session.execute(claim)).rowcount
         commit()
         if claimed != 1:
             continue  # another dispatch took it
         message = session.get(Message, message_id)
+        if message is None:
+            continue
         session.refresh(message)
         try:
             backend.send(message)

@@ -109,7 +109,7 @@ def to_html(text: str) -> str:
 
 def check_template(kind: MessageKind, subject: str, body: str) -> None:
     """Refuse a text that cannot be filled in (unknown placeholder, bad syntax)."""
-    sample = dict.fromkeys(PLACEHOLDERS[kind], "x")
+    sample: dict[str, Any] = dict.fromkeys(PLACEHOLDERS[kind], "x")
     sample["missing"] = ["A. Participant"]
     render(subject, body, sample)
 

@@ -121,7 +121,8 @@ def member_participants(
         .where(SurveyRound.activity_id.in_(activity_ids))
         .order_by(SurveyRound.opens_on)
     ):
-        rounds.setdefault(survey_round.activity_id, []).append(survey_round)
+        if survey_round.activity_id is not None:
+            rounds.setdefault(survey_round.activity_id, []).append(survey_round)
     invitations = {
         (i.round_id, i.participant_id): i
         for i in session.scalars(select(Invitation).where(Invitation.participant_id.in_(ids)))

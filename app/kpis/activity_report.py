@@ -131,7 +131,7 @@ def activity_report(session: Session, activity: Activity, min_group: int) -> Act
         )
         .order_by(Answer.question_key, Answer.id)
     ):
-        texts.setdefault(key, []).append(text)
+        texts.setdefault(key, []).append(text or "")
     report.comments = [(text_in(q.label), texts[q.key]) for q in comment_keys if q.key in texts]
     return report
 

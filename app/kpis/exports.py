@@ -97,7 +97,7 @@ def kpi_rows(report: KpiReport, previous: KpiReport | None) -> list[list[Any]]:
         "Tangible results verified": "3-(j)",
     }
     now, before = figures(report), figures(previous)
-    rows = [
+    rows: list[list[object]] = [
         [
             "Work-plan item",
             "Indicator",
@@ -236,6 +236,7 @@ def _batches(session: Session, round_id: int):
             .order_by(Answer.response_id, Answer.entry, Answer.id)
         ).all()  # one fetch per batch: much faster than row by row
         for response_id, key, entry, item, text, number, day, choice in rows:
+            value: object
             if text is not None:
                 value = text
             elif number is not None:

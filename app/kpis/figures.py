@@ -504,7 +504,8 @@ def _score_sums(session: Session, responses, figures: _Figures, keyed) -> dict:
         )
     )
     sums_of: dict[object, list[float]] = {}
-    for activity_id, question_key, item, score, total, number in rows:
+    for row in rows:
+        activity_id, question_key, item, score, total, number = tuple(row)
         sums = sums_of.get(activity_id)
         if sums is None:
             sums = sums_of[activity_id] = figures.empty()
@@ -592,7 +593,7 @@ class _Figures:
             elif what == self.OVERALL:
                 if score in (1, 2, 3, 4, 5):
                     sums[where + int(score) - 1] += number
-            else:  # recommend: rated, promoters (9-10), detractors (0-6)
+            elif score is not None:  # recommend: rated, promoters (9-10), detractors (0-6)
                 sums[where] += number
                 if score >= 9:
                     sums[where + 1] += number

@@ -22,8 +22,8 @@ from sqlalchemy import distinct, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from app.common import clock
-from app.kpis.figures import compute_kpis
-from app.kpis.scope import KpiFilters, Scope
+from app.kpis.figures import KpiReport, compute_kpis
+from app.kpis.scope import KpiError, KpiFilters, Scope
 from app.models import (
     Activity,
     Answer,
@@ -71,7 +71,7 @@ class Refresh:
 
 def barrier_counts(scope: Scope) -> list[tuple[str, int]]:
     """(barrier value, number of follow-up respondents reporting it) for the year."""
-    return scope.session.execute(
+    rows = scope.session.execute(
         scope.answers(
             QuestionnaireKind.FOLLOW_UP,
             "barrier",
@@ -81,20 +81,23 @@ def barrier_counts(scope: Scope) -> list[tuple[str, int]]:
         .where(Answer.value_choice.is_not(None))
         .group_by(Answer.value_choice)
         .order_by(Answer.value_choice)
-    ).all()
+    )
+    return [(value, count) for value, count in rows]
 
 
 def _barrier_labels(session: Session, scope: Scope) -> dict[str, str]:
     labels: dict[str, str] = {"other": "Other"}
     for data in session.scalars(
-        select(SurveyRound.version_id)
-        .where(
-            SurveyRound.plan_year_id == scope.plan_year.id,
-            SurveyRound.kind == QuestionnaireKind.FOLLOW_UP,
+        select(QuestionnaireVersion.definition).where(
+            QuestionnaireVersion.id.in_(
+                select(SurveyRound.version_id).where(
+                    SurveyRound.plan_year_id == scope.plan_year.id,
+                    SurveyRound.kind == QuestionnaireKind.FOLLOW_UP,
+                )
+            )
         )
-        .distinct()
     ):
-        definition = Definition.from_json(session.get(QuestionnaireVersion, data).definition)
+        definition = Definition.from_json(data)
         for question in definition.with_role("barrier"):
             labels.update({c.value: text_in(c.label) for c in question.choices})
     return labels
@@ -107,7 +110,39 @@ def refresh_findings(
     marking those no longer found as not current."""
     report = compute_kpis(session, year, KpiFilters(), rules.min_group, today)
     plan_year = get_plan_year(session, year)
-    plan_year_id = plan_year.id
+    if plan_year is None:  # compute_kpis has refused an unknown year already
+        raise KpiError(f"year: no plan stored for {year}")
+    scope = Scope(session, plan_year, KpiFilters(), today or clock.today())
+    candidates = {
+        **_low_score_findings(session, report, rules),
+        **_uncovered_need_findings(session, report, year),
+        **_barrier_findings(scope, rules),
+    }
+    existing = {
+        f.key: f
+        for f in session.scalars(select(Finding).where(Finding.plan_year_id == plan_year.id))
+    }
+    result = Refresh()
+    for key, fields in candidates.items():
+        finding = existing.get(key)
+        if finding is None:
+            session.add(Finding(plan_year_id=plan_year.id, key=key, **fields))
+            result.created += 1
+        else:
+            finding.summary = fields["summary"]
+            finding.current = True
+        result.current += 1
+    for key, finding in existing.items():
+        if key not in candidates and finding.current:
+            finding.current = False
+            result.retired += 1
+    session.flush()
+    return result
+
+
+def _low_score_findings(session: Session, report: KpiReport, rules: FindingRules) -> dict:
+    """Activities whose mean satisfaction, or one of whose dimensions, is below the
+    threshold (suppressed groups are never judged)."""
     candidates: dict[str, dict] = {}
     low = [(a, g) for a, g in report.evaluation_by_activity.items() if not g.suppressed]
     titles = dict(
@@ -132,8 +167,13 @@ def refresh_findings(
                     "summary": f"{title}: {name.replace('_', ' ')} rated {value} on average "
                     f"(below {rules.low_score})",
                 }
+    return candidates
+
+
+def _uncovered_need_findings(session: Session, report: KpiReport, year: str) -> dict:
     members = dict(session.execute(select(Member.code, Member.id)).all())
     names = dict(session.execute(select(Member.code, Member.name)).all())
+    candidates: dict[str, dict] = {}
     for need in report.activities["uncovered_needs"]:
         code, area = need["member"], need["area"]
         candidates[f"uncovered_need:{code}:{area}"] = {
@@ -142,35 +182,20 @@ def refresh_findings(
             "summary": f"{names.get(code, code)} rates {area.replace('_', ' ')} a high "
             f"priority, and no activity of {year} addresses it",
         }
-    scope = Scope(session, plan_year, KpiFilters(), today or clock.today())
-    labels = _barrier_labels(session, scope)
-    for value, reports in barrier_counts(scope):
+    return candidates
+
+
+def _barrier_findings(scope: Scope, rules: FindingRules) -> dict:
+    labels = _barrier_labels(scope.session, scope)
+    candidates: dict[str, dict] = {}
+    for barrier, reports in barrier_counts(scope):
         if reports >= rules.barrier_min_reports:
-            candidates[f"barrier:{value}"] = {
+            candidates[f"barrier:{barrier}"] = {
                 "kind": FindingKind.BARRIER,
-                "summary": f"“{labels.get(value, value)}” is a barrier for {reports} "
+                "summary": f"“{labels.get(barrier, barrier)}” is a barrier for {reports} "
                 "follow-up respondents",
             }
-    existing = {
-        f.key: f
-        for f in session.scalars(select(Finding).where(Finding.plan_year_id == plan_year_id))
-    }
-    result = Refresh()
-    for key, fields in candidates.items():
-        finding = existing.get(key)
-        if finding is None:
-            session.add(Finding(plan_year_id=plan_year_id, key=key, **fields))
-            result.created += 1
-        else:
-            finding.summary = fields["summary"]
-            finding.current = True
-        result.current += 1
-    for key, finding in existing.items():
-        if key not in candidates and finding.current:
-            finding.current = False
-            result.retired += 1
-    session.flush()
-    return result
+    return candidates
 
 
 def add_action(

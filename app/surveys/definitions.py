@@ -150,6 +150,13 @@ class LoadedDefinition:
         return self.data is not None and not self.errors
 
     @property
+    def content(self) -> dict:
+        """The checked definition (only for a file that loaded without errors)."""
+        if self.data is None or self.errors:
+            raise ValueError(f"{self.path} has errors: it has no content to store")
+        return self.data
+
+    @property
     def content_hash(self) -> str:
         return content_hash(self.data or {})
 
@@ -414,7 +421,7 @@ class _Checker:
                     item.line_of("value"), f"choice value {value!r} appears twice in {what}", key
                 )
             values.add(value)
-            choice = {
+            choice: dict[str, object] = {
                 "value": value,
                 "label": self.text(item, "label", f"choice {value!r}", key, required=True),
             }
@@ -481,6 +488,42 @@ class _Checker:
         lists: dict,
         repeat: dict | None,
     ) -> dict | None:
+        identity = self.question_identity(raw, seen, repeat)
+        if identity is None:
+            return None
+        assert isinstance(raw, LineMap)
+        key, qtype = identity
+        allowed, later, in_repeat = self.referable_keys(seen, all_keys, repeat)
+        relevant = self.expression(raw, "relevant", key, allowed, later | {key}, in_repeat)
+        question: dict = {
+            "key": key,
+            "type": qtype,
+            "label": self.text(raw, "label", "a question", key, required=True),
+            "hint": self.text(raw, "hint", "a question", key),
+            "relevant": relevant,
+        }
+        if qtype != "note":
+            question["required"] = (
+                self.boolean(raw, "required", key) if qtype != "repeat" else False
+            )
+            question["kpi"] = self.kpi(raw, qtype, key, repeat)
+            level = raw.get("level")
+            if level is not None and level not in LEVELS:
+                self.error(raw.line_of("level"), f"'level' must be one of {', '.join(LEVELS)}", key)
+            question["level"] = level
+        seen.add(key)
+        self.type_fields(raw, question, lists)
+        if qtype in CONSTRAINTS_BY_TYPE:
+            question["constraints"] = self.constraints(raw, qtype, key, allowed, later, in_repeat)
+        if qtype == "repeat":
+            self.repeat(raw, question, seen, all_keys, lists)
+        return question
+
+    def question_identity(
+        self, raw: object, seen: set[str], repeat: dict | None
+    ) -> tuple[str, str] | None:
+        """The question's key and type, checked; None (with the error reported) when the
+        question cannot be read further."""
         if not isinstance(raw, LineMap):
             self.error(getattr(raw, "line", None), "each question must be a mapping")
             return None
@@ -508,7 +551,15 @@ class _Checker:
         if repeat is not None and qtype in ("repeat", "matrix"):
             self.error(raw.line_of("type"), f"a {qtype} cannot be inside a repeat group", key)
         self.unknown_fields(raw, TYPE_FIELDS[qtype], f"a {qtype} question", key)
+        return key, qtype
 
+    @staticmethod
+    def referable_keys(
+        seen: set[str], all_keys: dict[str, str], repeat: dict | None
+    ) -> tuple[set[str], set[str], set[str]]:
+        """For the question being read: the keys its expressions may refer to (earlier
+        questions, and its siblings in a repeat group), the keys of later questions, and
+        the keys inside other repeat groups (both refused, with their own messages)."""
         later = {k for k, where in all_keys.items() if k not in seen and where == "top"}
         in_repeat = {k for k, where in all_keys.items() if where == "repeat"}
         allowed = {k for k in seen if all_keys.get(k) == "top"}
@@ -516,25 +567,11 @@ class _Checker:
             allowed |= repeat["siblings"]
             later |= {k for k in repeat["all"] if k not in repeat["siblings"]}
             in_repeat -= repeat["all"]
-        relevant = self.expression(raw, "relevant", key, allowed, later | {key}, in_repeat)
+        return allowed, later, in_repeat
 
-        question: dict = {
-            "key": key,
-            "type": qtype,
-            "label": self.text(raw, "label", "a question", key, required=True),
-            "hint": self.text(raw, "hint", "a question", key),
-            "relevant": relevant,
-        }
-        if qtype != "note":
-            question["required"] = (
-                self.boolean(raw, "required", key) if qtype != "repeat" else False
-            )
-            question["kpi"] = self.kpi(raw, qtype, key, repeat)
-            level = raw.get("level")
-            if level is not None and level not in LEVELS:
-                self.error(raw.line_of("level"), f"'level' must be one of {', '.join(LEVELS)}", key)
-            question["level"] = level
-        seen.add(key)
+    def type_fields(self, raw: LineMap, question: dict, lists: dict) -> None:
+        """The fields only some question types have: choices, "other", scale ends, rows."""
+        key, qtype = question["key"], question["type"]
         if qtype in CHOICE_TYPES:
             question["choices"] = self.choice_reference(raw, qtype, key, lists)
         if qtype == "multiple_choice":
@@ -552,11 +589,6 @@ class _Checker:
             question["high_label"] = self.text(raw, "high_label", "a rating", key)
         if qtype == "matrix":
             question["rows"] = self.rows(raw, key, lists)
-        if qtype in CONSTRAINTS_BY_TYPE:
-            question["constraints"] = self.constraints(raw, qtype, key, allowed, later, in_repeat)
-        if qtype == "repeat":
-            self.repeat(raw, question, seen, all_keys, lists)
-        return question
 
     def kpi(self, raw: LineMap, qtype: str, key: str, repeat: dict | None) -> str | None:
         role = raw.get("kpi")

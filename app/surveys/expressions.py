@@ -15,7 +15,9 @@ comparison (<, <=, >, >=) with an empty side is false.
 
 from __future__ import annotations
 
+import operator
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -76,7 +78,7 @@ def tokenize(source: str) -> list[tuple[str, str]]:
             raise ExpressionError(
                 f"unexpected {source[position:].strip()[:20]!r} at character {position + 1}"
             )
-        kind = match.lastgroup
+        kind = match.lastgroup or ""
         if kind == "name":  # the inner group of ref
             kind = "ref"
         if kind == "ref":
@@ -115,8 +117,9 @@ class _Parser:
 
     def parse(self) -> tuple:
         tree = self.or_expression()
-        if self.peek() is not None:
-            raise ExpressionError(f"unexpected {self.peek()[1]!r} after a complete expression")
+        extra = self.peek()
+        if extra is not None:
+            raise ExpressionError(f"unexpected {extra[1]!r} after a complete expression")
         return tree
 
     def or_expression(self) -> tuple:
@@ -180,31 +183,35 @@ class _Parser:
             self.expect(")")
             return tree
         if kind == "word":
-            if value not in FUNCTIONS:
-                known = ", ".join(sorted(FUNCTIONS))
-                raise ExpressionError(f"unknown function or word {value!r} (functions: {known})")
-            self.expect("(")
-            arguments: list[tuple] = []
-            if self.peek() != ("op", ")"):
-                arguments.append(self.or_expression())
-                while self.peek() == ("op", ","):
-                    self.take()
-                    arguments.append(self.or_expression())
-            self.expect(")")
-            low, high = FUNCTIONS[value]
-            if not low <= len(arguments) <= high:
-                raise ExpressionError(
-                    f"{value}() takes {low if low == high else f'{low}-{high}'}"
-                    f" argument{'s' if high != 1 else ''}, not "
-                    f"{len(arguments)}"
-                )
-            if value == "regex" and arguments[1][0] == "str":
-                try:
-                    re.compile(arguments[1][1])
-                except re.error as error:
-                    raise ExpressionError(f"bad regular expression: {error}") from None
-            return ("call", value, tuple(arguments))
+            return self.call(value)
         raise ExpressionError(f"unexpected {value!r}")
+
+    def call(self, name: str) -> tuple:
+        """A function call, its name already read: checks the name and the arguments."""
+        if name not in FUNCTIONS:
+            known = ", ".join(sorted(FUNCTIONS))
+            raise ExpressionError(f"unknown function or word {name!r} (functions: {known})")
+        self.expect("(")
+        arguments: list[tuple] = []
+        if self.peek() != ("op", ")"):
+            arguments.append(self.or_expression())
+            while self.peek() == ("op", ","):
+                self.take()
+                arguments.append(self.or_expression())
+        self.expect(")")
+        low, high = FUNCTIONS[name]
+        if not low <= len(arguments) <= high:
+            raise ExpressionError(
+                f"{name}() takes {low if low == high else f'{low}-{high}'}"
+                f" argument{'s' if high != 1 else ''}, not "
+                f"{len(arguments)}"
+            )
+        if name == "regex" and arguments[1][0] == "str":
+            try:
+                re.compile(arguments[1][1])
+            except re.error as error:
+                raise ExpressionError(f"bad regular expression: {error}") from None
+        return ("call", name, tuple(arguments))
 
 
 def parse(source: str) -> Expression:
@@ -273,21 +280,25 @@ def _truthy(value: Any) -> bool:
 
 
 def _compare(op: str, left: Any, right: Any) -> bool:
+    """Numbers compare as numbers, anything else as text; an empty text is neither smaller
+    nor larger than anything."""
     left_number, right_number = _number(left), _number(right)
     if left_number is not None and right_number is not None:
-        a, b = left_number, right_number
-    else:
-        a, b = _text(left), _text(right)
-        if op not in ("=", "!=") and (a == "" or b == ""):
-            return False
-    return {
-        "=": a == b,
-        "!=": a != b,
-        "<": a < b,
-        "<=": a <= b,
-        ">": a > b,
-        ">=": a >= b,
-    }[op]
+        return _COMPARISONS[op](left_number, right_number)
+    a, b = _text(left), _text(right)
+    if op not in ("=", "!=") and (a == "" or b == ""):
+        return False
+    return _COMPARISONS[op](a, b)
+
+
+_COMPARISONS: dict[str, Callable[[Any, Any], bool]] = {
+    "=": operator.eq,
+    "!=": operator.ne,
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+}
 
 
 def evaluate(tree: tuple, values: dict[str, Any], current: Any = None) -> Any:
@@ -300,59 +311,64 @@ def evaluate(tree: tuple, values: dict[str, Any], current: Any = None) -> Any:
         return values.get(tree[1])
     if kind == "dot":
         return current
-    if kind == "or":
-        return _truthy(evaluate(tree[1], values, current)) or _truthy(
-            evaluate(tree[2], values, current)
-        )
-    if kind == "and":
-        return _truthy(evaluate(tree[1], values, current)) and _truthy(
-            evaluate(tree[2], values, current)
-        )
+    if kind in ("or", "and"):
+        left = _truthy(evaluate(tree[1], values, current))
+        if kind == "or":
+            return left or _truthy(evaluate(tree[2], values, current))
+        return left and _truthy(evaluate(tree[2], values, current))
     if kind == "cmp":
         return _compare(
             tree[1], evaluate(tree[2], values, current), evaluate(tree[3], values, current)
         )
     if kind == "arith":
-        left = _number(evaluate(tree[2], values, current))
-        right = _number(evaluate(tree[3], values, current))
-        if left is None or right is None:
-            return None
-        op = tree[1]
-        if op in ("div", "mod") and right == 0:
-            return None
-        return {
-            "+": left + right,
-            "-": left - right,
-            "*": left * right,
-            "div": left / right if op == "div" else None,
-            "mod": left % right if op == "mod" else None,
-        }[op]
+        return _arithmetic(
+            tree[1], evaluate(tree[2], values, current), evaluate(tree[3], values, current)
+        )
     if kind == "call":
-        name, arguments = tree[1], tree[2]
-        args = [evaluate(a, values, current) for a in arguments]
-        if name == "not":
-            return not _truthy(args[0])
-        if name == "true":
-            return True
-        if name == "false":
-            return False
-        if name == "selected":
-            chosen = (
-                args[0] if isinstance(args[0], list) else ([] if args[0] is None else [args[0]])
-            )
-            return _text(args[1]) in {_text(c) for c in chosen}
-        if name == "count-selected":
-            return Decimal(
-                len(args[0]) if isinstance(args[0], list) else (0 if args[0] in (None, "") else 1)
-            )
-        if name == "string-length":
-            return Decimal(len(_text(args[0])))
-        if name == "regex":
-            try:
-                return re.search(_text(args[1]), _text(args[0])) is not None
-            except re.error:
-                return False
+        return _CALLS[tree[1]](*(evaluate(a, values, current) for a in tree[2]))
     raise ExpressionError(f"cannot evaluate {kind!r}")
+
+
+def _arithmetic(op: str, left: Any, right: Any) -> Decimal | None:
+    """``left op right``; empty when an operand is not a number or on division by zero."""
+    a, b = _number(left), _number(right)
+    if a is None or b is None or (op in ("div", "mod") and b == 0):
+        return None
+    return {
+        "+": lambda: a + b,
+        "-": lambda: a - b,
+        "*": lambda: a * b,
+        "div": lambda: a / b,
+        "mod": lambda: a % b,
+    }[op]()
+
+
+def _selected(chosen: Any, value: Any) -> bool:
+    options = chosen if isinstance(chosen, list) else ([] if chosen is None else [chosen])
+    return _text(value) in {_text(c) for c in options}
+
+
+def _count_selected(chosen: Any) -> Decimal:
+    return Decimal(len(chosen) if isinstance(chosen, list) else (0 if chosen in (None, "") else 1))
+
+
+def _regex(value: Any, pattern: Any) -> bool:
+    try:
+        return re.search(_text(pattern), _text(value)) is not None
+    except re.error:
+        return False
+
+
+# The functions of FUNCTIONS, given their evaluated arguments.
+_CALLS: dict[str, Any] = {
+    "not": lambda value: not _truthy(value),
+    "true": lambda: True,
+    "false": lambda: False,
+    "selected": _selected,
+    "count-selected": _count_selected,
+    "string-length": lambda value: Decimal(len(_text(value))),
+    "regex": _regex,
+}
 
 
 def is_true(expression: Expression, values: dict[str, Any], current: Any = None) -> bool:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime
 import re
+from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -121,81 +122,97 @@ class QuestionRules:
         return text_in(spec.get("message"), self.lang) or default
 
     def __call__(self, form, field) -> None:
-        question = self.question
         if field.process_errors:
             raise StopValidation()
+        question = self.question
         value = field.data
         if question.type in (*SINGLE_CHOICE_TYPES, "matrix") and value in ("", None):
             value = None
         if is_empty(value):
-            if (
-                question.required
-                and not getattr(form, "partial", False)
-                and not getattr(form, "is_blank", False)
-            ):
-                raise StopValidation(_required_message(question))
+            self._check_required(form)
             return
         allowed = getattr(field, "allowed_values", None)
         if allowed is not None:
             chosen = value if isinstance(value, list) else [value]
             if any(str(v) not in allowed for v in chosen):
                 raise StopValidation("Choose one of the options shown.")
-        constraints = question.constraints
-        if question.type in ("integer", "decimal"):
-            if abs(Decimal(value)) >= NUMBER_LIMIT:
-                raise ValidationError("This number is too large.")
-            if "min" in constraints and Decimal(str(value)) < Decimal(
-                str(constraints["min"]["value"])
-            ):
-                raise ValidationError(
-                    self.message("min", f"Enter {constraints['min']['value']} or more.")
-                )
-            if "max" in constraints and Decimal(str(value)) > Decimal(
-                str(constraints["max"]["value"])
-            ):
-                raise ValidationError(
-                    self.message("max", f"Enter {constraints['max']['value']} or less.")
-                )
-        if question.type == "date":
-            if "min" in constraints and value.isoformat() < constraints["min"]["value"]:
-                raise ValidationError(
-                    self.message("min", f"Enter a date on or after {constraints['min']['value']}.")
-                )
-            if "max" in constraints and value.isoformat() > constraints["max"]["value"]:
-                raise ValidationError(
-                    self.message("max", f"Enter a date on or before {constraints['max']['value']}.")
-                )
-        if question.type == "multiple_choice":
-            if "min" in constraints and len(value) < constraints["min"]["value"]:
-                raise ValidationError(
-                    self.message("min", f"Choose at least {constraints['min']['value']}.")
-                )
-            if "max" in constraints and len(value) > constraints["max"]["value"]:
-                raise ValidationError(
-                    self.message("max", f"Choose at most {constraints['max']['value']}.")
-                )
+        if question.type in ("integer", "decimal") and abs(Decimal(value)) >= NUMBER_LIMIT:
+            raise ValidationError("This number is too large.")
+        self._check_bounds(value)
         if question.type in ("text", "long_text"):
-            if "min_length" in constraints and len(value) < constraints["min_length"]["value"]:
-                raise ValidationError(
-                    self.message(
-                        "min_length",
-                        f"Write at least {constraints['min_length']['value']} characters.",
-                    )
-                )
-            if "max_length" in constraints and len(value) > constraints["max_length"]["value"]:
-                raise ValidationError(
-                    self.message(
-                        "max_length",
-                        f"Write at most {constraints['max_length']['value']} "
-                        f"characters (you wrote {len(value)}).",
-                    )
-                )
-            if "pattern" in constraints and not re.search(constraints["pattern"]["value"], value):
-                raise ValidationError(self.message("pattern", "Check the format of this answer."))
+            self._check_text(value)
         if question.constraint_expression is not None:
             context = getattr(form, "expression_context", {})
             if not is_true(question.constraint_expression, context, typed_value(question, value)):
                 raise ValidationError(self.message("expression", "Check this answer."))
+
+    def _check_required(self, form) -> None:
+        # Going back (partial) and an entirely empty repeat entry demand nothing.
+        if (
+            self.question.required
+            and not getattr(form, "partial", False)
+            and not getattr(form, "is_blank", False)
+        ):
+            raise StopValidation(_required_message(self.question))
+
+    def _check_bounds(self, value) -> None:
+        """The ``min`` and ``max`` constraints of numbers, dates and multiple choices."""
+        bounds = BOUNDS.get(self.question.type)
+        if bounds is None:
+            return
+        measure, too_low, too_high = bounds
+        constraints = self.question.constraints
+        if "min" in constraints:
+            limit = constraints["min"]["value"]
+            if measure(value) < measure(limit):
+                raise ValidationError(self.message("min", too_low.format(limit)))
+        if "max" in constraints:
+            limit = constraints["max"]["value"]
+            if measure(value) > measure(limit):
+                raise ValidationError(self.message("max", too_high.format(limit)))
+
+    def _check_text(self, value: str) -> None:
+        constraints = self.question.constraints
+        if "min_length" in constraints and len(value) < constraints["min_length"]["value"]:
+            raise ValidationError(
+                self.message(
+                    "min_length",
+                    f"Write at least {constraints['min_length']['value']} characters.",
+                )
+            )
+        if "max_length" in constraints and len(value) > constraints["max_length"]["value"]:
+            raise ValidationError(
+                self.message(
+                    "max_length",
+                    f"Write at most {constraints['max_length']['value']} "
+                    f"characters (you wrote {len(value)}).",
+                )
+            )
+        if "pattern" in constraints and not re.search(constraints["pattern"]["value"], value):
+            raise ValidationError(self.message("pattern", "Check the format of this answer."))
+
+
+def _as_decimal(value) -> Decimal:
+    return Decimal(str(value))
+
+
+def _as_iso_date(value) -> str:
+    # Limits are stored as YYYY-MM-DD text; answers are dates.
+    return value if isinstance(value, str) else value.isoformat()
+
+
+def _count(value) -> int:
+    # Limits are whole numbers; answers are lists of chosen values.
+    return value if isinstance(value, int) else len(value)
+
+
+# How an answer and its min/max limits compare, by question type, and the default messages.
+BOUNDS: dict[str, tuple[Callable[[Any], Any], str, str]] = {
+    "integer": (_as_decimal, "Enter {} or more.", "Enter {} or less."),
+    "decimal": (_as_decimal, "Enter {} or more.", "Enter {} or less."),
+    "date": (_as_iso_date, "Enter a date on or after {}.", "Enter a date on or before {}."),
+    "multiple_choice": (_count, "Choose at least {}.", "Choose at most {}."),
+}
 
 
 class RepeatRules:
@@ -217,6 +234,7 @@ class _SkipMixin:
     conditions): they stay on the page for the browser to reveal, but are never checked."""
 
     skip: frozenset = frozenset()
+    _fields: dict[str, Any]
 
     def validate(self, extra_validators=None):
         success = True

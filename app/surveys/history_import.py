@@ -40,7 +40,7 @@ class HistoryImport:
 
 
 def _formdata(header: list[str], cells: list[str], multiple: set[str]) -> MultiDict:
-    data = MultiDict()
+    data: MultiDict[str, str] = MultiDict()
     for name, value in zip(header, cells, strict=False):
         if not name or name in META or value == "":
             continue

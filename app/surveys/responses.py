@@ -6,9 +6,10 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import delete, select, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -228,12 +229,13 @@ def submit_response(
     if invitation is not None:
         invitation.submitted_at = now
     now = response_time(response, now)
-    changed = session.execute(
+    submit = (
         update(Response)
         .where(Response.id == response.id, Response.status == ResponseStatus.DRAFT)
         .values(status=ResponseStatus.SUBMITTED, submitted_at=now, updated_at=now)
         .execution_options(synchronize_session=False)
-    ).rowcount
+    )
+    changed = cast(CursorResult, session.execute(submit)).rowcount
     if changed != 1:
         raise AlreadySubmitted()
     session.refresh(response)
@@ -343,13 +345,15 @@ def submitted_responses(session: Session, survey_round: SurveyRound) -> list[Sub
         rows[answer.response_id].append(answer)
     members: dict[int, str] = {}
     if not survey_round.anonymous:
-        members = dict(
-            session.execute(
+        members = {
+            response_id: code
+            for response_id, code in session.execute(
                 select(Invitation.response_id, Member.code)
                 .join(Member, Member.id == Invitation.member_id)
                 .where(Invitation.response_id.in_(ids))
-            ).all()
-        )
+            )
+            if response_id is not None
+        }
     return [
         SubmittedResponse(r, values_from_rows(definition, rows[r.id]), members.get(r.id))
         for r in responses

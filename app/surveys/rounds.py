@@ -194,7 +194,7 @@ def round_stats(session: Session, round_ids: list[int]) -> dict[int, RoundStats]
     for round_id, counts in round_counts(session, round_ids).items():
         stats[round_id].responses_submitted = counts["submitted"]
         stats[round_id].responses_in_progress = counts["draft"]
-    for round_id, reminders in session.execute(
+    for reminded_round, reminders in session.execute(
         select(Message.round_id, func.count())
         .where(
             Message.round_id.in_(round_ids),
@@ -203,7 +203,8 @@ def round_stats(session: Session, round_ids: list[int]) -> dict[int, RoundStats]
         )
         .group_by(Message.round_id)
     ):
-        stats[round_id].reminders_sent = reminders
+        if reminded_round is not None:
+            stats[reminded_round].reminders_sent = reminders
     return stats
 
 

@@ -13,9 +13,10 @@ again until one meets it (left unanswered after 50 tries).
 from __future__ import annotations
 
 import random
+from collections.abc import Callable, Sequence
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 
 from app.common import clock
 from app.surveys.expressions import is_true
@@ -98,76 +99,112 @@ class AnswerSampler:
         must = question.required or (qtype == "repeat" and question.min > 0)
         if not must and rng.random() < 0.4:
             return None
+        draw = self._drawers.get("text" if qtype == "long_text" else qtype)
+        if draw is None:
+            raise ValueError(f"unknown question type {qtype!r}")
+        return draw(self, question, rng, tone, values)
+
+    def _text(self, question: Question, rng: random.Random, tone: float, values: dict) -> Any:
         limits = question.constraints
-        if qtype in ("text", "long_text"):
-            if "pattern" in limits:
-                # Only web links are drawn; other formats are left unanswered.
-                if "http" not in limits["pattern"]["value"]:
-                    return None
-                return f"https://example.org/evidence/{rng.randrange(10_000)}"
-            text = rng.choice(PHRASES)
-            if "max_length" in limits:
-                text = text[: limits["max_length"]["value"]]
-            return text
-        if qtype in ("integer", "decimal"):
-            low = int(limits.get("min", {}).get("value", 1))
-            high = int(limits.get("max", {}).get("value", low + 20))
-            return Decimal(rng.randint(low, min(high, low + 20)))
-        if qtype == "date":
-            earliest = date.fromisoformat(limits.get("min", {}).get("value", "2015-01-01"))
-            latest = min(
-                self.today, date.fromisoformat(limits.get("max", {}).get("value", "9999-12-31"))
-            )
-            span = max((latest - earliest).days, 0)
-            return latest - timedelta(days=rng.randint(0, min(span, 365)))
-        if qtype == "yes_no":
-            return "yes" if rng.random() < 0.4 else "no"
-        if qtype == "likert":
-            scale = [int(v) for v in question.choice_values()] or [1, 2, 3, 4, 5]
-            centre = tone
-            if question.kpi == "knowledge_before":
-                centre = tone - 1.4
-            elif question.kpi == "knowledge_after":
-                centre = tone - 0.2
-            return Decimal(_scale(rng, centre, min(scale), max(scale)))
-        if qtype == "rating":
-            return Decimal(_scale(rng, tone * 2 + 0.5, 0, 10))
-        if qtype == "single_choice":
-            return rng.choice(question.choice_values())
-        if qtype == "multiple_choice":
-            options = question.choice_values()
-            low = int(limits.get("min", {}).get("value", 1))
-            high = int(limits.get("max", {}).get("value", min(2, len(options))))
-            # Earlier options are likelier, as in real answers: not every barrier is common.
-            weights = [1 / (n + 1) for n in range(len(options))]
-            chosen: set[str] = set()
-            while len(chosen) < min(rng.randint(low, max(low, high)), len(options)):
-                chosen.add(rng.choices(options, weights)[0])
-            return [o for o in options if o in chosen]
-        if qtype == "matrix":
-            options = question.choice_values()
-            return {row["key"]: rng.choice(options) for row in question.rows}
-        if qtype == "repeat":
-            count = rng.choice([question.min, question.min, question.min + 1, question.min + 2])
-            if question.max:
-                count = min(count, question.max)
-            entries = []
-            for _ in range(count):
-                entry = {}
-                for child in question.questions:
-                    if child.relevant is not None and not is_true(
-                        child.relevant, expression_values({**values, **entry})
-                    ):
-                        continue
-                    value = self.value(child, rng, tone, values)
-                    if value is not None:
-                        entry[child.key] = value
-                entries.append(entry)
-            return entries or None
-        if qtype == "member":
-            return rng.choice(self.pickers.members)[0] if self.pickers.members else None
-        if qtype == "activity":
-            return rng.choice(self.pickers.activities)[0] if self.pickers.activities else None
-        if qtype == "work_plan_item":
-            return rng.choice(self.pickers.items)[0] if self.pickers.items else None
-        raise ValueError(f"unknown question type {qtype!r}")
+        if "pattern" in limits:
+            # Only web links are drawn; other formats are left unanswered.
+            if "http" not in limits["pattern"]["value"]:
+                return None
+            return f"https://example.org/evidence/{rng.randrange(10_000)}"
+        text = rng.choice(PHRASES)
+        if "max_length" in limits:
+            text = text[: limits["max_length"]["value"]]
+        return text
+
+    def _number(self, question: Question, rng: random.Random, tone: float, values: dict) -> Any:
+        limits = question.constraints
+        low = int(limits.get("min", {}).get("value", 1))
+        high = int(limits.get("max", {}).get("value", low + 20))
+        return Decimal(rng.randint(low, min(high, low + 20)))
+
+    def _date(self, question: Question, rng: random.Random, tone: float, values: dict) -> Any:
+        limits = question.constraints
+        earliest = date.fromisoformat(limits.get("min", {}).get("value", "2015-01-01"))
+        latest = min(
+            self.today, date.fromisoformat(limits.get("max", {}).get("value", "9999-12-31"))
+        )
+        span = max((latest - earliest).days, 0)
+        return latest - timedelta(days=rng.randint(0, min(span, 365)))
+
+    def _yes_no(self, question: Question, rng: random.Random, tone: float, values: dict) -> Any:
+        return "yes" if rng.random() < 0.4 else "no"
+
+    def _likert(self, question: Question, rng: random.Random, tone: float, values: dict) -> Any:
+        scale = [int(v) for v in question.choice_values()] or [1, 2, 3, 4, 5]
+        centre = tone
+        if question.kpi == "knowledge_before":
+            centre = tone - 1.4
+        elif question.kpi == "knowledge_after":
+            centre = tone - 0.2
+        return Decimal(_scale(rng, centre, min(scale), max(scale)))
+
+    def _rating(self, question: Question, rng: random.Random, tone: float, values: dict) -> Any:
+        return Decimal(_scale(rng, tone * 2 + 0.5, 0, 10))
+
+    def _single(self, question: Question, rng: random.Random, tone: float, values: dict) -> Any:
+        return rng.choice(question.choice_values())
+
+    def _multiple(self, question: Question, rng: random.Random, tone: float, values: dict) -> Any:
+        limits = question.constraints
+        options = question.choice_values()
+        low = int(limits.get("min", {}).get("value", 1))
+        high = int(limits.get("max", {}).get("value", min(2, len(options))))
+        # Earlier options are likelier, as in real answers: not every barrier is common.
+        weights = [1 / (n + 1) for n in range(len(options))]
+        chosen: set[str] = set()
+        while len(chosen) < min(rng.randint(low, max(low, high)), len(options)):
+            chosen.add(rng.choices(options, weights)[0])
+        return [o for o in options if o in chosen]
+
+    def _matrix(self, question: Question, rng: random.Random, tone: float, values: dict) -> Any:
+        options = question.choice_values()
+        return {row["key"]: rng.choice(options) for row in question.rows}
+
+    def _repeat(self, question: Question, rng: random.Random, tone: float, values: dict) -> Any:
+        count = rng.choice([question.min, question.min, question.min + 1, question.min + 2])
+        if question.max:
+            count = min(count, question.max)
+        entries = []
+        for _ in range(count):
+            entry: dict[str, Any] = {}
+            for child in question.questions:
+                if child.relevant is not None and not is_true(
+                    child.relevant, expression_values({**values, **entry})
+                ):
+                    continue
+                value = self.value(child, rng, tone, values)
+                if value is not None:
+                    entry[child.key] = value
+            entries.append(entry)
+        return entries or None
+
+    def _picked(self, question: Question, rng: random.Random, tone: float, values: dict) -> Any:
+        choices: dict[str, Sequence[tuple[Any, str]]] = {
+            "member": self.pickers.members,
+            "activity": self.pickers.activities,
+            "work_plan_item": self.pickers.items,
+        }
+        options = choices[question.type]
+        return rng.choice(options)[0] if options else None
+
+    _drawers: ClassVar[dict[str, Callable[..., Any]]] = {
+        "text": _text,
+        "integer": _number,
+        "decimal": _number,
+        "date": _date,
+        "yes_no": _yes_no,
+        "likert": _likert,
+        "rating": _rating,
+        "single_choice": _single,
+        "multiple_choice": _multiple,
+        "matrix": _matrix,
+        "repeat": _repeat,
+        "member": _picked,
+        "activity": _picked,
+        "work_plan_item": _picked,
+    }

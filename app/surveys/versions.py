@@ -69,21 +69,21 @@ def sync_definitions(session: Session, paths: list[Path]) -> SyncResult:
         return result
     existing = {q.key: q for q in session.scalars(select(Questionnaire))}
     for item in result.loaded:
-        known = existing.get(item.data["key"])
-        if known is not None and known.kind.value != item.data["kind"]:
+        known = existing.get(item.content["key"])
+        if known is not None and known.kind.value != item.content["kind"]:
             result.errors.append(
                 DefinitionError(
                     item.path,
                     None,
                     None,
-                    f"kind changed from {known.kind.value} to {item.data['kind']}; a "
+                    f"kind changed from {known.kind.value} to {item.content['kind']}; a "
                     "questionnaire keeps its kind, so give the new one another key",
                 )
             )
     if result.errors:
         return result
     for item in result.loaded:
-        data = item.data
+        data = item.content
         questionnaire = existing.get(data["key"])
         if questionnaire is None:
             questionnaire = Questionnaire(key=data["key"], kind=QuestionnaireKind(data["kind"]))

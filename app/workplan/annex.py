@@ -345,33 +345,34 @@ class AnnexReader:
             # (See also 1-(ii))" continues it even after a blank line.
             self.add_bullet_text(line)
             return
-        if self.page_break:
-            # After the table header the page resumes with its leftmost unfinished column.
-            if self.item_open:
-                target = "item"
-            elif self.bullet and text_is_unfinished(self.bullet.text):
-                target = "bullet"
-            else:
-                target = "kpi"
-        elif self.last == "item":
-            target = "kpi" if self.blank_before and KPI_START.match(line) else "item"
-        elif self.last == "bullet":
-            assert self.bullet is not None
-            if bullet_is_closed(self.bullet.text) or (self.blank_before and KPI_START.match(line)):
-                target = "kpi"
-            else:
-                target = "bullet"
-        elif self.last == "rsp":
-            unfinished = self.bullet and text_is_unfinished(self.bullet.text)
-            target = "bullet" if unfinished else "kpi"
-        else:
-            target = "kpi"
+        target = self.column_after_page_break() if self.page_break else self.column_of(line)
         if target == "item":
             self.add_item_text(line)
         elif target == "bullet":
             self.add_bullet_text(line)
         else:
             self.add_kpi(line)
+
+    def column_after_page_break(self) -> str:
+        """After the table header the page resumes with its leftmost unfinished column."""
+        if self.item_open:
+            return "item"
+        if self.bullet and text_is_unfinished(self.bullet.text):
+            return "bullet"
+        return "kpi"
+
+    def column_of(self, line: str) -> str:
+        """Which column a continuation line belongs to, from what the previous line was."""
+        starts_kpi = bool(self.blank_before and KPI_START.match(line))
+        if self.last == "item":
+            return "kpi" if starts_kpi else "item"
+        if self.last == "bullet":
+            assert self.bullet is not None
+            return "kpi" if bullet_is_closed(self.bullet.text) or starts_kpi else "bullet"
+        if self.last == "rsp":
+            unfinished = self.bullet and text_is_unfinished(self.bullet.text)
+            return "bullet" if unfinished else "kpi"
+        return "kpi"
 
     def add_item_text(self, text: str) -> None:
         assert self.item is not None

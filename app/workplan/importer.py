@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from app.models import Activity, Member, Pillar, WorkPlanItem
+from app.models import Activity, Member, Pillar, PlanYear, WorkPlanItem
 from app.workplan.annex import AnnexText, ParseWarning, read_annex
 from app.workplan.members import MemberDirectory
 from app.workplan.merging import PlannedActivity, build_activities
@@ -90,7 +90,13 @@ def import_workplan(session: Session, text: str, year: str) -> ImportSummary:
             ),
         )
     plan_year = get_or_create_plan_year(session, label)
+    _store_pillars(session, plan_year, parsed)
+    items = _store_items(session, plan_year, parsed, summary)
+    _store_activities(session, plan_year, parsed, items, summary)
+    return summary
 
+
+def _store_pillars(session: Session, plan_year: PlanYear, parsed: ParsedPlan) -> None:
     pillars = {
         p.number: p
         for p in session.scalars(select(Pillar).where(Pillar.plan_year_id == plan_year.id))
@@ -104,6 +110,11 @@ def import_workplan(session: Session, text: str, year: str) -> ImportSummary:
         pillar.title = parsed_pillar.title
     session.flush()
 
+
+def _store_items(
+    session: Session, plan_year: PlanYear, parsed: ParsedPlan, summary: ImportSummary
+) -> dict[str, WorkPlanItem]:
+    """Create or update the items the annex lists; returns every item of the year by code."""
     items = {
         i.code: i
         for i in session.scalars(
@@ -129,7 +140,18 @@ def import_workplan(session: Session, text: str, year: str) -> ImportSummary:
         )
     session.flush()
     summary.items = len(parsed.annex.items)
+    return items
 
+
+def _store_activities(
+    session: Session,
+    plan_year: PlanYear,
+    parsed: ParsedPlan,
+    items: dict[str, WorkPlanItem],
+    summary: ImportSummary,
+) -> None:
+    """Create or update the activities, matched by their normalised titles; only what the
+    plan states changes (title, kind, Members, items)."""
     members = {m.code: m for m in session.scalars(select(Member))}
     existing = {
         a.source_key: a
@@ -157,7 +179,6 @@ def import_workplan(session: Session, text: str, year: str) -> ImportSummary:
         summary.cb_activities += int(activity.counts_as_cb_activity)
     summary.activities = len(parsed.activities)
     session.flush()
-    return summary
 
 
 def export_workplan(session: Session, year: str) -> dict:

@@ -113,7 +113,7 @@ REFERENCE_MEMBERS: tuple[MemberReference, ...] = (
 # Names the plan uses for groups of Members. Values: "all", a sub-region, or a tuple of
 # codes.
 PACIFIC_ISLANDS = ("FJI", "PNG", "PLW", "WSM", "SLB", "TON", "VUT")
-GROUP_ALIASES: dict[str, object] = {
+GROUP_ALIASES: dict[str, str | SubRegion | tuple[str, ...]] = {
     "AP region": "all",
     "A/P region": "all",
     "Asia/Pacific region": "all",

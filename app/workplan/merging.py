@@ -151,28 +151,27 @@ def title_key(title: str) -> str:
     return " ".join(ABBREVIATIONS.get(word, word) for word in words)
 
 
+# The kind of an activity from its (folded) title: the first pattern that matches wins.
+KIND_RULES = (
+    (re.compile(r"master trainer"), ActivityKind.MASTER_TRAINER_PROGRAMME),
+    (re.compile(r"accreditation"), ActivityKind.ACCREDITATION),
+    (re.compile(r"\b(meetings?|conference|dialogues?)\b|^attend "), ActivityKind.MEETING),
+    (re.compile(r"\bnational (workshop|ws)\b"), ActivityKind.NATIONAL_WORKSHOP),
+    (re.compile(r"\bsub-?regional\b"), ActivityKind.SUB_REGIONAL_WORKSHOP),
+    (re.compile(r"\b(regional (workshops?|ws)|masterclass)\b"), ActivityKind.REGIONAL_WORKSHOP),
+    (re.compile(r"\btraining\b"), ActivityKind.TRAINING),
+    (re.compile(r"\bnational\b"), ActivityKind.NATIONAL_WORKSHOP),
+    (re.compile(r"\bregional\b"), ActivityKind.REGIONAL_WORKSHOP),
+)
+
+
 def classify_kind(title: str, member_count: int) -> ActivityKind:
     text = fold(fix_typos(title))
     if text.startswith(ONGOING_PREFIXES):
         return ActivityKind.ONGOING_ACTION
-    if "master trainer" in text:
-        return ActivityKind.MASTER_TRAINER_PROGRAMME
-    if "accreditation" in text:
-        return ActivityKind.ACCREDITATION
-    if re.search(r"\b(meetings?|conference|dialogues?)\b", text) or text.startswith("attend "):
-        return ActivityKind.MEETING
-    if re.search(r"\bnational (workshop|ws)\b", text):
-        return ActivityKind.NATIONAL_WORKSHOP
-    if re.search(r"\bsub-?regional\b", text):
-        return ActivityKind.SUB_REGIONAL_WORKSHOP
-    if re.search(r"\b(regional (workshops?|ws)|masterclass)\b", text):
-        return ActivityKind.REGIONAL_WORKSHOP
-    if re.search(r"\btraining\b", text):
-        return ActivityKind.TRAINING
-    if re.search(r"\bnational\b", text):
-        return ActivityKind.NATIONAL_WORKSHOP
-    if re.search(r"\bregional\b", text):
-        return ActivityKind.REGIONAL_WORKSHOP
+    for pattern, kind in KIND_RULES:
+        if pattern.search(text):
+            return kind
     # A workshop or mission without a stated scope: national when it serves one Member.
     if member_count == 1:
         return ActivityKind.NATIONAL_WORKSHOP

@@ -215,7 +215,7 @@ def read_participant_file(filename: str, stream: BinaryIO, max_rows: int) -> lis
             f"{filename}: row 1 must name the columns; missing {', '.join(missing)} "
             f"(expected name, email, member, gender, position)."
         )
-    records = []
+    records: list[dict] = []
     for number, values in enumerate(rows, start=2):
         cells = [text_of(v) for v in values]
         if not any(cells):
@@ -238,59 +238,67 @@ def import_participants(session: Session, activity: Activity, records: list[dict
     if records:
         result.ignored_columns = list(records[0]["_ignored"])
     directory = MemberDirectory.from_session(session)
-    valid: list[tuple[int, ParticipantData]] = []
+    valid: list[ParticipantData] = []
     seen_emails: dict[str, int] = {}
     for record in records:
-        row = record["_row"]
-        errors_before = len(result.errors)
-        name = record.get("name", "")
-        if not name:
-            result.errors.append(RowError(row, "name", "the name is empty."))
-        elif len(name) > MAX_LENGTHS["name"]:
-            result.errors.append(RowError(row, "name", "longer than 200 characters."))
-        member_value = record.get("member", "")
-        member = directory.resolve(member_value) if member_value else None
-        if not member_value:
-            result.errors.append(
-                RowError(
-                    row, "member", "the Member is empty; give its ISO code (e.g. FJI) or name."
-                )
-            )
-        elif member is None:
-            result.errors.append(
-                RowError(
-                    row,
-                    "member",
-                    f"{member_value!r} is not a Member of the region (use e.g. FJI or Fiji).",
-                )
-            )
-        email = None
-        try:
-            email = normalise_participant_email(record.get("email"))
-        except ParticipantError as error:
-            result.errors.append(RowError(row, "email", error.message))
-        if email and email in seen_emails:
-            result.errors.append(
-                RowError(row, "email", f"{email} is also on row {seen_emails[email]}.")
-            )
-        elif email:
-            seen_emails[email] = row
-        gender = Gender.UNDISCLOSED
-        try:
-            gender = parse_gender(record.get("gender"))
-        except ParticipantError as error:
-            result.errors.append(RowError(row, "gender", error.message))
-        position = record.get("position", "")
-        if len(position) > MAX_LENGTHS["position"]:
-            result.errors.append(RowError(row, "position", "longer than 200 characters."))
-        if len(result.errors) == errors_before and member is not None:
-            valid.append((row, ParticipantData(name, member.id, email, gender, position)))
+        errors, data = _check_record(record, directory, seen_emails)
+        result.errors.extend(errors)
+        if data is not None:
+            valid.append(data)
     if result.errors:
         return result
-    for _row, data in valid:
+    for data in valid:
         _import_one(session, activity, data, result)
     session.flush()
     return result
+
+
+def _check_record(
+    record: dict, directory: MemberDirectory, seen_emails: dict[str, int]
+) -> tuple[list[RowError], ParticipantData | None]:
+    """One row's errors, and its participant when it has none. ``seen_emails`` (email ->
+    row) finds the same address twice in the file."""
+    row = record["_row"]
+    errors: list[RowError] = []
+    name = record.get("name", "")
+    if not name:
+        errors.append(RowError(row, "name", "the name is empty."))
+    elif len(name) > MAX_LENGTHS["name"]:
+        errors.append(RowError(row, "name", "longer than 200 characters."))
+    member_value = record.get("member", "")
+    member = directory.resolve(member_value) if member_value else None
+    if not member_value:
+        errors.append(
+            RowError(row, "member", "the Member is empty; give its ISO code (e.g. FJI) or name.")
+        )
+    elif member is None:
+        errors.append(
+            RowError(
+                row,
+                "member",
+                f"{member_value!r} is not a Member of the region (use e.g. FJI or Fiji).",
+            )
+        )
+    email = None
+    try:
+        email = normalise_participant_email(record.get("email"))
+    except ParticipantError as error:
+        errors.append(RowError(row, "email", error.message))
+    if email and email in seen_emails:
+        errors.append(RowError(row, "email", f"{email} is also on row {seen_emails[email]}."))
+    elif email:
+        seen_emails[email] = row
+    gender = Gender.UNDISCLOSED
+    try:
+        gender = parse_gender(record.get("gender"))
+    except ParticipantError as error:
+        errors.append(RowError(row, "gender", error.message))
+    position = record.get("position", "")
+    if len(position) > MAX_LENGTHS["position"]:
+        errors.append(RowError(row, "position", "longer than 200 characters."))
+    if errors or member is None:
+        return errors, None
+    return errors, ParticipantData(name, member.id, email, gender, position)
 
 
 def _import_one(

@@ -7,9 +7,9 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
+from app.common.clock import utcnow
 from app.journeys.mail import SmtpBackend
 from app.models import Invitation, Message, MessageStatus
-from app.common.clock import utcnow
 from tests.journey import answer_evaluation, make_journey, open_link
 
 
