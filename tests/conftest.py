@@ -16,9 +16,11 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterator
+from datetime import datetime
 
 import pytest
 import sqlalchemy as sa
+import time_machine
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
@@ -30,6 +32,21 @@ from config import normalise_database_url
 from tests import factories
 
 TEST_PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture(autouse=True)
+def test_clock() -> Iterator[datetime | None]:
+    """``TEST_CLOCK=2027-06-30T23:59:00+00:00`` starts every test at that moment (the clock
+    then ticks on), so that code or a test reading the wall clock where it was given a
+    time shows up just before midnight or across the 30 June / 1 July plan-year boundary.
+    CI runs the journeys' and scheduling tests so a second and a third time."""
+    moment = os.environ.get("TEST_CLOCK")
+    if not moment:
+        yield None
+        return
+    start = datetime.fromisoformat(moment)
+    with time_machine.travel(start, tick=True):
+        yield start
 
 
 def database_url(tmp_path_factory) -> str:

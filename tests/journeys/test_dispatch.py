@@ -7,7 +7,6 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from app.common.clock import utcnow
 from app.journeys.mail import SmtpBackend
 from app.models import Invitation, Message, MessageStatus
 from tests.journey import answer_evaluation, make_journey, open_link
@@ -128,11 +127,28 @@ def test_a_message_claimed_by_a_dead_dispatch_is_sent_later(session, app):
     journey = make_journey(session, app)
     report = journey.dispatch()
     message = journey.sent("invitation")[0]
-    # Simulate a dispatch that claimed a message and died before sending it.
+    # Simulate a dispatch that claimed a message and died before sending it: its claim is
+    # dated on the journey's own clock, an hour before the next run.
+    next_run = journey.at(0.5)
     message.status = MessageStatus.SENDING
-    message.claimed_at = utcnow() - timedelta(hours=1)
+    message.claimed_at = next_run - timedelta(hours=1)
     message.sent_at = None
     session.commit()
     later = journey.dispatch(days=0.5)
     assert later.sent["invitation"] == 1
     assert report.sent["invitation"] == 3
+
+
+def test_a_claim_younger_than_the_timeout_is_left_to_its_dispatch(session, app):
+    journey = make_journey(session, app)
+    journey.dispatch()
+    message = journey.sent("invitation")[0]
+    next_run = journey.at(0.5)
+    message.status = MessageStatus.SENDING
+    message.claimed_at = next_run - timedelta(minutes=journey.settings.claim_timeout_minutes - 1)
+    message.sent_at = None
+    session.commit()
+    later = journey.dispatch(days=0.5)
+    assert later.sent["invitation"] == 0
+    session.refresh(message)
+    assert message.status is MessageStatus.SENDING
