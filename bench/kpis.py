@@ -42,7 +42,8 @@ sys.path.insert(0, str(ROOT))
 
 from app import create_app  # noqa: E402
 from app.extensions import db  # noqa: E402
-from app.kpis.figures import compute_kpis, evaluation_kpis  # noqa: E402
+from app.kpis.evaluation import evaluation_kpis  # noqa: E402
+from app.kpis.figures import compute_kpis  # noqa: E402
 from app.kpis.scope import KpiFilters, Scope  # noqa: E402
 from app.models import (  # noqa: E402
     Activity,

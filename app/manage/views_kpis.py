@@ -24,8 +24,9 @@ from app.common import clock
 from app.extensions import db
 from app.kpis import exports
 from app.kpis.activity_report import activity_report, report_pdf
-from app.kpis.figures import compute_kpis, need_priorities, needs_coverage, previous_year_label
+from app.kpis.figures import compute_kpis, previous_year_label
 from app.kpis.findings import ActionError, add_action, refresh_findings, year_findings
+from app.kpis.needs import need_priorities, needs_coverage
 from app.kpis.results_register import ReviewError, review_result, year_results
 from app.kpis.scope import KpiError, KpiFilters, Scope
 from app.manage.blueprint import bp

@@ -320,7 +320,7 @@ def test_totals_without_the_breakdown_are_the_same(session, world, filters):
 def test_answer_counts_become_the_evaluation_figures():
     """The evaluation figures are read from counts of (question, matrix row, score):
     matrix-row dimensions, a likert dimension, NPS bands and knowledge, worked by hand."""
-    from app.kpis.figures import _Accumulator, _Figures
+    from app.kpis.evaluation import _Accumulator, _Figures
     from app.kpis.scope import RoleKeys
 
     roles = RoleKeys(
