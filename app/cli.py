@@ -48,7 +48,7 @@ def responses_import(round_id: int, path: Path) -> None:
         raise click.ClickException(f"No round {round_id}.")
     try:
         with path.open("rb") as stream:
-            result = import_history(db.session, survey_round, path.name, stream)
+            result = import_history(db.session, survey_round, path.name, stream, clock.utcnow())
     except FileNotFoundError:
         raise click.ClickException(f"{path}: no such file.") from None
     except TableFileError as error:
@@ -72,7 +72,7 @@ def kpis_findings(year: str) -> None:
     """Flag the year's findings (low scores, uncovered needs, common barriers)."""
     rules = FindingRules.from_config(current_app.config)
     try:
-        result = refresh_findings(db.session, _year(year), rules)
+        result = refresh_findings(db.session, _year(year), rules, clock.today())
     except KpiError as error:
         raise click.ClickException(str(error)) from None
     db.session.commit()

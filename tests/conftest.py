@@ -39,7 +39,7 @@ def test_clock() -> Iterator[datetime | None]:
     """``TEST_CLOCK=2027-06-30T23:59:00+00:00`` starts every test at that moment (the clock
     then ticks on), so that code or a test reading the wall clock where it was given a
     time shows up just before midnight or across the 30 June / 1 July plan-year boundary.
-    CI runs the journeys' and scheduling tests so a second and a third time."""
+    CI runs the journeys' and scheduling tests again under three such clocks."""
     moment = os.environ.get("TEST_CLOCK")
     if not moment:
         yield None

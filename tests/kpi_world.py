@@ -1,5 +1,5 @@
-"""A small, fully known year for the KPI tests. Every expected figure in test_kpis.py is
-worked out by hand from what is written here.
+"""A small, fully known year for the KPI tests. Every expected figure in
+tests/kpis/test_figures.py is worked out by hand from what is written here.
 
 Plan year 2025-2026, items 1-(a), 1-(q) (pillar 1) and 3-(k) (pillar 3).
 Activities:

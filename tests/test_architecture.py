@@ -40,16 +40,23 @@ def _module_name(path: Path) -> str:
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
-def _imports(path: Path) -> set[str]:
-    """Every module ``path`` imports, at the top or inside a function."""
+def _imports(path: Path, module: str = "") -> set[str]:
+    """Every module ``path`` (the module ``module``) imports, at the top or inside a
+    function; relative imports are resolved against ``module``."""
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
     found: set[str] = set()
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
         if isinstance(node, ast.Import):
             found.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            found.add(node.module)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parts = package.split(".")
+                anchor = ".".join(parts[: len(parts) - node.level + 1])
+                base = f"{anchor}.{base}" if base else anchor
+            found.add(base)
             # "from app import extensions" imports the module app.extensions
-            found.update(f"{node.module}.{alias.name}" for alias in node.names)
+            found.update(f"{base}.{alias.name}" for alias in node.names)
     return found
 
 
@@ -66,9 +73,10 @@ def application_graph() -> dict[str, set[str]]:
     """module -> the application modules and Flask modules it imports."""
     graph: dict[str, set[str]] = {}
     for path in sorted(APP.rglob("*.py")):
-        graph[_module_name(path)] = {
+        module = _module_name(path)
+        graph[module] = {
             name
-            for name in _imports(path)
+            for name in _imports(path, module)
             if name.split(".")[0] in {"app", *FLASK_MODULES} or name in FLASK_MODULES
         }
     return graph
@@ -196,6 +204,9 @@ def test_the_rules_catch_what_they_forbid(tmp_path):
     )
     blueprint_file = tmp_path / "bad_blueprint.py"
     blueprint_file.write_text("from app.manage import views_activities\n")
+    relative_file = tmp_path / "relative.py"
+    relative_file.write_text("from ..respond import routes\nfrom . import scope\n")
     assert {"app.respond.routes", "flask"} <= _imports(domain_file)
     assert "app.manage.views_activities" in _imports(blueprint_file)
+    assert {"app.respond.routes", "app.kpis.scope"} <= _imports(relative_file, "app.kpis.x")
     assert _package("app.manage.views_activities") == "manage"

@@ -1,8 +1,10 @@
-"""The application's clock: the one place that reads the wall clock, in UTC.
+"""The application's clock: the one place that reads the wall clock.
 
-Requests and commands read "now" here once and hand it to the domain functions, which
-compare dates and times only with the moment they are given (a dispatch run, a simulated
-`--now`, a test's frozen time). Tests move this clock with time-machine.
+Requests and commands read "now" or "today" here and hand it to the domain functions,
+which compare dates and times with the moment they are given (a dispatch run, a
+simulated `--now`, a test's moved clock); a domain function given no moment falls back
+to this clock, and writes are stamped with `utcnow()` when they happen. Tests move this
+clock with time-machine (`TEST_CLOCK`).
 """
 
 from __future__ import annotations
@@ -16,5 +18,7 @@ def utcnow() -> datetime:
 
 
 def today() -> date:
-    """Today's date in UTC: round dates, plan years and deliveries are compared with it."""
-    return utcnow().date()
+    """Today's date in the server's local time zone: round dates, plan years and
+    deliveries are compared with it. (The dispatch counts days in UTC; on a server kept
+    on UTC the two agree.)"""
+    return date.today()

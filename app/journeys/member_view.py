@@ -1,6 +1,8 @@
 """What a Member's contact point follows of its administration: its needs-assessment
-rounds and responses, and its participants' invitations. Every query here is filtered by
-the Member (its aggregated results are in `app.kpis.member_results`)."""
+rounds and responses, and its participants' invitations. Every query that reads here is
+filtered by the Member (its aggregated results are in `app.kpis.member_results`);
+making a missing needs-assessment invitation syncs the round's invitations for every
+active Member, as the dispatch would."""
 
 from __future__ import annotations
 

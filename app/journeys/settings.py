@@ -1,5 +1,5 @@
 """The settings the survey journeys need, read once from the app's configuration and
-handed to services (which never reach for Flask's config themselves)."""
+handed to the domain functions (which never read Flask's config themselves)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""Staff pages for the respondents' journeys: delivering an activity, a round's
-invitations (resend), QR codes, extending a round, the outbox and the message texts."""
+"""Staff pages for the respondents' journeys: delivering an activity, a round's page with
+its invitations (resend), QR codes, extending a round, the outbox and the message texts."""
 
 from __future__ import annotations
 

@@ -74,7 +74,7 @@ class FindingKind(LabelledEnum):
 
 class Finding(Base):
     """Something in a year's results that planning should react to (KPI 3-(i)). Flagged
-    by the rules in `services/findings.py`; ``key`` keeps one row per thing."""
+    by the rules in `app/kpis/findings.py`; ``key`` keeps one row per thing."""
 
     __tablename__ = "findings"
     __table_args__ = (UniqueConstraint("plan_year_id", "key"),)

@@ -58,9 +58,9 @@ def needs_answer(round_id: int):
         journey_settings().invitation_key,
         create=survey_round.accepts_answers(clock.today()),
     )
+    db.session.commit()  # the invitations the sync made, even when none is this Member's
     if invitation is None:
         abort(404)
-    db.session.commit()
     bind_invitation(invitation)
     return redirect(url_for("respond.landing", slug=survey_round.slug))
 

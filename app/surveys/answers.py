@@ -1,4 +1,4 @@
-"""Answers in memory (see `survey_model`) and as typed rows in the ``answers`` table."""
+"""Answers in memory (see `app.surveys.model`) and as typed rows in the ``answers`` table."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Any
 
 from app.models import Answer
 from app.surveys.model import (
+    NUMBER_TYPES,
     OTHER_SUFFIX,
     Definition,
     Question,
@@ -35,7 +36,7 @@ def rows_for(question: Question, value: Any, entry: int = 0) -> list[dict]:
         return []
     if qtype in ("text", "long_text"):
         return [{**base, "value_text": str(value)}]
-    if qtype in ("integer", "decimal", "likert", "rating"):
+    if qtype in NUMBER_TYPES:
         return [{**base, "value_number": _number(value)}]
     if qtype == "date":
         return [{**base, "value_date": value}]
@@ -233,7 +234,7 @@ def _from_json(question: Question, raw: Any) -> Any:
         return {str(k): str(v) for k, v in raw.items()} if isinstance(raw, dict) else None
     if qtype == "multiple_choice":
         return [str(v) for v in raw] if isinstance(raw, list) else None
-    if qtype in ("integer", "decimal", "likert", "rating"):
+    if qtype in NUMBER_TYPES:
         return _number(raw) if isinstance(raw, (str, int, float)) else None
     if qtype == "date":
         return to_date(raw)

@@ -1,5 +1,5 @@
 """Questionnaire definitions: checking a YAML file and turning it into the normalised JSON
-that is hashed, stored as an immutable version, and read back by `survey_model`.
+that is hashed, stored as an immutable version, and read back by `app.surveys.model`.
 
 Every problem in a file is collected (file, line, question key, what is wrong) before
 anything is stored: a file with any error is never loaded, even partly. The format is

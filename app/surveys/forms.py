@@ -35,8 +35,10 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from app.common.choices import select_choices
 from app.surveys.expressions import is_true
 from app.surveys.model import (
+    NUMBER_TYPES,
     OPTION_TYPES,
     OTHER_SUFFIX,
+    PICKER_TYPES,
     SINGLE_CHOICE_TYPES,
     Definition,
     PickerOptions,
@@ -269,10 +271,10 @@ def _required_message(question: Question) -> str:
 
 
 def typed_value(question: Question, value: Any) -> Any:
-    """A field's data as the answer value described in `survey_model`."""
+    """A field's data as the answer value described in `app.surveys.model`."""
     if is_empty(value):
         return None
-    if question.type in ("integer", "decimal", "likert", "rating"):
+    if question.type in NUMBER_TYPES:
         try:
             return Decimal(str(value))
         except InvalidOperation:
@@ -346,7 +348,7 @@ def field_for(question: Question, lang: str, pickers: PickerOptions):
         }
         matrix_form = type(f"Matrix_{question.key}", (Form,), row_fields)
         return FormField(matrix_form, label=label, description=hint, name=question.key)
-    if qtype in ("member", "activity", "work_plan_item") or len(options) > SELECT_THRESHOLD:
+    if qtype in PICKER_TYPES or len(options) > SELECT_THRESHOLD:
         return SelectField(
             choices=select_choices([("", "Choose…"), *options]),
             validate_choice=False,

@@ -1,3 +1,3 @@
 """What the blueprints share: access decorators, lookups that answer 404, the confirm
-form and choice helpers, the respondent's browser session, and the settings read from
-the application's configuration. Blueprints import from here, never from each other."""
+form, the respondent's browser session, and the settings read from the application's
+configuration. Blueprints import from here, never from each other."""

@@ -9,7 +9,7 @@ from app.extensions import db
 from app.models import Activity, PlanYear, QuestionnaireVersion, SurveyRound
 from app.surveys.rounds import find_round_by_slug
 from app.surveys.versions import find_version
-from app.workplan.plan_years import PlanYearError, current_plan_year, get_plan_year
+from app.workplan.plan_years import current_plan_year, get_plan_year
 
 
 def activity_or_404(activity_id: int) -> Activity:
@@ -44,7 +44,7 @@ def plan_year_or_404(label: str) -> PlanYear:
     """The stored plan year ``label`` names; 404 for a label that is not a plan year too."""
     try:
         plan_year = get_plan_year(db.session, label)
-    except PlanYearError:
+    except ValueError:  # PlanYearError included: not a plan year at all
         abort(404)
     if plan_year is None:
         abort(404)

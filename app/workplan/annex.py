@@ -9,7 +9,7 @@ first. The reader therefore keeps up to three open streams per item (item text u
 of them using the cues a person reading the page would use: blank lines, capitalisation, a
 bullet that is obviously unfinished, and page breaks.
 
-This module only reads text; `workplan_activities` turns bullets into activities.
+This module only reads text; `app.workplan.merging` turns bullets into activities.
 """
 
 from __future__ import annotations

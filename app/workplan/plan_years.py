@@ -23,6 +23,8 @@ def parse_label(label: str) -> tuple[date, date]:
             f"{label!r} is not a plan year: write it as two consecutive years, e.g. 2025-2026"
         )
     start = int(match.group(1))
+    if not 1900 <= start <= 2200:
+        raise PlanYearError(f"{label!r} is not a plan year this office could have")
     return date(start, 7, 1), date(start + 1, 6, 30)
 
 

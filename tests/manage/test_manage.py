@@ -41,6 +41,8 @@ def test_plan_overview_shows_items_by_pillar_with_their_activities(staff_client,
 def test_unknown_plan_year_and_activity_are_404(staff_client):
     assert staff_client.get("/manage/plan/2099-2100").status_code == 404
     assert staff_client.get("/manage/plan/not-a-year").status_code == 404
+    assert staff_client.get("/manage/plan/0000-0001").status_code == 404
+    assert staff_client.get("/manage/plan/0000-0001/activities").status_code == 404
     assert staff_client.get("/manage/activities/999999").status_code == 404
 
 

@@ -113,6 +113,22 @@ def test_contact_point_answers_the_needs_assessment_for_their_administration(
     assert "submitted" in other.get("/portal/").get_data(as_text=True)
 
 
+def test_an_inactive_administration_has_no_needs_assessment_to_answer(needs, client, session):
+    """Its contact point gets a 404; the invitations of the active Members, made while
+    looking for its own, are kept for the dispatch."""
+    _journey, survey_round = needs
+    nepal = member("NPL")
+    nepal.active = False
+    session.commit()
+    login(client, "cp@customs.gov.np")
+    refused = post_form(client, f"/portal/needs/{survey_round.id}/answer", {}, page="/portal/")
+    assert refused.status_code == 404
+    invited = session.scalars(
+        select(Invitation.member_key).where(Invitation.round_id == survey_round.id)
+    ).all()
+    assert len(invited) == 34 and nepal.id not in invited
+
+
 def test_contact_points_see_only_their_own_administration(needs, app, session, client):
     journey, survey_round = needs
     journey.dispatch()
