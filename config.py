@@ -7,8 +7,11 @@ variable of the same name.
 
 from __future__ import annotations
 
+import math
 import os
 import secrets
+from collections import Counter
+from datetime import timedelta
 from pathlib import Path
 from typing import ClassVar
 
@@ -17,6 +20,25 @@ INSTANCE_DIR = Path(os.environ.get("INSTANCE_PATH", BASE_DIR / "instance"))
 
 # Placeholder values that must never reach production.
 INSECURE_SECRET_KEYS = {"", "dev", "change-me", "changeme", "secret", "development"}
+# A production SECRET_KEY needs at least this many characters and this much estimated
+# entropy (see `estimated_entropy_bits`): `secrets.token_hex(32)` gives about 250 bits.
+MIN_SECRET_KEY_LENGTH = 32
+MIN_SECRET_KEY_BITS = 128
+
+
+def estimated_entropy_bits(text: str) -> float:
+    """A cautious guess of how many bits it takes to guess ``text``: the lower of its
+    characters' Shannon entropy times its length (0 for "aaaa...") and zxcvbn's estimate,
+    which also sees repeats, sequences and words ("0123456789" * 4 is about 7 bits).
+    `secrets.token_hex(32)` comes out at about 210 bits."""
+    if not text:
+        return 0.0
+    from zxcvbn import zxcvbn
+
+    counts = Counter(text)
+    per_char = -sum(n / len(text) * math.log2(n / len(text)) for n in counts.values())
+    guessed = zxcvbn(text[:128])["guesses_log10"] * math.log2(10)
+    return min(per_char * len(text), guessed)
 
 
 def normalise_database_url(url: str) -> str:
@@ -44,6 +66,14 @@ class Config:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    # "Remember me" keeps a login this many days (the server ends it then, or at logout).
+    REMEMBER_DAYS = 14
+    # A login without "remember me" ends after this many hours without a request.
+    SESSION_HOURS = 12
+    # Strict-Transport-Security max-age in seconds (0: no header); production sends a year.
+    HSTS_MAX_AGE = 0
+    HSTS_INCLUDE_SUBDOMAINS = False
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
     MAX_CONTENT_LENGTH = 5 * 1024 * 1024  # uploads (participant lists) stay small
     PARTICIPANT_IMPORT_MAX_ROWS = 5000
@@ -86,6 +116,7 @@ class Config:
     RATELIMIT_OPEN_LINK_START = "120 per hour"
     RATELIMIT_RESPONDENT_POST = "600 per hour"
     RATELIMIT_LOGIN = "30 per 15 minutes"
+    RATELIMIT_PERSONAL_LINK = "60 per hour"
     # Groups smaller than this are never shown (results pages, reports, KPIs).
     MIN_GROUP_SIZE = 3
     # Findings (KPI 3-(i)): a mean below this (1-5 scale) is flagged; so is a barrier
@@ -125,6 +156,12 @@ class Config:
         """Fill in what depends on other settings; raise if the result is unsafe."""
         if not settings.get("SECRET_KEY"):
             settings["SECRET_KEY"] = _instance_secret_key()
+        cls.derive(settings)
+
+    @staticmethod
+    def derive(settings: dict) -> None:
+        settings["REMEMBER_COOKIE_DURATION"] = timedelta(days=int(settings["REMEMBER_DAYS"]))
+        settings["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=int(settings["SESSION_HOURS"]))
 
 
 class DevelopmentConfig(Config):
@@ -134,16 +171,23 @@ class DevelopmentConfig(Config):
 class ProductionConfig(Config):
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
+    HSTS_MAX_AGE = 365 * 24 * 3600
 
     @classmethod
     def finalise(cls, settings: dict) -> None:
         key = settings.get("SECRET_KEY") or ""
-        if key.lower() in INSECURE_SECRET_KEYS or len(key) < 32:
+        if (
+            key.lower() in INSECURE_SECRET_KEYS
+            or len(key) < MIN_SECRET_KEY_LENGTH
+            or estimated_entropy_bits(key) < MIN_SECRET_KEY_BITS
+        ):
             raise RuntimeError(
                 "ProductionConfig refuses to start without a real SECRET_KEY: set the "
-                "SECRET_KEY environment variable to at least 32 random characters, e.g. "
-                "the output of `python -c 'import secrets; print(secrets.token_hex(32))'`."
+                f"SECRET_KEY environment variable to at least {MIN_SECRET_KEY_LENGTH} random "
+                f"characters carrying {MIN_SECRET_KEY_BITS} bits or more, e.g. the output of "
+                "`python -c 'import secrets; print(secrets.token_hex(32))'`."
             )
+        cls.derive(settings)
 
 
 class TestConfig(Config):

@@ -224,8 +224,15 @@ def register_template_helpers(app: Flask) -> None:
 
 
 def register_security_headers(app: Flask) -> None:
+    hsts_age = int(app.config["HSTS_MAX_AGE"])
+    hsts = f"max-age={hsts_age}" + (
+        "; includeSubDomains" if app.config["HSTS_INCLUDE_SUBDOMAINS"] else ""
+    )
+
     @app.after_request
     def _headers(response):
+        if hsts_age > 0:
+            response.headers.setdefault("Strict-Transport-Security", hsts)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")

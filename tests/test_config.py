@@ -1,7 +1,11 @@
+import secrets
+
 import pytest
 
 from app import create_app
-from config import ProductionConfig, normalise_database_url
+from config import ProductionConfig, estimated_entropy_bits, normalise_database_url
+
+PRODUCTION = {"APP_CONFIG": "production", "SQLALCHEMY_DATABASE_URI": "sqlite://"}
 
 
 def test_production_refuses_to_start_without_a_real_secret_key(monkeypatch):
@@ -13,11 +17,53 @@ def test_production_refuses_to_start_without_a_real_secret_key(monkeypatch):
         create_app({"APP_CONFIG": "production", "SQLALCHEMY_DATABASE_URI": "sqlite://"})
 
 
+@pytest.mark.parametrize(
+    "key",
+    [
+        "a" * 32,  # long enough, but no entropy
+        "abababababababababababababababab",
+        "0123456789" * 4,
+        "password-password-password-pass",
+        "correct horse battery staple and more",
+    ],
+)
+def test_production_refuses_a_long_key_that_is_easy_to_guess(monkeypatch, key):
+    monkeypatch.setenv("SECRET_KEY", key)
+    with pytest.raises(RuntimeError, match="128 bits or more"):
+        create_app(PRODUCTION)
+
+
+def test_the_entropy_estimate():
+    assert estimated_entropy_bits("a" * 64) == 0
+    assert estimated_entropy_bits("0123456789" * 4) < 20
+    assert estimated_entropy_bits(secrets.token_hex(32)) > 180
+    assert estimated_entropy_bits(secrets.token_urlsafe(32)) > 128
+
+
 def test_production_starts_with_a_long_random_key(monkeypatch):
-    monkeypatch.setenv("SECRET_KEY", "f" * 16 + "0123456789abcdef0123456789")
-    app = create_app({"APP_CONFIG": "production", "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    monkeypatch.setenv("SECRET_KEY", secrets.token_hex(32))
+    app = create_app(PRODUCTION)
     assert app.config["SESSION_COOKIE_SECURE"] is True
+    assert app.config["REMEMBER_COOKIE_SECURE"] is True
+    assert app.config["REMEMBER_COOKIE_SAMESITE"] == "Lax"
+    assert app.config["REMEMBER_COOKIE_DURATION"].days == 14
     assert not app.config.get("TESTING")
+
+
+def test_production_sends_strict_transport_security(monkeypatch):
+    monkeypatch.setenv("SECRET_KEY", secrets.token_hex(32))
+    response = create_app(PRODUCTION).test_client().get("/auth/login")
+    assert response.headers["Strict-Transport-Security"] == "max-age=31536000"
+    monkeypatch.setenv("HSTS_INCLUDE_SUBDOMAINS", "true")
+    monkeypatch.setenv("REMEMBER_DAYS", "3")
+    app = create_app(PRODUCTION)
+    header = app.test_client().get("/auth/login").headers["Strict-Transport-Security"]
+    assert header == "max-age=31536000; includeSubDomains"
+    assert app.config["REMEMBER_COOKIE_DURATION"].days == 3
+
+
+def test_development_sends_no_strict_transport_security(app, client):
+    assert "Strict-Transport-Security" not in client.get("/auth/login").headers
 
 
 def test_database_url_comes_from_the_environment(monkeypatch):

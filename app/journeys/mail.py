@@ -11,7 +11,7 @@ from email.message import EmailMessage
 from email.utils import make_msgid
 from typing import Any, Protocol
 
-from jinja2 import StrictUndefined, TemplateError
+from jinja2 import StrictUndefined, TemplateError, nodes
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup, escape
 from sqlalchemy import select
@@ -63,6 +63,28 @@ PLACEHOLDERS = {
     MessageKind.ESCALATION: ["name", "member", "survey", "activity", "closes_on", "missing"],
 }
 _environment = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
+# What a message text may use besides its placeholders: conditions, comparisons, a loop
+# over a list placeholder ("missing") and a few filters. Nothing that computes (no calls,
+# arithmetic, ranges or nested loops), so that filling in a text stays small and quick
+# whatever a staff member writes.
+ALLOWED_FILTERS = {"length", "upper", "lower", "title", "capitalize", "trim", "default", "join"}
+LIST_PLACEHOLDERS = {"missing"}
+_ALLOWED_NODES = (
+    nodes.Template,
+    nodes.Output,
+    nodes.TemplateData,
+    nodes.Name,
+    nodes.Const,
+    nodes.If,
+    nodes.For,
+    nodes.Filter,
+    nodes.Compare,
+    nodes.Operand,
+    nodes.And,
+    nodes.Or,
+    nodes.Not,
+    nodes.CondExpr,
+)
 
 
 class TemplateProblem(ValueError):
@@ -87,7 +109,7 @@ def render(subject: str, body: str, context: dict[str, Any]) -> Rendered:
     try:
         subject_text = " ".join(_environment.from_string(subject).render(context).split())
         text = _environment.from_string(body).render(context)
-    except TemplateError as error:
+    except (TemplateError, ArithmeticError, TypeError, ValueError) as error:
         raise TemplateProblem(f"the text cannot be filled in: {error}") from None
     return Rendered(subject_text[:300], text, to_html(text))
 
@@ -108,10 +130,46 @@ def to_html(text: str) -> str:
 
 
 def check_template(kind: MessageKind, subject: str, body: str) -> None:
-    """Refuse a text that cannot be filled in (unknown placeholder, bad syntax)."""
+    """Refuse a text that cannot be filled in (unknown placeholder, bad syntax) or that
+    uses more than placeholders, conditions and the list loop (see ALLOWED_FILTERS)."""
+    for part, source in (("subject", subject), ("text", body)):
+        _check_constructs(part, source)
     sample: dict[str, Any] = dict.fromkeys(PLACEHOLDERS[kind], "x")
     sample["missing"] = ["A. Participant"]
     render(subject, body, sample)
+
+
+def _check_constructs(part: str, source: str) -> None:
+    try:
+        tree = _environment.parse(source)
+    except TemplateError as error:
+        raise TemplateProblem(f"the {part} cannot be read: {error}") from None
+    _check_node(part, tree, loop_depth=0)
+
+
+def _check_node(part: str, node: nodes.Node, loop_depth: int) -> None:
+    line = getattr(node, "lineno", 1)
+    if not isinstance(node, _ALLOWED_NODES):
+        raise TemplateProblem(
+            f"line {line} of the {part}: {type(node).__name__.lower()} is not allowed in a "
+            "message text (use placeholders, {% if %} and {% for person in missing %})"
+        )
+    if isinstance(node, nodes.Filter) and node.name not in ALLOWED_FILTERS:
+        raise TemplateProblem(
+            f"line {line} of the {part}: the filter {node.name!r} is not allowed "
+            f"(allowed: {', '.join(sorted(ALLOWED_FILTERS))})"
+        )
+    if isinstance(node, nodes.For):
+        if loop_depth or not (
+            isinstance(node.iter, nodes.Name) and node.iter.name in LIST_PLACEHOLDERS
+        ):
+            raise TemplateProblem(
+                f"line {line} of the {part}: a loop may only go over "
+                f"{', '.join(sorted(LIST_PLACEHOLDERS))}, and not inside another loop"
+            )
+        loop_depth += 1
+    for child in node.iter_child_nodes():
+        _check_node(part, child, loop_depth)
 
 
 def save_template(session: Session, kind: MessageKind, subject: str, body: str) -> None:

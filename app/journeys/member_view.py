@@ -82,13 +82,20 @@ def needs_overview(
 
 
 def member_response(session: Session, member: Member, response_id: int) -> Response | None:
-    """A submitted response given through one of this Member's invitations, or None."""
+    """A submitted needs assessment given through this Member's own invitation, or None.
+
+    Only the administration's own answers: its participants' evaluation and follow-up
+    responses are never shown one by one (only as aggregates, `app.kpis.member_results`).
+    """
     return session.scalar(
         select(Response)
         .join(Invitation, Invitation.response_id == Response.id)
+        .join(SurveyRound, SurveyRound.id == Response.round_id)
         .where(
             Response.id == response_id,
-            Invitation.member_id == member.id,
+            Invitation.member_key == member.id,
+            Invitation.participant_id.is_(None),
+            SurveyRound.kind == QuestionnaireKind.NEEDS_ASSESSMENT,
             Response.status == ResponseStatus.SUBMITTED,
         )
     )

@@ -12,6 +12,7 @@ from app.models import ActivityKind, ActivityStatus, PlanYear
 from app.surveys.rounds import activity_rounds
 from app.web.forms import ConfirmForm
 from app.web.lookups import activity_or_404, plan_year_or_404, this_plan_year
+from app.web.params import enum_arg, page_arg
 from app.workplan.activities import (
     ActivityData,
     ActivityError,
@@ -68,17 +69,15 @@ def activities(label: str):
     form = ActivityFilterForm(request.args)
     _filter_choices(form, plan_year)
     form.validate()
-    kind = request.args.get("kind") or None
-    status = request.args.get("status") or None
     filters = ActivityFilters(
         year=plan_year.label,
         item=request.args.get("item") or None,
         member=request.args.get("member") or None,
-        kind=ActivityKind(kind) if kind in ActivityKind._value2member_map_ else None,
-        status=ActivityStatus(status) if status in ActivityStatus._value2member_map_ else None,
+        kind=enum_arg("kind", ActivityKind),
+        status=enum_arg("status", ActivityStatus),
         text=(request.args.get("q") or "").strip()[:100] or None,
     )
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = page_arg()
     per_page = current_app.config["ACTIVITIES_PER_PAGE"]
     rows, total = list_activities(db.session, filters, page, per_page)
     pages = max((total + per_page - 1) // per_page, 1)

@@ -37,6 +37,7 @@ from app.models import Invitation, Message, MessageKind, MessageStatus, SurveyRo
 from app.surveys.rounds import RoundError, extend_round, round_stats
 from app.web.forms import ConfirmForm
 from app.web.lookups import activity_or_404, round_or_404
+from app.web.params import enum_arg
 from app.web.settings import journey_settings
 from app.workplan.activities import ActivityError
 
@@ -138,10 +139,9 @@ def round_qr(round_id: int, fmt: str):
 
 @bp.route("/outbox")
 def outbox():
-    status = request.args.get("status")
-    messages = outbox_messages(
-        db.session, MessageStatus(status) if status in MessageStatus._value2member_map_ else None
-    )
+    chosen = enum_arg("status", MessageStatus)
+    status = chosen.value if chosen else None
+    messages = outbox_messages(db.session, chosen)
     return render_template(
         "manage/outbox.html",
         messages=messages,

@@ -41,7 +41,8 @@ from app.models import (
     TangibleResult,
 )
 from app.web.forms import ConfirmForm
-from app.web.lookups import activity_or_404, round_or_404, this_plan_year
+from app.web.lookups import activity_or_404, round_or_404
+from app.web.params import enum_arg, plan_year_arg
 from app.web.settings import finding_rules, min_group_size
 from app.workplan.activities import activity_titles, year_items
 from app.workplan.members import members_by_name
@@ -62,16 +63,6 @@ def labelled(pairs, prefix: str = "") -> list[tuple[str, object]]:
     return [(CHART_LABELS.get(str(key)) or f"{prefix}{key}", value) for key, value in pairs]
 
 
-def _year_label() -> str:
-    label = request.args.get("year")
-    if label:
-        return label
-    plan_year = this_plan_year()
-    if plan_year is None:
-        abort(404)
-    return plan_year.label
-
-
 def _reports(label: str, filters: KpiFilters):
     report = compute_kpis(db.session, label, filters, min_group_size(), clock.today())
     plan_year = get_plan_year(db.session, label)
@@ -87,7 +78,7 @@ def _reports(label: str, filters: KpiFilters):
 
 @bp.route("/kpis")
 def kpis():
-    label = _year_label()
+    label = plan_year_arg().label
     try:
         filters = KpiFilters.parse(request.args)
         report, previous = _reports(label, filters)
@@ -121,7 +112,7 @@ def kpi_definitions():
 
 @bp.route("/kpis.<any(csv, xlsx):fmt>")
 def kpis_export(fmt: str):
-    label = _year_label()
+    label = plan_year_arg().label
     try:
         report, previous = _reports(label, KpiFilters.parse(request.args))
     except (KpiError, ValueError) as error:
@@ -144,8 +135,7 @@ def kpis_export(fmt: str):
 
 @bp.route("/post-action", methods=["GET"])
 def post_action():
-    label = _year_label()
-    plan_year = get_plan_year(db.session, label) or abort(404)
+    plan_year = plan_year_arg()
     findings = year_findings(db.session, plan_year)
     return render_template(
         "manage/post_action.html",
@@ -159,7 +149,7 @@ def post_action():
 
 @bp.route("/post-action/refresh", methods=["POST"])
 def findings_refresh():
-    label = _year_label()
+    label = plan_year_arg().label
     if ConfirmForm().validate_on_submit():
         result = refresh_findings(db.session, label, finding_rules(), clock.today())
         db.session.commit()
@@ -198,8 +188,7 @@ def finding_action(finding_id: int):
 
 @bp.route("/needs")
 def needs():
-    label = _year_label()
-    plan_year = get_plan_year(db.session, label) or abort(404)
+    plan_year = plan_year_arg()
     scope = Scope(db.session, plan_year, KpiFilters(), clock.today())
     coverage, uncovered, high = needs_coverage(scope)
     priorities = need_priorities(scope)
@@ -221,10 +210,9 @@ def needs():
 
 @bp.route("/results")
 def results():
-    label = _year_label()
-    plan_year = get_plan_year(db.session, label) or abort(404)
-    status = request.args.get("status")
-    chosen = ResultStatus(status) if status in ResultStatus._value2member_map_ else None
+    plan_year = plan_year_arg()
+    chosen = enum_arg("status", ResultStatus)
+    status = chosen.value if chosen else None
     return render_template(
         "manage/results.html",
         plan_year=plan_year,

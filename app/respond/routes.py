@@ -20,12 +20,13 @@ from flask import (
     session,
     url_for,
 )
+from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
 from app.common import clock
 from app.extensions import db, limiter
 from app.journeys.invitations import find_invitation, mark_opened
-from app.models import Invitation, Response, ResponseStatus, SurveyRound
+from app.models import Invitation, Response, ResponseStatus, Role, SurveyRound
 from app.surveys.model import Definition
 from app.surveys.responses import (
     AlreadySubmitted,
@@ -59,7 +60,12 @@ def no_store(response):
     return response
 
 
+def _personal_link_limit() -> str:
+    return current_app.config["RATELIMIT_PERSONAL_LINK"]
+
+
 @links.route("/i/<token>")
+@limiter.limit(_personal_link_limit)
 def personal_link(token: str):
     invitation = find_invitation(db.session, token)
     if invitation is None:
@@ -77,6 +83,11 @@ def personal_link(token: str):
         response = make_response(_already_submitted(invitation.round))
     elif not invitation.round.accepts_answers(clock.today()):
         response = make_response(_closed_page(invitation.round))
+    elif invitation.participant_id is None and not _speaks_for(invitation):
+        # An administration's invitation (the needs assessment) is answered by its contact
+        # points, logged in: the link leads to the login, then to their portal.
+        flash("Log in as your administration's contact point to answer this survey.", "info")
+        response = redirect(url_for("auth.login", next=url_for("portal.home")))
     else:
         mark_opened(invitation)
         db.session.commit()
@@ -89,9 +100,24 @@ def personal_link(token: str):
 
 
 def _invitation(survey_round: SurveyRound) -> Invitation | None:
+    """The invitation this browser answers for: a participant's, bound by their personal
+    link, or an administration's, only while its contact point is logged in."""
     invitation_id = bound_invitation_id(survey_round)
     invitation = db.session.get(Invitation, invitation_id) if invitation_id else None
-    return invitation if invitation and invitation.round_id == survey_round.id else None
+    if invitation is None or invitation.round_id != survey_round.id:
+        return None
+    if invitation.participant_id is None and not _speaks_for(invitation):
+        return None
+    return invitation
+
+
+def _speaks_for(invitation: Invitation) -> bool:
+    """The logged-in user is a contact point of the invitation's administration."""
+    return (
+        current_user.is_authenticated
+        and current_user.role is Role.CONTACT_POINT
+        and current_user.member_id == invitation.member_id
+    )
 
 
 def _current_response(survey_round: SurveyRound, invitation: Invitation | None) -> Response | None:

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 
 from app.common import clock
-from app.common.tables import RowError, TableFileError, read_table, text_of
+from app.common.tables import RowError, TableFileError, TableLimits, read_table, text_of
 from app.models import Member, SurveyRound
 from app.surveys.answers import clean, missing_answers
 from app.surveys.model import Definition, visible_sections
@@ -30,6 +30,9 @@ from app.surveys.rounds import picker_options
 from app.surveys.section_state import receive_section
 
 META = ("_response_id", "_submitted_at", "_member")
+# A year of a WCO-wide programme is about 25,000 responses; a questionnaire with matrices
+# and repeat groups has a few hundred columns.
+HISTORY_LIMITS = TableLimits.for_rows(100_000, "responses", bytes_per_row=16_384, columns=1_000)
 
 
 @dataclass
@@ -59,15 +62,17 @@ def import_history(
     filename: str,
     stream: BinaryIO,
     now: datetime | None = None,
+    limits: TableLimits = HISTORY_LIMITS,
 ) -> HistoryImport:
     """Check every row of the file, then store them all, or nothing if any row is wrong.
     A row without ``_submitted_at`` is recorded as submitted at ``now``."""
     now = now or clock.utcnow()
     result = HistoryImport()
-    table = read_table(filename, stream)
-    if not table:
+    table = read_table(filename, stream, limits)
+    first = next(table, None)
+    if first is None:
         raise TableFileError(f"{filename} is empty: row 1 must name the columns.")
-    header = [text_of(c) for c in table[0]]
+    header = [text_of(c) for c in first]
     definition = Definition.from_json(survey_round.version.definition)
     known = _known_columns(definition)
     unknown = [h for h in header if h and h not in META and not _matches(h, known)]
@@ -80,7 +85,7 @@ def import_history(
     pickers = picker_options(session, survey_round.plan_year)
     members = dict(session.execute(select(Member.code, Member.id)).all())
     prepared = []
-    for number, raw in enumerate(table[1:], start=2):
+    for number, raw in enumerate(table, start=2):
         cells = [text_of(c) for c in raw]
         if not any(cells) or (number == 2 and cells[0] == "Response"):
             continue  # an empty row, or the labels row of an export

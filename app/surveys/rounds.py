@@ -79,7 +79,9 @@ def create_round(session: Session, new: NewRound) -> SurveyRound:
         closes_on=new.closes_on,
         status=RoundStatus.OPEN if new.open_now else RoundStatus.DRAFT,
         slug=secrets.token_urlsafe(12),
-        open_link=new.open_link,
+        # The needs assessment speaks for an administration: only its contact points,
+        # logged in, answer it, never whoever holds a shared link.
+        open_link=new.open_link and kind is not QuestionnaireKind.NEEDS_ASSESSMENT,
         anonymous=new.anonymous,
         wave=new.wave,
     )

@@ -17,7 +17,7 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from app.common.tables import RowError, TableFileError, read_table, text_of
+from app.common.tables import RowError, TableFileError, TableLimits, read_table, text_of
 from app.models import Activity, Attendance, Gender, Participant
 from app.workplan.members import MemberDirectory
 
@@ -195,17 +195,21 @@ def _check_lengths(data: ParticipantData) -> None:
 def read_participant_file(filename: str, stream: BinaryIO, max_rows: int) -> list[dict]:
     """Rows of a CSV or XLSX file as dicts keyed by the canonical column names, each with
     its spreadsheet row number under ``"_row"`` and unknown headers under ``"_ignored"``."""
-    rows = iter(read_table(filename, stream))
+    limits = TableLimits.for_rows(max_rows, "participants")
+    rows = read_table(filename, stream, limits)
     header = next(rows, None)
     if header is None:
         raise ParticipantFileError(f"{filename} is empty: the first row must name the columns.")
     columns: list[str | None] = []
     ignored: list[str] = []
-    for cell in header:
+    for number, cell in enumerate(header, start=1):
         label = re.sub(r"\s+", " ", str(cell or "")).strip().lower().rstrip(":*")
         canonical = COLUMN_ALIASES.get(label)
-        if canonical in columns:
-            raise ParticipantFileError(f"{filename}: the column {canonical!r} appears twice.")
+        if canonical is not None and canonical in columns:
+            raise ParticipantFileError(
+                f"{filename}: the column {canonical!r} appears twice in row 1 (column "
+                f"{number}, {str(cell).strip()!r}); keep one of them."
+            )
         columns.append(canonical)
         if canonical is None and label:
             ignored.append(str(cell).strip())
@@ -220,10 +224,6 @@ def read_participant_file(filename: str, stream: BinaryIO, max_rows: int) -> lis
         cells = [text_of(v) for v in values]
         if not any(cells):
             continue
-        if len(records) >= max_rows:
-            raise ParticipantFileError(
-                f"{filename} has more than {max_rows} participants; split it into smaller files."
-            )
         record: dict = {"_row": number, "_ignored": ignored}
         for column, value in zip(columns, cells, strict=False):
             if column:

@@ -85,7 +85,15 @@ def test_activity_list_filters(staff_client, listed):
     assert titles_on(html) == {rm.title}
     assert "1 activity match" in html
     # Nonsense filter values narrow nothing and break nothing.
-    assert staff_client.get(url + "?kind=party&status=x&page=-3").status_code == 200
+    for query, says in (
+        ("kind=party", "Parameter kind: one of national_workshop"),
+        ("status=x", "Parameter status: one of planned"),
+        ("page=-3", "Parameter page: a page number from 1"),
+        ("page=99999999999999999999", "Parameter page: a page number from 1"),
+    ):
+        refused = staff_client.get(f"{url}?{query}")
+        assert refused.status_code == 400 and says in text(refused), query
+    assert staff_client.get(url + "?page=7").status_code == 200  # past the last: empty
 
 
 def test_activity_list_query_count_does_not_grow_with_data(staff_client, session, count_queries):
@@ -279,6 +287,20 @@ def test_import_of_a_wrong_file_type_is_refused(staff_client, listed):
     response = upload(staff_client, url, "list.pdf", b"%PDF-1.4")
     assert response.status_code == 400
     assert "Upload a .csv or .xlsx file." in text(response)
+
+
+def test_hostile_spreadsheets_get_a_clear_400_and_save_nothing(staff_client, session, listed):
+    from tests.uploads import dimension_bomb, zip_bomb
+
+    pca, _ = listed
+    url = f"/manage/activities/{pca.id}/participants/import"
+    before = session.scalar(select(func.count()).select_from(Attendance))
+    bomb = upload(staff_client, url, "list.xlsx", zip_bomb(200))
+    assert bomb.status_code == 400
+    assert "unpacks to 200 MB" in text(bomb) and "not an ordinary spreadsheet" in text(bomb)
+    claimed = upload(staff_client, url, "list.xlsx", dimension_bomb(40_000))
+    assert claimed.status_code == 400 and "more than 10,000 empty rows" in text(claimed)
+    assert session.scalar(select(func.count()).select_from(Attendance)) == before
 
 
 def test_members_page(staff_client, session, listed):

@@ -71,3 +71,26 @@ def test_create_open_and_close_a_round(staff_client, session):
     assert closed.status_code == 302
     session.expire_all()
     assert session.get(SurveyRound, survey_round.id).status is RoundStatus.CLOSED
+
+
+def test_a_needs_assessment_round_made_by_staff_has_no_shared_link(staff_client, session):
+    [version] = sync_definitions(session, [SURVEYS / "needs-assessment.yaml"]).created
+    year = plan_year()
+    form = {
+        "version": str(version.id),
+        "activity": "0",
+        "plan_year": str(year.id),
+        "opens_on": date.today().isoformat(),
+        "closes_on": "",
+        "title": "",
+        "open_now": "y",
+    }
+    created = post_form(staff_client, "/manage/rounds/new", form)
+    assert created.status_code == 302
+    survey_round = session.scalar(select(SurveyRound))
+    assert survey_round.open_link is False
+    detail = staff_client.get(created.location).get_data(as_text=True)
+    assert "qr.png" not in detail
+    # Its address answers nobody without their administration's invitation.
+    visitor = staff_client.application.test_client()
+    assert visitor.get(f"/s/{survey_round.slug}").status_code == 403

@@ -173,6 +173,54 @@ def test_contact_points_see_only_their_own_administration(needs, app, session, c
     assert client.get("/portal/activities/999999").status_code == 404
 
 
+def test_a_contact_point_never_reads_one_participant_s_answers(needs, app, session, client):
+    """Evaluation and follow-up answers of the Member's own people are shown only as
+    aggregates: their responses, asked for one by one, do not exist for the portal."""
+    journey, survey_round = needs
+    journey.dispatch()
+    ana = app.test_client()
+    open_link(ana, journey.link_for("ana@customs.gov.np"))
+    answer_evaluation(ana, journey.delivery.evaluation.slug)
+    evaluation = session.scalar(
+        select(Response).where(
+            Response.round_id == journey.delivery.evaluation.id,
+            Response.status == ResponseStatus.SUBMITTED,
+        )
+    )
+    assert evaluation.member_id == member("NPL").id
+    login(client, "cp@customs.gov.np")
+    assert client.get(f"/portal/needs/responses/{evaluation.id}").status_code == 404
+    post_form(client, f"/portal/needs/{survey_round.id}/answer", {}, page="/portal/")
+    answer_needs(client, survey_round.slug)
+    own = session.scalar(
+        select(Response).where(
+            Response.round_id == survey_round.id, Response.status == ResponseStatus.SUBMITTED
+        )
+    )
+    assert client.get(f"/portal/needs/responses/{own.id}").status_code == 200
+
+
+def test_the_needs_assessment_is_answered_only_by_logged_in_contact_points(
+    needs, app, session, client
+):
+    journey, survey_round = needs
+    journey.dispatch()
+    assert not survey_round.open_link
+    # Nobody answers it through the round's address without an invitation.
+    start_page = client.get(f"/s/{survey_round.slug}")
+    assert start_page.status_code == 403
+    # The emailed personal link leads a visitor to the login, not to the questions.
+    link = journey.link_for("cp@customs.gov.np", round_id=survey_round.id)
+    opened = client.get(link[link.index("/i/") :])
+    assert opened.status_code == 302 and opened.location.startswith("/auth/login")
+    assert client.get(f"/s/{survey_round.slug}").status_code == 403
+    # Logged in as the administration's contact point, the same link opens the survey.
+    login(client, "cp@customs.gov.np")
+    again = client.get(link[link.index("/i/") :])
+    assert again.status_code == 302 and again.location == f"/s/{survey_round.slug}"
+    assert client.get(f"/s/{survey_round.slug}").status_code == 200
+
+
 def test_staff_cannot_use_the_portal_and_anonymous_visitors_log_in(client, staff_client):
     assert staff_client.get("/portal/").status_code == 403
     response = client.application.test_client().get("/portal/participants")

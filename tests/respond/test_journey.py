@@ -287,6 +287,14 @@ def test_round_page_resend_qr_extend_outbox_and_message_texts(app, session, staf
     edit = "/manage/email-templates/reminder"
     bad = post_form(staff_client, edit, {"subject": "Hi {{ nobody }}", "body": "x"})
     assert bad.status_code == 400 and "cannot be filled in" in bad.get_data(as_text=True)
+    # A text that computes (a huge range, a product, nested loops) is refused, with where.
+    for body, says in (
+        ("{{ range(100000000) }}", "line 1 of the text: call is not allowed"),
+        ("{{ 'a' * 100000000 }}", "line 1 of the text: mul is not allowed"),
+        ("x\n{{ name.__class__ }}", "line 2 of the text: getattr is not allowed"),
+    ):
+        refused = post_form(staff_client, edit, {"subject": "Reminder", "body": body})
+        assert refused.status_code == 400 and says in refused.get_data(as_text=True)
     good = post_form(
         staff_client,
         edit,
@@ -307,6 +315,7 @@ def test_rate_limits_on_the_open_link_and_the_login(app):
             "RATELIMIT_ENABLED": True,
             "RATELIMIT_OPEN_LINK_START": "2 per minute",
             "RATELIMIT_LOGIN": "3 per minute",
+            "RATELIMIT_PERSONAL_LINK": "2 per minute",
             "WTF_CSRF_ENABLED": False,
         }
     )
@@ -319,6 +328,9 @@ def test_rate_limits_on_the_open_link_and_the_login(app):
     ]
     assert logins[:3] == [401, 401, 401] and logins[3] == 429
     assert "Too Many Requests" in client.post("/auth/login").get_data(as_text=True)
+    # Guessing personal links is slowed down per address too.
+    links = [client.get(f"/i/guess-{n}").status_code for n in range(3)]
+    assert links == [404, 404, 429]
     with limited.app_context():
         from app.extensions import db
 

@@ -17,6 +17,7 @@ from app.workplan.participants import (
     update_participant,
 )
 from tests.factories import ActivityFactory, ParticipantFactory, member
+from tests.uploads import dimension_bomb, long_csv, zip_bomb
 
 
 def csv_file(text: str) -> io.BytesIO:
@@ -154,6 +155,44 @@ def test_xlsx_import(session):
 def test_unreadable_files_are_rejected_with_a_clear_message(name, content, message):
     with pytest.raises(ParticipantFileError, match=message):
         read_participant_file(name, io.BytesIO(content), max_rows=10)
+
+
+def test_two_unknown_columns_are_ignored_by_name(session):
+    records = read_participant_file(
+        "list.csv", csv_file("Name,Member,Badge,Room\nAna,FJI,12,B2\n"), max_rows=10
+    )
+    assert records[0]["_ignored"] == ["Badge", "Room"]
+    assert records[0]["name"] == "Ana" and "Badge" not in records[0]
+
+
+def test_a_sheet_that_claims_a_huge_dimension_is_read_as_stored(session):
+    """A1:XFD3000 claimed, three cells stored: nothing is padded to 16,384 columns."""
+    records = read_participant_file("bomb.xlsx", io.BytesIO(dimension_bomb()), max_rows=5000)
+    assert [(r["_row"], r["name"], r["member"]) for r in records] == [
+        (2, "Ana Sharma", "NPL"),
+        (3000, "x", ""),
+    ]
+
+
+def test_a_sheet_of_empty_rows_is_refused_where_it_passes_the_limit(session):
+    with pytest.raises(ParticipantFileError, match=r"row 10003: more than 10,000 empty rows"):
+        read_participant_file("bomb.xlsx", io.BytesIO(dimension_bomb(40_000)), max_rows=5000)
+
+
+def test_a_zip_bomb_is_refused_before_it_is_opened(session):
+    with pytest.raises(ParticipantFileError, match="unpacks to 200 MB from 0.2 MB"):
+        read_participant_file("bomb.xlsx", io.BytesIO(zip_bomb(200)), max_rows=5000)
+
+
+def test_cells_past_the_column_limit_are_refused():
+    wide = "name,member" + ",x" * 400 + "\nAna,FJI" + ",1" * 400 + "\n"
+    with pytest.raises(ParticipantFileError, match="row 1: more than 300 columns"):
+        read_participant_file("wide.csv", csv_file(wide), max_rows=10)
+
+
+def test_a_million_rows_are_refused_once_the_limit_is_read(session):
+    with pytest.raises(ParticipantFileError, match="more than 5000 participants"):
+        read_participant_file("big.csv", io.BytesIO(long_csv(1_000_000)), max_rows=5000)
 
 
 def test_row_limit(session):
