@@ -69,8 +69,11 @@ class Config:
     REMEMBER_COOKIE_SAMESITE = "Lax"
     # "Remember me" keeps a login this many days (the server ends it then, or at logout).
     REMEMBER_DAYS = 14
-    # A login without "remember me" ends after this many hours without a request.
+    # A login without "remember me" ends after this many hours without a request (the
+    # server ends it; the cookie also carries respondents' unfinished answers for longer).
     SESSION_HOURS = 12
+    # Administrators must turn on two-factor login before using the staff pages.
+    TWO_FACTOR_REQUIRED_FOR_ADMINS = False
     # Strict-Transport-Security max-age in seconds (0: no header); production sends a year.
     HSTS_MAX_AGE = 0
     HSTS_INCLUDE_SUBDOMAINS = False
@@ -117,6 +120,7 @@ class Config:
     RATELIMIT_RESPONDENT_POST = "600 per hour"
     RATELIMIT_LOGIN = "30 per 15 minutes"
     RATELIMIT_PERSONAL_LINK = "60 per hour"
+    RATELIMIT_PASSWORD_RESET = "5 per hour"
     # Groups smaller than this are never shown (results pages, reports, KPIs).
     MIN_GROUP_SIZE = 3
     # Findings (KPI 3-(i)): a mean below this (1-5 scale) is flagged; so is a barrier
@@ -161,7 +165,6 @@ class Config:
     @staticmethod
     def derive(settings: dict) -> None:
         settings["REMEMBER_COOKIE_DURATION"] = timedelta(days=int(settings["REMEMBER_DAYS"]))
-        settings["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=int(settings["SESSION_HOURS"]))
 
 
 class DevelopmentConfig(Config):

@@ -48,8 +48,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
+    from app.accounts.sessions import user_for_login_token
+    from app.common import clock
     from app.extensions import csrf, db, limiter, login_manager, migrate
     from app.models import User
+    from app.web.settings import session_rules
 
     db.init_app(app)
     limiter.init_app(app)
@@ -62,10 +65,15 @@ def register_extensions(app: Flask) -> None:
     login_manager.session_protection = "strong"
 
     @login_manager.user_loader
-    def load_user(session_token: str) -> User | None:
-        return db.session.scalar(
-            db.select(User).where(User.session_token == session_token, User.active.is_(True))
+    def load_user(login_token: str) -> User | None:
+        # The session and "remember me" cookies carry a login session's token: a session
+        # ended on the server (logout, password change, disabled account) loads no one.
+        user, touched = user_for_login_token(
+            db.session, login_token, clock.utcnow(), session_rules()
         )
+        if touched:
+            db.session.commit()
+        return user
 
     with app.app_context():
         for engine in db.engines.values():

@@ -9,8 +9,8 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import select
 
+from app.common.mail import MailBackend, OutboxBackend
 from app.journeys.dispatch import DispatchReport, dispatch
-from app.journeys.mail import MailBackend, OutboxBackend
 from app.journeys.scheduling import Delivery, deliver_activity
 from app.journeys.settings import JourneySettings
 from app.models import Message, MessageStatus, Participant

@@ -228,13 +228,26 @@ def test_rounds_dispatch_against_a_local_smtp_server(
 def test_users_token(runner, session):
     from tests.factories import UserFactory
 
+    from app.accounts.api_tokens import token_for_request
+    from app.common import clock
+
     UserFactory(email="api@rocb-ap.example")
-    result = runner.invoke(args=["users", "token", "api@rocb-ap.example"])
-    assert result.exit_code == 0
+    result = runner.invoke(
+        args=["users", "token", "api@rocb-ap.example", "--name", "report", "--scope", "read"]
+    )
+    assert result.exit_code == 0, result.output
     token = result.output.strip()
     assert token.startswith("rocb_") and len(token) > 40
-    from app.accounts.users import user_for_api_token
-
-    assert user_for_api_token(session, token).email == "api@rocb-ap.example"
+    row = token_for_request(session, token, clock.utcnow())
+    assert (row.user.email, row.name, row.scope) == ("api@rocb-ap.example", "report", "read")
+    listed = runner.invoke(args=["users", "tokens", "api@rocb-ap.example"])
+    assert f"{row.id:5}  api@rocb-ap.example  'report'  read  until" in listed.output
+    revoked = runner.invoke(args=["users", "revoke-token", str(row.id)])
+    assert revoked.exit_code == 0 and "revoked" in revoked.output
+    session.expire_all()
+    assert token_for_request(session, token, clock.utcnow()) is None
+    trail = runner.invoke(args=["audit", "list", "--action", "token."])
+    assert "command line  token.revoke  api_tokens" in trail.output
+    assert "command line  token.create  api_tokens" in trail.output
     missing = runner.invoke(args=["users", "token", "nobody@rocb-ap.example"])
     assert missing.exit_code == 1 and "No user" in missing.output

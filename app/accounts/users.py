@@ -1,22 +1,31 @@
-"""Accounts: creating users and checking passwords."""
+"""Accounts: staff, administrators and Member contact points. Creating them (from the
+command line with a password, or by an invitation that lets the person set their own),
+roles and who may give them, disabling, passwords and the links that set them, and the
+Members without a contact point."""
 
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from app.common.clock import utcnow
-from app.models import ApiToken, Member, Role, User
+from app.accounts.passwords import PasswordError, check_password
+from app.accounts.sessions import end_all_login_sessions
+from app.common.clock import aware, utcnow
+from app.common.mail import to_html
+from app.models import AccountToken, Member, Message, MessageKind, Role, User
 
-MIN_PASSWORD_LENGTH = 10
 # Compared against when the email is unknown, so a failed login takes as long either way.
 _DUMMY_HASH = generate_password_hash("not-a-real-password")
+INVITE_DAYS = 7
+RESET_HOURS = 2
 
 
 class UserError(ValueError):
@@ -27,7 +36,7 @@ class UserError(ValueError):
 class NewUser:
     email: str
     role: str
-    password: str
+    password: str | None = None  # None: the person sets it through an invitation link
     name: str = ""
     member_code: str | None = None
 
@@ -39,38 +48,109 @@ def normalise_email(email: str) -> str:
         raise UserError(f"{email!r} is not a valid email address: {error}") from None
 
 
-def check_password_strength(password: str) -> None:
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise UserError(f"The password must have at least {MIN_PASSWORD_LENGTH} characters.")
+def check_password_strength(password: str, user: User | None = None) -> None:
+    """The password rules, with the account's own email and name as words to avoid."""
+    inputs: list[str] = []
+    if user is not None:
+        inputs = [user.email, user.name, *re.split(r"[\W_]+", f"{user.email} {user.name}")]
+        letters = re.sub(r"[\W\d_]+", "", password.lower())
+        for own in (user.email.split("@")[0], user.name):
+            own_letters = re.sub(r"[\W\d_]+", "", own.lower())
+            if len(own_letters) >= 4 and own_letters in letters:
+                raise UserError("The password must not contain your name or email: choose another.")
+    try:
+        check_password(password, inputs)
+    except PasswordError as error:
+        raise UserError(str(error)) from None
 
 
-def create_user(session: Session, new: NewUser) -> User:
+def may_give_role(actor: User | None, role: Role) -> bool:
+    """Administrators give any role; staff give staff and contact-point accounts, never
+    administrator ones; the command line (``actor`` None) gives any."""
+    if actor is None or Role(actor.role) is Role.ADMIN:
+        return True
+    return Role(actor.role) is Role.STAFF and Role(role) is not Role.ADMIN
+
+
+def may_manage(actor: User, user: User) -> bool:
+    """Staff manage staff and contact points; only administrators manage administrators."""
+    return may_give_role(actor, Role(user.role))
+
+
+def _member_for(session: Session, role: Role, member_code: str | None) -> Member | None:
+    if role is Role.CONTACT_POINT:
+        if not member_code:
+            raise UserError("A contact point belongs to a Member: choose its administration.")
+        member = session.scalar(select(Member).where(Member.code == member_code.upper()))
+        if member is None:
+            raise UserError(f"No Member with code {member_code!r}.")
+        return member
+    if member_code:
+        raise UserError(f"Only contact points belong to a Member; a {role.value} does not.")
+    return None
+
+
+def create_user(session: Session, new: NewUser, actor: User | None = None) -> User:
+    """A new account. With a password it can log in at once; without, it waits for the
+    person to set one (`invitation_link`)."""
     email = normalise_email(new.email)
     try:
         role = Role(new.role)
     except ValueError:
         choices = ", ".join(r.value for r in Role)
         raise UserError(f"Unknown role {new.role!r}: choose one of {choices}.") from None
-    member = None
-    if role is Role.CONTACT_POINT:
-        if not new.member_code:
-            raise UserError("A contact point belongs to a Member: give --member with its code.")
-        member = session.scalar(select(Member).where(Member.code == new.member_code.upper()))
-        if member is None:
-            raise UserError(f"No Member with code {new.member_code!r}.")
-    elif new.member_code:
-        raise UserError(f"Only contact points belong to a Member; a {role.value} does not.")
+    if not may_give_role(actor, role):
+        raise UserError("Only an administrator can create an administrator account.")
+    member = _member_for(session, role, new.member_code)
     if session.scalar(select(User.id).where(User.email == email)) is not None:
         raise UserError(f"A user with the email {email} already exists.")
-    check_password_strength(new.password)
-    user = User(email=email, name=new.name or email.split("@")[0], role=role, member=member)
-    user.set_password(new.password)
+    user = User(email=email, name=(new.name or email.split("@")[0])[:200], role=role)
+    user.member = member
+    if new.password is not None:
+        check_password_strength(new.password, user)
+        user.set_password(new.password)
     session.add(user)
     session.flush()
     return user
 
 
-def authenticate(session: Session, email: str, password: str) -> User | None:
+def change_role(
+    session: Session, actor: User, user: User, role: Role, member_code: str | None = None
+) -> None:
+    if not (may_give_role(actor, role) and may_manage(actor, user)):
+        raise UserError("Only an administrator can give or take away the administrator role.")
+    if user.id == actor.id and role is not user.role:
+        raise UserError("You cannot change your own role: ask another administrator.")
+    user.member = _member_for(session, role, member_code)
+    user.role = role
+    session.flush()
+
+
+def set_active(session: Session, actor: User, user: User, active: bool) -> int:
+    """Enable or disable an account; disabling ends every session it has. Returns how
+    many sessions ended."""
+    if not may_manage(actor, user):
+        raise UserError("Only an administrator can disable an administrator.")
+    if user.id == actor.id and not active:
+        raise UserError("You cannot disable your own account.")
+    user.active = active
+    session.flush()
+    return end_all_login_sessions(session, user) if not active else 0
+
+
+def change_password(
+    session: Session, user: User, current: str, new: str, keep_session: str | None
+) -> int:
+    """Change one's own password; every other session of the account ends. Returns how
+    many ended."""
+    if not user.check_password(current):
+        raise UserError("The current password is not right.")
+    check_password_strength(new, user)
+    user.set_password(new)
+    return end_all_login_sessions(session, user, keep=keep_session)
+
+
+def authenticate(session: Session, email: str, password: str, now: datetime) -> User | None:
     """The active user with this email and password, or None (whatever the reason)."""
     user = session.scalar(select(User).where(User.email == email.strip().lower()))
     if user is None or not user.password_hash:
@@ -78,33 +158,116 @@ def authenticate(session: Session, email: str, password: str) -> User | None:
         return None
     if not user.check_password(password) or not user.active:
         return None
-    user.last_login_at = utcnow()
     return user
 
 
-def issue_api_token(session: Session, user: User) -> str:
-    """A new API token for a staff member; only its hash is stored, so print it now."""
-    if not user.is_staff:
-        raise UserError("API tokens are for staff and administrators only.")
-    token = "rocb_" + secrets.token_urlsafe(32)
-    session.add(ApiToken(user=user, token_hash=_hash(token)))
-    session.flush()
-    return token
+def user_by_email(session: Session, email: str) -> User | None:
+    return session.scalar(select(User).where(User.email == email.strip().lower()))
 
 
-def user_for_api_token(session: Session, token: str) -> User | None:
-    if not token or len(token) > 200:
-        return None
-    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _hash(token)))
-    if row is None or not row.user.active or not row.user.is_staff:
-        return None
-    row.last_used_at = utcnow()
-    return row.user
+def list_users(session: Session) -> list[User]:
+    return list(session.scalars(select(User).order_by(User.role, User.email)))
+
+
+def members_without_contact_point(session: Session) -> list[Member]:
+    """Active Members that no active contact point (with a password set) speaks for."""
+    covered = select(User.member_id).where(
+        User.role == Role.CONTACT_POINT, User.active.is_(True), User.password_hash.is_not(None)
+    )
+    return list(
+        session.scalars(
+            select(Member)
+            .where(Member.active.is_(True), Member.id.not_in(covered.scalar_subquery()))
+            .order_by(Member.name)
+        )
+    )
+
+
+# -- links that set a password -----------------------------------------------------------------
 
 
 def _hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def user_by_email(session: Session, email: str) -> User | None:
-    return session.scalar(select(User).where(User.email == email.strip().lower()))
+def account_link(session: Session, user: User, purpose: str, base_url: str, now: datetime) -> str:
+    """A single-use link that lets ``user`` set a password: "invite" (a new account, valid
+    INVITE_DAYS) or "reset" (a forgotten one, valid RESET_HOURS). Earlier unused links of
+    the same purpose stop working."""
+    for earlier in session.scalars(
+        select(AccountToken).where(
+            AccountToken.user_id == user.id,
+            AccountToken.purpose == purpose,
+            AccountToken.used_at.is_(None),
+        )
+    ):
+        earlier.used_at = now
+    token = secrets.token_urlsafe(32)
+    lifetime = timedelta(days=INVITE_DAYS) if purpose == "invite" else timedelta(hours=RESET_HOURS)
+    session.add(
+        AccountToken(
+            user_id=user.id,
+            purpose=purpose,
+            token_hash=_hash(token),
+            created_at=now,
+            expires_at=now + lifetime,
+        )
+    )
+    session.flush()
+    return f"{base_url}/auth/password/{token}"
+
+
+def token_owner(session: Session, token: str, now: datetime) -> AccountToken | None:
+    """The unused, unexpired link ``token`` is, or None."""
+    if not token or len(token) > 100:
+        return None
+    row = session.scalar(select(AccountToken).where(AccountToken.token_hash == _hash(token)))
+    if row is None or row.used_at is not None or aware(row.expires_at) <= now:
+        return None
+    if not row.user.active:
+        return None
+    return row
+
+
+def set_password_with_link(
+    session: Session, row: AccountToken, password: str, now: datetime
+) -> User:
+    """Set the password the link is for, use the link up, and end every session."""
+    user = row.user
+    check_password_strength(password, user)
+    user.set_password(password)
+    row.used_at = now
+    end_all_login_sessions(session, user)
+    session.flush()
+    return user
+
+
+def account_message(user: User, purpose: str, link: str, inviter: User | None) -> Message:
+    """The email that carries an account link (not editable: it is about security)."""
+    if purpose == "invite":
+        who = f"{inviter.name} ({inviter.email})" if inviter else "The ROCB A/P team"
+        subject = "Your account for the ROCB A/P surveys"
+        body = (
+            f"Dear {user.name},\n\n{who} has made you an account for the ROCB A/P surveys "
+            f"and KPIs, as {user.role.label.lower()}"
+            + (f" of {user.member.name}" if user.member else "")
+            + f".\n\nSet your password with this link within {INVITE_DAYS} days (it works "
+            f"once):\n\n{link}\n\nThen log in with {user.email}.\n\nROCB A/P\n"
+        )
+    else:
+        subject = "Set a new password for the ROCB A/P surveys"
+        body = (
+            f"Dear {user.name},\n\nSomeone, probably you, asked to set a new password for "
+            f"{user.email}. Use this link within {RESET_HOURS} hours (it works once):\n\n"
+            f"{link}\n\nIf you did not ask, ignore this message: your password stays as "
+            "it is.\n\nROCB A/P\n"
+        )
+    return Message(
+        kind=MessageKind.ACCOUNT,
+        dedupe_key=f"account:{purpose}:{user.id}:{secrets.token_hex(8)}",
+        to_email=user.email,
+        subject=subject,
+        body_text=body,
+        body_html=to_html(body),
+        created_at=utcnow(),
+    )

@@ -9,13 +9,14 @@ from typing import Any
 
 from flask import Blueprint, current_app, g, jsonify, request
 
-from app.accounts.users import user_for_api_token
+from app.accounts.api_tokens import token_for_request
 from app.api.openapi import openapi_document
 from app.common import clock
+from app.common.audit import record
+from app.common.mail import backend_from_config, send_now
 from app.extensions import csrf, db
-from app.journeys.dispatch import resend_invitation, send_now
+from app.journeys.dispatch import resend_invitation
 from app.journeys.invitations import invitation_link, round_invitations
-from app.journeys.mail import backend_from_config
 from app.journeys.scheduling import ScheduleError, deliver_activity
 from app.kpis.figures import compute_kpis
 from app.kpis.scope import KpiError, KpiFilters
@@ -70,20 +71,42 @@ def authenticate():
         return None
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
-    user = user_for_api_token(db.session, token.strip()) if scheme.lower() == "bearer" else None
-    if user is None:
+    row = (
+        token_for_request(db.session, token.strip(), clock.utcnow())
+        if scheme.lower() == "bearer"
+        else None
+    )
+    if row is None:
         response = jsonify(
             {
-                "message": "Send a valid staff API token as 'Authorization: "
-                "Bearer <token>' (flask users token EMAIL)."
+                "message": "Send a valid staff API token as 'Authorization: Bearer <token>': "
+                "make one on your account page or with `flask users token EMAIL`; tokens "
+                "expire and can be revoked."
             }
         )
         response.status_code = 401
         response.headers["WWW-Authenticate"] = 'Bearer realm="api"'
         return response
+    if row.scope == "read" and request.method not in ("GET", "HEAD"):
+        db.session.rollback()
+        raise ApiError(403, "This token is read-only: use a read-and-write token to change data.")
     db.session.commit()  # last_used_at
-    g.api_user = user
+    g.api_user = row.user
+    g.api_token = row
     return None
+
+
+def _audit(action: str, target: object | None = None, summary: str = "") -> None:
+    """An audit entry for the token's owner, naming the token."""
+    note = f"through the API token {g.api_token.name!r}"
+    record(
+        db.session,
+        g.api_user,
+        action,
+        target,
+        f"{summary} ({note})" if summary else note,
+        request.remote_addr or "",
+    )
 
 
 def body() -> Any:
@@ -289,6 +312,7 @@ def activities_create():
         raise ApiError(
             422, "The activity has invalid fields.", {error.field: error.message}
         ) from None
+    _audit("activity.create", activity, activity.title)
     db.session.commit()
     return jsonify(activity_json(activity)), 201
 
@@ -321,6 +345,11 @@ def participants_add(activity_id: int):
             "No participant was added: fix these and send the list again.",
             {f"{e.row}.{e.column}": e.message for e in result.errors},
         )
+    _audit(
+        "participants.import",
+        activity,
+        f"{result.rows} rows, {result.attached} added, {result.created} new people",
+    )
     db.session.commit()
     return jsonify(
         {
@@ -343,6 +372,7 @@ def activity_deliver(activity_id: int):
     except ScheduleError as error:
         db.session.rollback()
         raise ApiError(409, str(error)) from None
+    _audit("activity.deliver", activity, f"{len(delivery.created)} round(s) made")
     db.session.commit()
     rounds = [delivery.evaluation, *delivery.follow_ups]
     return jsonify(
@@ -373,6 +403,8 @@ def invitations_list(round_id: int):
     survey_round = _round_or_404(round_id)
     config = journey_settings()
     invitations = round_invitations(db.session, survey_round)
+    _audit("download.invitations", survey_round, f"{len(invitations)} invitations")
+    db.session.commit()
     return jsonify(
         {
             "invitations": [
@@ -407,6 +439,7 @@ def invitation_resend(round_id: int, invitation_id: int):
         raise ApiError(409, "This invitation has already been answered.")
     now = clock.utcnow()
     messages = resend_invitation(db.session, journey_settings(), invitation, now)
+    _audit("invitation.resend", invitation, ", ".join(m.to_email for m in messages))
     db.session.commit()
     if not messages:
         raise ApiError(422, "This invitation has no email address to send to.")
@@ -426,6 +459,8 @@ def invitation_resend(round_id: int, invitation_id: int):
 def responses_list(round_id: int):
     survey_round = _round_or_404(round_id)
     responses = submitted_responses(db.session, survey_round)
+    _audit("download.responses", survey_round, f"{len(responses)} responses as JSON")
+    db.session.commit()
     return jsonify(
         {
             "round": survey_round.id,

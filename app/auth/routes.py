@@ -1,17 +1,76 @@
+"""Login (with the second factor when it is on), logout, forgotten passwords, the links
+that set a password, and one's own account: password, sessions, two-factor login, API
+tokens."""
+
 from __future__ import annotations
 
+import time
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_user, logout_user
+import segno
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_login import current_user, login_required, login_user, logout_user
+from markupsafe import Markup
 
-from app.accounts.users import authenticate
-from app.auth.forms import LoginForm, LogoutForm
+from app.accounts.api_tokens import TokenError, api_tokens, issue_api_token, revoke_api_token
+from app.accounts.sessions import (
+    end_all_login_sessions,
+    end_login_session,
+    is_current,
+    login_sessions,
+    start_login_session,
+)
+from app.accounts.two_factor import (
+    disable_two_factor,
+    enable_two_factor,
+    new_secret,
+    provisioning_uri,
+    recovery_codes_left,
+    second_factor_ok,
+)
+from app.accounts.users import (
+    UserError,
+    authenticate,
+    change_password,
+    set_password_with_link,
+    token_owner,
+    user_by_email,
+)
+from app.auth.forms import (
+    ChangePasswordForm,
+    EnableTwoFactorForm,
+    ForgotPasswordForm,
+    LoginForm,
+    LogoutForm,
+    NewPasswordForm,
+    NewTokenForm,
+    PasswordConfirmForm,
+    SecondFactorForm,
+)
+from app.common import clock
 from app.extensions import db, limiter
+from app.models import ApiToken, User
+from app.web.account_mail import send_account_link
+from app.web.audit import audit
+from app.web.forms import ConfirmForm
+from app.web.settings import session_rules
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
 LOGIN_FAILED = "The email or password is not right. Check both and try again."
+PENDING = "pending_login"  # a password checked, waiting for the second factor
+PENDING_SECONDS = 300
+ENROLLING = "pending_totp_secret"
 
 
 def safe_next(target: str | None) -> str | None:
@@ -28,6 +87,27 @@ def _login_limit() -> str:
     return current_app.config["RATELIMIT_LOGIN"]
 
 
+def _reset_limit() -> str:
+    return current_app.config["RATELIMIT_PASSWORD_RESET"]
+
+
+def _complete_login(user: User, remember: bool):
+    """Start the login session of this browser (the cookies carry only its token)."""
+    token = start_login_session(
+        db.session,
+        user,
+        remember,
+        clock.utcnow(),
+        session_rules(),
+        request.headers.get("User-Agent", ""),
+    )
+    audit("auth.login", user, "with remember me" if remember else "")
+    db.session.commit()
+    user.login_token = token
+    login_user(user, remember=remember, duration=session_rules().remember)
+    return redirect(safe_next(request.args.get("next")) or url_for("main.index"))
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(_login_limit, methods=["POST"])
 def login():
@@ -35,22 +115,245 @@ def login():
         return redirect(url_for("main.index"))
     form = LoginForm()
     if form.validate_on_submit():
-        user = authenticate(db.session, form.email.data, form.password.data)
+        user = authenticate(db.session, form.email.data, form.password.data, clock.utcnow())
         if user is None:
             # One message whatever went wrong, so the page does not reveal who has an account.
             form.form_errors.append(LOGIN_FAILED)
+        elif user.totp_enabled_at is not None:
+            session[PENDING] = {
+                "user": user.id,
+                "remember": bool(form.remember.data),
+                "at": time.time(),
+            }
+            return redirect(url_for("auth.second_factor", next=request.args.get("next")))
         else:
-            db.session.commit()
-            login_user(user, remember=form.remember.data)
-            return redirect(safe_next(request.args.get("next")) or url_for("main.index"))
+            return _complete_login(user, bool(form.remember.data))
     status = 401 if form.form_errors else 400 if form.errors else 200
     return render_template("auth/login.html", form=form), status
+
+
+@bp.route("/login/code", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def second_factor():
+    pending = session.get(PENDING) or {}
+    user = db.session.get(User, pending.get("user") or 0)
+    if user is None or time.time() - pending.get("at", 0) > PENDING_SECONDS:
+        session.pop(PENDING, None)
+        flash("Log in again: the code was not given in time.", "info")
+        return redirect(url_for("auth.login"))
+    form = SecondFactorForm()
+    if form.validate_on_submit():
+        if user.active and second_factor_ok(db.session, user, form.code.data, clock.utcnow()):
+            session.pop(PENDING, None)
+            return _complete_login(user, bool(pending.get("remember")))
+        form.code.errors.append("This code does not work: check the app and try again.")
+    status = 400 if form.errors else 200
+    return render_template("auth/second_factor.html", form=form), status
 
 
 @bp.route("/logout", methods=["POST"])
 def logout():
     form = LogoutForm()
-    if form.validate_on_submit():
+    if form.validate_on_submit() and current_user.is_authenticated:
+        user = current_user._get_current_object()
+        end_login_session(db.session, user.login_token)
+        audit("auth.logout", user)
+        db.session.commit()
         logout_user()
+        # Whatever the browser was answering (a needs assessment) stays behind too.
+        session.clear()
         flash("You are logged out.", "info")
     return redirect(url_for("auth.login"))
+
+
+@bp.route("/forgot", methods=["GET", "POST"])
+@limiter.limit(_reset_limit, methods=["POST"])
+def forgot_password():
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        user = user_by_email(db.session, form.email.data)
+        if user is not None and user.active:
+            send_account_link(user, "reset", None)
+        # The same answer either way: the page never tells who has an account.
+        flash(
+            "If an account exists for that address, a link to set a new password is on its "
+            "way. It works once, for two hours.",
+            "info",
+        )
+        return redirect(url_for("auth.login"))
+    return render_template("auth/forgot.html", form=form), 400 if form.errors else 200
+
+
+@bp.route("/password/<token>", methods=["GET", "POST"])
+def set_password(token: str):
+    row = token_owner(db.session, token, clock.utcnow())
+    if row is None:
+        return render_template(
+            "errors/error.html",
+            code=404,
+            title="This link no longer works",
+            message="A link to set a password works once and for a limited time. Ask for a "
+            "new one on the login page (Forgot your password?), or ask whoever invited you.",
+        ), 404
+    form = NewPasswordForm()
+    if form.validate_on_submit():
+        try:
+            user = set_password_with_link(db.session, row, form.password.data, clock.utcnow())
+        except UserError as error:
+            db.session.rollback()
+            form.password.errors.append(str(error))
+        else:
+            audit("auth.password_set", user, f"with an {row.purpose} link")
+            db.session.commit()
+            if current_user.is_authenticated:
+                logout_user()
+            session.clear()
+            flash("Your password is set: log in with it.", "success")
+            return redirect(url_for("auth.login"))
+    response = render_template(
+        "auth/set_password.html", form=form, user=row.user, purpose=row.purpose
+    )
+    return response, 400 if form.errors else 200
+
+
+# -- one's own account -------------------------------------------------------------------------
+
+
+def _account_page(**forms):
+    user = current_user._get_current_object()
+    now = clock.utcnow()
+    context = {
+        "password_form": ChangePasswordForm(prefix="password"),
+        "disable_form": PasswordConfirmForm(prefix="disable"),
+        "token_form": NewTokenForm(prefix="token"),
+        "confirm": ConfirmForm(),
+        "sessions": login_sessions(db.session, user, now),
+        "current_token": user.login_token,
+        "is_current": is_current,
+        "codes_left": recovery_codes_left(db.session, user) if user.totp_enabled_at else 0,
+        "tokens": api_tokens(db.session, user) if user.is_staff else [],
+        "now": now,
+    }
+    context.update(forms)
+    status = 400 if any(f.errors for f in forms.values() if hasattr(f, "errors")) else 200
+    return render_template("auth/account.html", **context), status
+
+
+@bp.route("/account")
+@login_required
+def account():
+    return _account_page()
+
+
+@bp.route("/account/password", methods=["POST"])
+@login_required
+def account_password():
+    form = ChangePasswordForm(prefix="password")
+    user = current_user._get_current_object()
+    if form.validate_on_submit():
+        try:
+            ended = change_password(
+                db.session, user, form.current.data, form.password.data, user.login_token
+            )
+        except UserError as error:
+            db.session.rollback()
+            form.password.errors.append(str(error))
+        else:
+            audit("auth.password_change", user, f"{ended} other session(s) ended")
+            db.session.commit()
+            flash("Password changed; every other session of your account has ended.", "success")
+            return redirect(url_for("auth.account"))
+    return _account_page(password_form=form)
+
+
+@bp.route("/account/sessions/end", methods=["POST"])
+@login_required
+def account_sessions_end():
+    """Log out everywhere, this browser included."""
+    if ConfirmForm().validate_on_submit():
+        user = current_user._get_current_object()
+        ended = end_all_login_sessions(db.session, user)
+        audit("auth.logout_everywhere", user, f"{ended} session(s) ended")
+        db.session.commit()
+        logout_user()
+        session.clear()
+        flash("You are logged out everywhere.", "info")
+        return redirect(url_for("auth.login"))
+    return redirect(url_for("auth.account"))
+
+
+@bp.route("/account/two-factor", methods=["GET", "POST"])
+@login_required
+def two_factor_setup():
+    user = current_user._get_current_object()
+    if user.totp_enabled_at is not None:
+        return redirect(url_for("auth.account"))
+    secret = session.get(ENROLLING) or new_secret()
+    session[ENROLLING] = secret
+    form = EnableTwoFactorForm()
+    if form.validate_on_submit():
+        codes = enable_two_factor(db.session, user, secret, form.code.data, clock.utcnow())
+        if codes is not None:
+            audit("auth.two_factor_on", user)
+            db.session.commit()
+            session.pop(ENROLLING, None)
+            return render_template("auth/recovery_codes.html", codes=codes)
+        form.code.errors.append("This code does not match: check the app's clock and try again.")
+    uri = provisioning_uri(user, secret)
+    qr = Markup(segno.make(uri, error="m").svg_inline(scale=5, title="QR code for the app"))
+    return render_template(
+        "auth/two_factor_setup.html", form=form, secret=secret, qr=qr
+    ), 400 if form.errors else 200
+
+
+@bp.route("/account/two-factor/off", methods=["POST"])
+@login_required
+def two_factor_off():
+    form = PasswordConfirmForm(prefix="disable")
+    user = current_user._get_current_object()
+    if form.validate_on_submit():
+        if user.check_password(form.password.data):
+            disable_two_factor(db.session, user)
+            audit("auth.two_factor_off", user)
+            db.session.commit()
+            flash("Two-factor login is off.", "info")
+            return redirect(url_for("auth.account"))
+        form.password.errors.append("The password is not right.")
+    return _account_page(disable_form=form)
+
+
+@bp.route("/account/tokens", methods=["POST"])
+@login_required
+def account_token_new():
+    user = current_user._get_current_object()
+    if not user.is_staff:
+        abort(403)
+    form = NewTokenForm(prefix="token")
+    if form.validate_on_submit():
+        try:
+            row, token = issue_api_token(
+                db.session, user, clock.utcnow(), form.name.data, form.scope.data, form.days.data
+            )
+        except TokenError as error:
+            db.session.rollback()
+            form.name.errors.append(str(error))
+        else:
+            audit("token.create", row, f"{row.name}, {row.scope}, until {row.expires_at:%Y-%m-%d}")
+            db.session.commit()
+            return render_template("auth/token_made.html", row=row, token=token)
+    return _account_page(token_form=form)
+
+
+@bp.route("/account/tokens/<int:token_id>/revoke", methods=["POST"])
+@login_required
+def account_token_revoke(token_id: int):
+    user = current_user._get_current_object()
+    row = db.session.get(ApiToken, token_id)
+    if row is None or row.user_id != user.id:
+        abort(404)
+    if ConfirmForm().validate_on_submit():
+        revoke_api_token(db.session, row, clock.utcnow())
+        audit("token.revoke", row, row.name)
+        db.session.commit()
+        flash(f"The token “{row.name}” no longer works.", "info")
+    return redirect(url_for("auth.account"))

@@ -22,3 +22,8 @@ def today() -> date:
     deliveries are compared with it. (The dispatch counts days in UTC; on a server kept
     on UTC the two agree.)"""
     return date.today()
+
+
+def aware(moment: datetime) -> datetime:
+    """A stored moment as a timezone-aware UTC datetime (SQLite returns naive ones)."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

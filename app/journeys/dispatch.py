@@ -17,7 +17,7 @@ import smtplib
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import cast
 
 from sqlalchemy import case, func, select, update
@@ -25,8 +25,10 @@ from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from app.common.clock import aware
+from app.common.mail import MailBackend, mark_sent
 from app.journeys.invitations import contact_points, invitation_link, sync_invitations
-from app.journeys.mail import MailBackend, render, template_for
+from app.journeys.mail import render, template_for
 from app.journeys.scheduling import ScheduleError, ensure_needs_round
 from app.journeys.settings import JourneySettings
 from app.models import (
@@ -169,7 +171,7 @@ def plan_messages(
             due_reminder = (
                 last_sent is not None
                 and reminders < settings.max_reminders
-                and now - _aware(last_sent) >= interval
+                and now - aware(last_sent) >= interval
             )
             for address, name in _recipients(session, invitation):
                 context = _context(survey_round, name, link)
@@ -208,11 +210,6 @@ def plan_messages(
                         invitation,
                     )
         _plan_escalations(session, settings, now, survey_round, waiting, history, report)
-
-
-def _aware(moment: datetime) -> datetime:
-    # SQLite returns naive datetimes (stored as UTC).
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _history(session: Session, survey_round: SurveyRound) -> dict[int, dict]:
@@ -279,7 +276,7 @@ def _plan_escalations(
             return (
                 seen.get("reminders_sent", 0) >= settings.max_reminders
                 and seen.get("last_sent") is not None
-                and (closing or now - _aware(seen["last_sent"]) >= interval)
+                and (closing or now - aware(seen["last_sent"]) >= interval)
             )
 
         # People without an email cannot be reminded: they are listed for the contact
@@ -354,9 +351,7 @@ def deliver_pending(
                 break
             continue
         failures_in_a_row = 0
-        message.status = MessageStatus.SENT
-        message.sent_at = now
-        message.last_error = ""
+        mark_sent(message, now, backend)
         commit()
         report.sent[message.kind.value] += 1
 
@@ -373,20 +368,6 @@ def dispatch(
     commit()
     deliver_pending(session, backend, now, settings.claim_timeout_minutes, commit, report)
     return report
-
-
-def send_now(session: Session, backend: MailBackend, message: Message, now: datetime) -> None:
-    """Send one message immediately (staff "resend"); on failure it stays queued."""
-    try:
-        backend.send(message)
-    except (smtplib.SMTPException, OSError) as error:
-        message.attempts += 1
-        message.last_error = f"{type(error).__name__}: {error}"[:1000]
-        raise
-    message.attempts += 1
-    message.status = MessageStatus.SENT
-    message.sent_at = now
-    session.flush()
 
 
 def resend_invitation(

@@ -1,23 +1,18 @@
-"""Email: the message texts staff can edit, rendering them, and the two ways of sending
-(a local outbox kept in the app, or SMTP)."""
+"""The survey journeys' message texts: the ones staff can edit, what they may contain,
+and filling them in (sending is `app.common.mail`)."""
 
 from __future__ import annotations
 
-import re
-import smtplib
-import ssl
 from dataclasses import dataclass
-from email.message import EmailMessage
-from email.utils import make_msgid
-from typing import Any, Protocol
+from typing import Any
 
 from jinja2 import StrictUndefined, TemplateError, nodes
 from jinja2.sandbox import SandboxedEnvironment
-from markupsafe import Markup, escape
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.models import EmailTemplate, Message, MessageKind, MessageStatus
+from app.common.mail import to_html
+from app.models import EmailTemplate, MessageKind
 
 DEFAULT_TEMPLATES: dict[MessageKind, tuple[str, str]] = {
     MessageKind.INVITATION: (
@@ -114,21 +109,6 @@ def render(subject: str, body: str, context: dict[str, Any]) -> Rendered:
     return Rendered(subject_text[:300], text, to_html(text))
 
 
-def to_html(text: str) -> str:
-    paragraphs = []
-    for block in re.split(r"\n\s*\n", text.strip()):
-        escaped = str(escape(block))
-        linked = re.sub(r"(https?://[^\s<]+)", r'<a href="\1">\1</a>', escaped)
-        paragraphs.append("<p>" + linked.replace("\n", "<br>\n") + "</p>")
-    return str(
-        Markup(
-            '<!doctype html><html><body style="font-family: sans-serif">\n'
-            + "\n".join(paragraphs)
-            + "\n</body></html>"
-        )
-    )
-
-
 def check_template(kind: MessageKind, subject: str, body: str) -> None:
     """Refuse a text that cannot be filled in (unknown placeholder, bad syntax) or that
     uses more than placeholders, conditions and the list loop (see ALLOWED_FILTERS)."""
@@ -180,74 +160,3 @@ def save_template(session: Session, kind: MessageKind, subject: str, body: str) 
         session.add(stored)
     stored.subject, stored.body = subject.strip(), body
     session.flush()
-
-
-class MailBackend(Protocol):
-    def send(self, message: Message) -> None:
-        """Deliver ``message`` or raise."""
-
-
-class OutboxBackend:
-    """Keeps messages in the app's outbox (Surveys › Outbox); nothing leaves the server."""
-
-    name = "outbox"
-
-    def send(self, message: Message) -> None:
-        return None
-
-
-@dataclass
-class SmtpBackend:
-    host: str
-    port: int
-    sender: str
-    use_tls: bool = False
-    use_ssl: bool = False
-    username: str | None = None
-    password: str | None = None
-    timeout: float = 15
-    name: str = "smtp"
-
-    def send(self, message: Message) -> None:
-        email = EmailMessage()
-        email["From"] = self.sender
-        email["To"] = message.to_email
-        email["Subject"] = message.subject
-        email["Message-ID"] = make_msgid(idstring=f"rocb-{message.id}")
-        email.set_content(message.body_text)
-        email.add_alternative(message.body_html, subtype="html")
-        smtp_class = smtplib.SMTP_SSL if self.use_ssl else smtplib.SMTP
-        with smtp_class(self.host, self.port, timeout=self.timeout) as smtp:
-            if self.use_tls and not self.use_ssl:
-                smtp.starttls(context=ssl.create_default_context())
-            if self.username:
-                smtp.login(self.username, self.password or "")
-            smtp.send_message(email)
-
-
-def backend_from_config(config: Any) -> MailBackend:
-    choice = config.get("MAIL_BACKEND") or ("smtp" if config.get("MAIL_SERVER") else "outbox")
-    if choice == "outbox":
-        return OutboxBackend()
-    if choice != "smtp" or not config.get("MAIL_SERVER"):
-        raise ValueError("MAIL_BACKEND=smtp needs MAIL_SERVER (and MAIL_PORT)")
-    return SmtpBackend(
-        host=config["MAIL_SERVER"],
-        port=int(config["MAIL_PORT"]),
-        sender=config["MAIL_SENDER"],
-        use_tls=bool(config["MAIL_USE_TLS"]),
-        use_ssl=bool(config["MAIL_USE_SSL"]),
-        username=config.get("MAIL_USERNAME"),
-        password=config.get("MAIL_PASSWORD"),
-        timeout=float(config["MAIL_TIMEOUT"]),
-    )
-
-
-def outbox_messages(
-    session: Session, status: MessageStatus | None = None, limit: int = 200
-) -> list[Message]:
-    """The latest messages, of one status if asked."""
-    query = select(Message).order_by(Message.id.desc()).limit(limit)
-    if status is not None:
-        query = query.where(Message.status == status)
-    return list(session.scalars(query))

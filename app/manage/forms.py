@@ -197,3 +197,36 @@ class ReviewForm(FlaskForm):
     )
     reason = StringField("Reason (required to reject)", validators=[Length(max=2000)])
     submit = SubmitField("Save")
+
+
+class InviteForm(FlaskForm):
+    email = EmailField(
+        "Email",
+        validators=[DataRequired(message="Give their email."), Email(), Length(max=254)],
+    )
+    name = StringField("Name", validators=[Length(max=200)])
+    role = SelectField("Role")
+    member = SelectField(
+        "Administration",
+        description="For a contact point: the Member administration they answer for.",
+        validate_choice=False,
+    )
+    submit = SubmitField("Send the invitation")
+
+
+class RoleForm(FlaskForm):
+    role = SelectField("Role")
+    member = SelectField("Administration", validate_choice=False)
+    submit = SubmitField("Change the role")
+
+
+class AuditFilterForm(FlaskForm):
+    class Meta:
+        csrf = False  # a GET search form changes nothing
+
+    actor = SearchField("Who (part of the email)", validators=[Optional(), Length(max=100)])
+    action = SearchField(
+        "Action starts with", validators=[Optional(), Length(max=64)], description="e.g. user."
+    )
+    object_type = SearchField("Object", validators=[Optional(), Length(max=64)])
+    object_id = SearchField("Object number", validators=[Optional(), Length(max=64)])

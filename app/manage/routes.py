@@ -1,6 +1,7 @@
 """The staff blueprint; its views live in the modules imported here."""
 
 from app.manage import (
+    views_accounts,
     views_activities,
     views_journeys,
     views_kpis,
@@ -11,6 +12,7 @@ from app.manage.blueprint import bp
 
 __all__ = [
     "bp",
+    "views_accounts",
     "views_activities",
     "views_journeys",
     "views_kpis",

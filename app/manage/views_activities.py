@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from flask import current_app, flash, redirect, render_template, request, url_for
 
+from app.common.audit import changes, snapshot
 from app.common.choices import select_choices
 from app.extensions import db
 from app.manage.blueprint import bp
 from app.manage.forms import ActivityFilterForm, ActivityForm
 from app.models import ActivityKind, ActivityStatus, PlanYear
 from app.surveys.rounds import activity_rounds
+from app.web.audit import audit
 from app.web.forms import ConfirmForm
 from app.web.lookups import activity_or_404, plan_year_or_404, this_plan_year
 from app.web.params import enum_arg, page_arg
@@ -26,6 +28,21 @@ from app.workplan.activities import (
 )
 from app.workplan.members import member_overview, members_by_name, members_by_subregion
 from app.workplan.plan_years import list_plan_years
+
+ACTIVITY_FIELDS = (
+    "title",
+    "kind",
+    "status",
+    "modality",
+    "starts_on",
+    "ends_on",
+    "venue",
+    "experts",
+    "accredited_experts",
+    "follow_up_months",
+    "members",
+    "items",
+)
 
 
 @bp.route("/")
@@ -151,6 +168,7 @@ def activity_new(label: str):
             db.session.rollback()
             getattr(form, error.field).errors.append(error.message)
         else:
+            audit("activity.create", activity, activity.title)
             db.session.commit()
             flash(f"Activity “{activity.title}” created.", "success")
             return redirect(url_for("manage.activity", activity_id=activity.id))
@@ -178,12 +196,14 @@ def activity_edit(activity_id: int):
         form.members.data = [m.id for m in activity.members]
         form.items.data = [i.id for i in activity.items]
     if form.validate_on_submit():
+        before = snapshot(activity, ACTIVITY_FIELDS)
         try:
             update_activity(db.session, activity, _data_from(form))
         except ActivityError as error:
             db.session.rollback()
             getattr(form, error.field).errors.append(error.message)
         else:
+            audit("activity.update", activity, changes(before, activity))
             db.session.commit()
             flash("Changes saved.", "success")
             return redirect(url_for("manage.activity", activity_id=activity.id))

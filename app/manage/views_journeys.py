@@ -18,15 +18,15 @@ from flask import (
 )
 
 from app.common import clock
+from app.common.audit import changes, snapshot
+from app.common.mail import backend_from_config, outbox_messages, send_now
 from app.extensions import db
-from app.journeys.dispatch import resend_invitation, send_now
+from app.journeys.dispatch import resend_invitation
 from app.journeys.invitations import invitation_rows
 from app.journeys.mail import (
     DEFAULT_TEMPLATES,
     PLACEHOLDERS,
     TemplateProblem,
-    backend_from_config,
-    outbox_messages,
     save_template,
     template_for,
 )
@@ -35,6 +35,7 @@ from app.manage.blueprint import bp
 from app.manage.forms import EmailTemplateForm, ExtendRoundForm
 from app.models import Invitation, Message, MessageKind, MessageStatus, SurveyRound
 from app.surveys.rounds import RoundError, extend_round, round_stats
+from app.web.audit import audit
 from app.web.forms import ConfirmForm
 from app.web.lookups import activity_or_404, round_or_404
 from app.web.params import enum_arg
@@ -57,6 +58,12 @@ def activity_deliver(activity_id: int):
             db.session.rollback()
             flash(f"Not marked delivered: {getattr(error, 'message', error)}", "error")
         else:
+            audit(
+                "activity.deliver",
+                activity,
+                f"{len(delivery.created)} round(s) made: "
+                + ", ".join(f"{r.kind.value} from {r.opens_on}" for r in delivery.created),
+            )
             db.session.commit()
             waves = ", ".join(r.opens_on.isoformat() for r in delivery.follow_ups)
             flash(
@@ -77,6 +84,7 @@ def invitation_resend(round_id: int, invitation_id: int):
     if ConfirmForm().validate_on_submit():
         now = clock.utcnow()
         messages = resend_invitation(db.session, journey_settings(), invitation, now)
+        audit("invitation.resend", invitation, ", ".join(m.to_email for m in messages))
         db.session.commit()
         backend = backend_from_config(current_app.config)
         failed = 0
@@ -104,12 +112,14 @@ def round_extend(round_id: int):
     survey_round = round_or_404(round_id)
     form = ExtendRoundForm()
     if form.validate_on_submit():
+        before = snapshot(survey_round, ("closes_on", "status"))
         try:
             extend_round(db.session, survey_round, form.closes_on.data, clock.today())
         except RoundError as error:
             db.session.rollback()
             flash(error.message, "error")
         else:
+            audit("round.extend", survey_round, changes(before, survey_round))
             db.session.commit()
             flash(f"The round now closes on {survey_round.closes_on.isoformat()}.", "success")
     else:
@@ -158,7 +168,7 @@ def outbox_message(message_id: int):
 
 @bp.route("/email-templates")
 def email_templates():
-    texts = {kind: template_for(db.session, kind) for kind in MessageKind}
+    texts = {kind: template_for(db.session, kind) for kind in DEFAULT_TEMPLATES}
     return render_template("manage/email_templates.html", texts=texts)
 
 
@@ -174,12 +184,19 @@ def email_template_edit(kind: str):
     elif form.validate_on_submit():
         if request.form.get("restore"):
             form.subject.data, form.body.data = DEFAULT_TEMPLATES[message_kind]
+        before_subject, before_body = template_for(db.session, message_kind)
         try:
             save_template(db.session, message_kind, form.subject.data, form.body.data)
         except TemplateProblem as error:
             db.session.rollback()
             form.body.errors.append(str(error))
         else:
+            audit(
+                "message_text.update",
+                None,
+                f"{message_kind.value}: subject {before_subject!r} -> {form.subject.data!r}"
+                + ("; text changed" if before_body != form.body.data else ""),
+            )
             db.session.commit()
             flash(
                 f"The {message_kind.label.lower()} text is saved; it applies to messages "

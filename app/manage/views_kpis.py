@@ -21,6 +21,7 @@ from flask_login import current_user
 from markupsafe import Markup
 
 from app.common import clock
+from app.common.audit import changes, snapshot
 from app.extensions import db
 from app.kpis import exports
 from app.kpis.activity_report import activity_report, report_pdf
@@ -40,6 +41,7 @@ from app.models import (
     SubRegion,
     TangibleResult,
 )
+from app.web.audit import audit
 from app.web.forms import ConfirmForm
 from app.web.lookups import activity_or_404, round_or_404
 from app.web.params import enum_arg, plan_year_arg
@@ -119,6 +121,8 @@ def kpis_export(fmt: str):
         abort(400, str(error))
     rows = exports.kpi_rows(report, previous)
     name = f"kpis-{label}"
+    audit("download.kpis", None, f"{label} as {fmt.upper()}")
+    db.session.commit()
     if fmt == "csv":
         return Response(
             exports.csv_lines(rows),
@@ -152,6 +156,11 @@ def findings_refresh():
     label = plan_year_arg().label
     if ConfirmForm().validate_on_submit():
         result = refresh_findings(db.session, label, finding_rules(), clock.today())
+        audit(
+            "findings.refresh",
+            None,
+            f"{label}: {result.created} new, {result.current} current, {result.retired} retired",
+        )
         db.session.commit()
         flash(
             f"Findings checked: {result.created} new, {result.current} current, "
@@ -167,7 +176,7 @@ def finding_action(finding_id: int):
     form = ActionForm()
     if form.validate_on_submit():
         try:
-            add_action(
+            action = add_action(
                 db.session,
                 finding,
                 form.decision.data,
@@ -179,6 +188,7 @@ def finding_action(finding_id: int):
             db.session.rollback()
             flash(str(error), "error")
         else:
+            audit("finding.action", finding, action.decision[:500])
             db.session.commit()
             flash("Planning action recorded.", "success")
     else:
@@ -227,6 +237,7 @@ def result_review(result_id: int):
     result = db.session.get(TangibleResult, result_id) or abort(404)
     form = ReviewForm()
     if form.validate_on_submit():
+        before = snapshot(result, ("status", "reason"))
         try:
             review_result(
                 db.session,
@@ -239,6 +250,7 @@ def result_review(result_id: int):
             db.session.rollback()
             flash(str(error), "error")
         else:
+            audit("result.review", result, changes(before, result))
             db.session.commit()
             flash(f"Result {result.id}: {result.status.label.lower()}.", "success")
     return redirect(
@@ -259,6 +271,8 @@ def activity_evaluation(activity_id: int):
 def activity_evaluation_pdf(activity_id: int):
     activity = activity_or_404(activity_id)
     pdf = report_pdf(activity_report(db.session, activity, min_group_size()))
+    audit("download.evaluation_report", activity, "PDF")
+    db.session.commit()
     return Response(
         pdf,
         mimetype="application/pdf",
@@ -270,6 +284,8 @@ def activity_evaluation_pdf(activity_id: int):
 def round_export(round_id: int, part: str, fmt: str):
     survey_round = round_or_404(round_id)
     name = f"round-{round_id}-{part}"
+    audit("download.responses", survey_round, f"{part} as {fmt.upper()}")
+    db.session.commit()
     if fmt == "csv":
         rows = (exports.response_rows if part == "responses" else exports.repeat_rows)(
             db.session, survey_round

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 
+from app.common.audit import changes, snapshot
 from app.common.choices import select_choices
 from app.extensions import db
 from app.manage.blueprint import bp
 from app.manage.forms import ParticipantForm, ParticipantImportForm
 from app.models import Activity, Participant
+from app.web.audit import audit
 from app.web.forms import ConfirmForm
 from app.web.lookups import activity_or_404
 from app.workplan.members import members_by_name
@@ -62,6 +64,7 @@ def participants(activity_id: int):
             db.session.rollback()
             getattr(form, error.field).errors.append(error.message)
         else:
+            audit("participant.add", participant, f"to activity {activity.id}")
             db.session.commit()
             flash(f"{participant.name} added.", "success")
             return redirect(url_for("manage.participants", activity_id=activity.id))
@@ -88,12 +91,14 @@ def participant_edit(activity_id: int, participant_id: int):
     if request.method == "GET":
         form.member.data = participant.member_id
     if form.validate_on_submit():
+        before = snapshot(participant, ("name", "email", "member_id", "gender", "position"))
         try:
             update_participant(db.session, participant, _data_from(form))
         except ParticipantError as error:
             db.session.rollback()
             getattr(form, error.field).errors.append(error.message)
         else:
+            audit("participant.update", participant, changes(before, participant))
             db.session.commit()
             flash(f"{participant.name} saved.", "success")
             return redirect(url_for("manage.participants", activity_id=activity.id))
@@ -113,6 +118,7 @@ def participant_remove(activity_id: int, participant_id: int):
     participant = _participant_of(activity, participant_id)
     if ConfirmForm().validate_on_submit():
         remove_attendance(db.session, activity, participant)
+        audit("participant.remove", participant, f"from activity {activity.id}")
         db.session.commit()
         flash(f"{participant.name} removed from this activity (their record is kept).", "info")
     return redirect(url_for("manage.participants", activity_id=activity.id))
@@ -137,6 +143,12 @@ def participants_import(activity_id: int):
         else:
             result = import_participants(db.session, activity, records)
             if result.ok:
+                audit(
+                    "participants.import",
+                    activity,
+                    f"{upload.filename}: {result.rows} rows, {result.attached} added, "
+                    f"{result.created} new people, {result.updated} already known",
+                )
                 db.session.commit()
                 flash(
                     f"Imported {result.rows} rows: {result.attached} added to this activity "

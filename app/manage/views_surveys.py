@@ -27,6 +27,7 @@ from app.surveys.rounds import (
 )
 from app.surveys.section_state import display_section, receive_section
 from app.surveys.versions import all_versions, definition_of, list_questionnaires
+from app.web.audit import audit
 from app.web.forms import ConfirmForm
 from app.web.lookups import round_or_404, version_or_404
 from app.workplan.activities import cb_activities_newest_year_first
@@ -150,6 +151,7 @@ def round_new():
             db.session.rollback()
             getattr(form, error.field).errors.append(error.message)
         else:
+            audit("round.create", survey_round, survey_round.title)
             db.session.commit()
             flash("Round created.", "success")
             return redirect(url_for("manage.round_detail", round_id=survey_round.id))
@@ -163,6 +165,7 @@ def round_change(round_id: int, change: str):
     survey_round = round_or_404(round_id)
     if ConfirmForm().validate_on_submit():
         (open_round if change == "open" else close_round)(db.session, survey_round)
+        audit(f"round.{change}", survey_round, survey_round.title)
         db.session.commit()
         flash(
             "Round opened."

@@ -38,23 +38,26 @@ from app.models.survey import (
     Submission,
     SurveyRound,
 )
-from app.models.user import ApiToken, User
+from app.models.user import AccountToken, ApiToken, AuditEntry, LoginSession, RecoveryCode, User
 from app.models.workplan import Pillar, PlanYear, WorkPlanItem
 
 __all__ = [
     "CB_ACTIVITY_KINDS",
+    "AccountToken",
     "Activity",
     "ActivityKind",
     "ActivityStatus",
     "Answer",
     "ApiToken",
     "Attendance",
+    "AuditEntry",
     "Base",
     "EmailTemplate",
     "Finding",
     "FindingKind",
     "Gender",
     "Invitation",
+    "LoginSession",
     "Member",
     "Message",
     "MessageKind",
@@ -67,6 +70,7 @@ __all__ = [
     "Questionnaire",
     "QuestionnaireKind",
     "QuestionnaireVersion",
+    "RecoveryCode",
     "Response",
     "ResponseStatus",
     "ResultStatus",

@@ -74,6 +74,8 @@ class MessageKind(LabelledEnum):
     REMINDER = ("reminder", "Reminder")
     ESCALATION = ("escalation", "Escalation to the contact point")
     CLOSING_SOON = ("closing_soon", "Closing soon")
+    # Account invitations and password resets: fixed texts carrying a personal link.
+    ACCOUNT = ("account", "Account message")
 
 
 class MessageStatus(LabelledEnum):

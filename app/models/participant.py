@@ -28,6 +28,9 @@ class Participant(Base):
     gender: Mapped[Gender] = mapped_column(db_enum(Gender, "gender"), default=Gender.UNDISCLOSED)
     position: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # Set when their personal data was erased on request: the name is replaced, the email
+    # and position removed; Member, gender and answers stay for the KPIs.
+    erased_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     member: Mapped[Member] = relationship()
     attendances: Mapped[list[Attendance]] = relationship(

@@ -3,8 +3,11 @@ never read Flask's configuration themselves)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import current_app
 
+from app.accounts.sessions import SessionRules
 from app.journeys.settings import JourneySettings
 from app.kpis.findings import FindingRules
 
@@ -20,3 +23,11 @@ def min_group_size() -> int:
 
 def finding_rules() -> FindingRules:
     return FindingRules.from_config(current_app.config)
+
+
+def session_rules() -> SessionRules:
+    config = current_app.config
+    return SessionRules(
+        remember=timedelta(days=int(config["REMEMBER_DAYS"])),
+        idle=timedelta(hours=int(config["SESSION_HOURS"])),
+    )

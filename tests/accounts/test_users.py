@@ -1,42 +1,62 @@
+"""Accounts: creating them, roles and who may give them, disabling, password rules, the
+single-use links that set a password, the Members without a contact point."""
+
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
-from app.accounts.users import NewUser, UserError, authenticate, create_user
+from app.accounts.passwords import PasswordError, check_password
+from app.accounts.sessions import SessionRules, start_login_session, user_for_login_token
+from app.accounts.users import (
+    NewUser,
+    UserError,
+    account_link,
+    authenticate,
+    change_password,
+    change_role,
+    create_user,
+    members_without_contact_point,
+    set_active,
+    set_password_with_link,
+    token_owner,
+)
 from app.models import Role
-from tests.factories import UserFactory
+from tests.factories import UserFactory, member
+
+NOW = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
+RULES = SessionRules(remember=timedelta(days=14), idle=timedelta(hours=12))
+GOOD = "customs office rocks in suva"
 
 
 def test_create_contact_point_and_authenticate(session):
-    user = create_user(
-        session, NewUser("CP@Customs.TO", "contact_point", "long enough pw", member_code="ton")
-    )
+    user = create_user(session, NewUser("CP@Customs.TO", "contact_point", GOOD, member_code="ton"))
     assert (user.email, user.role, user.member.code) == ("cp@customs.to", Role.CONTACT_POINT, "TON")
     assert user.password_hash.startswith("scrypt:")
-    assert authenticate(session, " cp@CUSTOMS.to ", "long enough pw") == user
-    assert user.last_login_at is not None
-    assert authenticate(session, "cp@customs.to", "wrong password") is None
-    assert authenticate(session, "nobody@customs.to", "long enough pw") is None
+    assert authenticate(session, " cp@CUSTOMS.to ", GOOD, NOW) == user
+    assert authenticate(session, "cp@customs.to", "wrong password", NOW) is None
+    assert authenticate(session, "nobody@customs.to", GOOD, NOW) is None
 
 
 def test_inactive_users_cannot_log_in(session):
     UserFactory(email="gone@rocb.example", active=False)
-    assert authenticate(session, "gone@rocb.example", "correct horse battery staple") is None
+    assert authenticate(session, "gone@rocb.example", "correct horse battery staple", NOW) is None
 
 
 @pytest.mark.parametrize(
     ("new", "message"),
     [
-        (NewUser("a@b.example", "contact_point", "long enough pw"), "give --member"),
+        (NewUser("a@b.example", "contact_point", GOOD), "choose its administration"),
+        (NewUser("a@b.example", "staff", GOOD, member_code="FJI"), "Only contact points"),
         (
-            NewUser("a@b.example", "staff", "long enough pw", member_code="FJI"),
-            "Only contact points",
-        ),
-        (
-            NewUser("a@b.example", "contact_point", "long enough pw", member_code="XXX"),
+            NewUser("a@b.example", "contact_point", GOOD, member_code="XXX"),
             "No Member with code",
         ),
-        (NewUser("a@b.example", "boss", "long enough pw"), "Unknown role"),
-        (NewUser("not-an-email", "staff", "long enough pw"), "not a valid email"),
-        (NewUser("a@b.example", "staff", "short"), "at least 10 characters"),
+        (NewUser("a@b.example", "boss", GOOD), "Unknown role"),
+        (NewUser("not-an-email", "staff", GOOD), "not a valid email"),
+        (NewUser("a@b.example", "staff", "short"), "at least 12 characters"),
+        (NewUser("a@b.example", "staff", "password1234"), "most common"),
+        (NewUser("a@b.example", "staff", "Password1234"), "most common"),
+        (NewUser("a@b.example", "staff", "aaaaaaaaaaaaaaaa"), "too easy to guess"),
     ],
 )
 def test_create_user_errors(session, new, message):
@@ -44,14 +64,96 @@ def test_create_user_errors(session, new, message):
         create_user(session, new)
 
 
+@pytest.mark.parametrize(
+    ("password", "inputs", "refused"),
+    [
+        ("correct horse battery staple", [], False),
+        ("qwertyuiop12", [], True),  # a keyboard pattern
+        ("x" * 201, [], True),
+    ],
+)
+def test_password_rules(password, inputs, refused):
+    if refused:
+        with pytest.raises(PasswordError):
+            check_password(password, inputs)
+    else:
+        check_password(password, inputs)
+
+
+def test_a_password_made_of_the_account_s_own_name_is_refused(session):
+    new = NewUser("ana.sharma@customs.gov.np", "staff", "ana.sharma.customs", "Ana Sharma")
+    with pytest.raises(UserError, match="must not contain your name or email"):
+        create_user(session, new)
+
+
 def test_duplicate_email_is_refused(session):
     UserFactory(email="taken@rocb.example")
     with pytest.raises(UserError, match="already exists"):
-        create_user(session, NewUser("TAKEN@rocb.example", "staff", "long enough pw"))
+        create_user(session, NewUser("TAKEN@rocb.example", "staff", GOOD))
 
 
-def test_set_password_rotates_the_session_token(session):
-    user = UserFactory()
-    before = user.session_token
-    user.set_password("another long password")
-    assert user.session_token != before and user.get_id() == user.session_token
+def test_staff_cannot_make_administrators(session):
+    staff = UserFactory(role="staff")
+    admin = UserFactory(role="admin")
+    with pytest.raises(UserError, match="Only an administrator"):
+        create_user(session, NewUser("new@rocb.example", "admin"), actor=staff)
+    made = create_user(session, NewUser("cp@customs.fj", "contact_point", member_code="FJI"), staff)
+    assert made.password_hash is None  # invited: sets their own password
+    with pytest.raises(UserError, match="Only an administrator"):
+        change_role(session, staff, made, Role.ADMIN)
+    with pytest.raises(UserError, match="Only an administrator"):
+        set_active(session, staff, admin, False)
+    change_role(session, admin, made, Role.STAFF)
+    assert made.role is Role.STAFF and made.member is None
+    with pytest.raises(UserError, match="your own role"):
+        change_role(session, admin, admin, Role.STAFF)
+
+
+def test_disabling_an_account_ends_its_sessions(session):
+    admin = UserFactory(role="admin")
+    user = UserFactory(role="staff")
+    token = start_login_session(session, user, True, NOW, RULES)
+    assert user_for_login_token(session, token, NOW, RULES)[0] == user
+    assert set_active(session, admin, user, False) == 1
+    assert user_for_login_token(session, token, NOW, RULES)[0] is None
+    with pytest.raises(UserError, match="your own account"):
+        set_active(session, admin, admin, False)
+
+
+def test_changing_the_password_ends_the_other_sessions(session):
+    user = create_user(session, NewUser("me@rocb.example", "staff", GOOD))
+    here = start_login_session(session, user, False, NOW, RULES)
+    elsewhere = start_login_session(session, user, True, NOW, RULES)
+    with pytest.raises(UserError, match="current password is not right"):
+        change_password(session, user, "wrong", "another fine passphrase here", here)
+    assert change_password(session, user, GOOD, "another fine passphrase here", here) == 1
+    assert user_for_login_token(session, here, NOW, RULES)[0] == user
+    assert user_for_login_token(session, elsewhere, NOW, RULES)[0] is None
+    assert authenticate(session, user.email, "another fine passphrase here", NOW) == user
+
+
+def test_a_password_link_works_once_and_only_in_time(session):
+    user = create_user(session, NewUser("new@rocb.example", "staff"))
+    link = account_link(session, user, "invite", "http://surveys.test", NOW)
+    token = link.rsplit("/", 1)[1]
+    assert link.startswith("http://surveys.test/auth/password/")
+    assert token_owner(session, token, NOW + timedelta(days=8)) is None  # 7 days
+    row = token_owner(session, token, NOW + timedelta(days=1))
+    assert row is not None and row.user == user
+    set_password_with_link(session, row, GOOD, NOW + timedelta(days=1))
+    assert token_owner(session, token, NOW + timedelta(days=1)) is None  # used up
+    assert authenticate(session, user.email, GOOD, NOW) == user
+    reset = account_link(session, user, "reset", "http://surveys.test", NOW)
+    newer = account_link(session, user, "reset", "http://surveys.test", NOW)
+    assert token_owner(session, reset.rsplit("/", 1)[1], NOW) is None  # replaced
+    assert token_owner(session, newer.rsplit("/", 1)[1], NOW + timedelta(hours=3)) is None
+
+
+def test_members_without_an_active_contact_point(session):
+    before = {m.code for m in members_without_contact_point(session)}
+    assert "FJI" in before and len(before) == 35
+    UserFactory(role="contact_point", member=member("FJI"))
+    UserFactory(role="contact_point", member=member("TON"), active=False)
+    UserFactory(role="contact_point", member=member("NPL"), password_hash=None)
+    after = {m.code for m in members_without_contact_point(session)}
+    assert after == before - {"FJI"}

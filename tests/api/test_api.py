@@ -9,7 +9,8 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from app.accounts.users import UserError, issue_api_token
+from app.accounts.api_tokens import TokenError, issue_api_token
+from app.common import clock
 from app.models import Attendance, Participant
 from app.surveys.versions import sync_definitions
 from tests.factories import UserFactory, WorkPlanItemFactory, member, plan_year
@@ -20,7 +21,7 @@ from tests.samples import SURVEYS
 @pytest.fixture()
 def api(client, session):
     plan_year("2025-2026")
-    token = issue_api_token(session, UserFactory(role="staff"))
+    _row, token = issue_api_token(session, UserFactory(role="staff"), clock.utcnow())
     session.commit()
 
     class Api:
@@ -47,8 +48,10 @@ def test_authentication_is_required(client, header):
 
 
 def test_contact_points_get_no_token(session):
-    with pytest.raises(UserError, match="staff and administrators only"):
-        issue_api_token(session, UserFactory(role="contact_point", member=member("FJI")))
+    with pytest.raises(TokenError, match="staff and administrators only"):
+        issue_api_token(
+            session, UserFactory(role="contact_point", member=member("FJI")), clock.utcnow()
+        )
 
 
 def test_unknown_api_paths_answer_in_json(api):
@@ -174,8 +177,8 @@ def test_the_journey_through_the_api(api, app, session):
 
     from datetime import UTC, datetime
 
+    from app.common.mail import OutboxBackend
     from app.journeys.dispatch import dispatch
-    from app.journeys.mail import OutboxBackend
     from tests.journey import settings_for
 
     dispatch(session, OutboxBackend(), settings_for(app), datetime.now(UTC), session.commit)

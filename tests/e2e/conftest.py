@@ -21,10 +21,10 @@ from werkzeug.serving import make_server
 
 from app import create_app
 from app.accounts.users import NewUser, create_user
+from app.common.mail import OutboxBackend
 from app.extensions import db
 from app.journeys.dispatch import dispatch
 from app.journeys.invitations import invitation_link
-from app.journeys.mail import OutboxBackend
 from app.journeys.scheduling import deliver_activity
 from app.journeys.settings import JourneySettings
 from app.models import Activity, Attendance, Invitation, Member, Participant

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from app.journeys.mail import SmtpBackend
+from app.common.mail import SmtpBackend
 from app.models import Invitation, Message, MessageStatus
 from tests.journey import answer_evaluation, make_journey, open_link
 

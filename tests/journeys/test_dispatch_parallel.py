@@ -11,9 +11,9 @@ import pytest
 from flask_migrate import upgrade
 
 from app import create_app
+from app.common.mail import SmtpBackend
 from app.extensions import db
 from app.journeys.dispatch import dispatch
-from app.journeys.mail import SmtpBackend
 from app.workplan.members import load_reference_members
 from tests import factories
 from tests.conftest import fresh_database_url

@@ -11,8 +11,8 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlalchemy import select
 
+from app.common.mail import OutboxBackend
 from app.journeys.dispatch import dispatch
-from app.journeys.mail import OutboxBackend
 from app.journeys.scheduling import add_months, deliver_activity, ensure_needs_round
 from app.models import ActivityKind, ActivityStatus, QuestionnaireKind, RoundStatus, SurveyRound
 from app.surveys.versions import sync_definitions

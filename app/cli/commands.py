@@ -1,23 +1,23 @@
-"""`flask ...` commands: thin wrappers over the domain packages, committing at the end."""
+"""`flask members|workplan|demo|surveys|rounds|responses|kpis ...`: thin wrappers over the
+domain packages, committing at the end."""
 
 from __future__ import annotations
 
 import json
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
 import click
-from flask import Flask, current_app
+from flask import current_app
 from flask.cli import AppGroup
 
-from app.accounts.users import NewUser, UserError, create_user, issue_api_token, user_by_email
 from app.common import clock
+from app.common.audit import COMMAND_LINE, record
+from app.common.mail import backend_from_config
 from app.common.tables import TableFileError
 from app.demo import load_demo
 from app.extensions import db
 from app.journeys.dispatch import dispatch
-from app.journeys.mail import backend_from_config
 from app.journeys.settings import JourneySettings
 from app.kpis.findings import FindingRules, refresh_findings
 from app.kpis.scope import KpiError
@@ -30,7 +30,6 @@ from app.workplan.plan_years import PlanYearError, normalise_label
 
 members_cli = AppGroup("members", help="Member administrations.")
 workplan_cli = AppGroup("workplan", help="The Annual Work Plan.")
-users_cli = AppGroup("users", help="Staff and contact-point accounts.")
 demo_cli = AppGroup("demo", help="Demo data for trying the app.")
 surveys_cli = AppGroup("surveys", help="Questionnaire definitions in surveys/.")
 rounds_cli = AppGroup("rounds", help="Survey rounds: invitations, reminders, escalations.")
@@ -60,6 +59,13 @@ def responses_import(round_id: int, path: Path) -> None:
         raise click.ClickException(
             f"{len(result.problems)} problem(s) in {result.rows} rows: nothing was imported"
         )
+    record(
+        db.session,
+        COMMAND_LINE,
+        "responses.import",
+        survey_round,
+        f"{path.name}: {result.imported}",
+    )
     db.session.commit()
     click.echo(
         f"Imported {result.imported} responses into round {round_id} ({survey_round.title})."
@@ -75,6 +81,7 @@ def kpis_findings(year: str) -> None:
         result = refresh_findings(db.session, _year(year), rules, clock.today())
     except KpiError as error:
         raise click.ClickException(str(error)) from None
+    record(db.session, COMMAND_LINE, "findings.refresh", None, f"{year}: {result.created} new")
     db.session.commit()
     click.echo(
         f"Findings {year}: {result.created} new, {result.current} current, "
@@ -108,21 +115,6 @@ def rounds_dispatch(now_text: str | None) -> None:
         click.echo(f"  {line}")
     if report.failed:
         raise click.exceptions.Exit(1)
-
-
-@users_cli.command("token")
-@click.argument("email")
-def users_token(email: str) -> None:
-    """Print a new API token for a staff member (shown once; only its hash is kept)."""
-    user = user_by_email(db.session, email)
-    if user is None:
-        raise click.ClickException(f"No user with the email {email}.")
-    try:
-        token = issue_api_token(db.session, user)
-    except UserError as error:
-        raise click.ClickException(str(error)) from None
-    db.session.commit()
-    click.echo(token)
 
 
 def _definition_paths(paths: tuple[Path, ...]) -> list[Path]:
@@ -206,6 +198,7 @@ def workplan_import(path: Path, year: str, quiet: bool) -> None:
     except WorkPlanImportError as error:
         db.session.rollback()
         raise click.ClickException(f"{path}: {error}") from None
+    record(db.session, COMMAND_LINE, "workplan.import", None, f"{path.name} as {label}")
     db.session.commit()
     for line in summary.lines():
         click.echo(line)
@@ -224,30 +217,6 @@ def workplan_export(year: str, fmt: str) -> None:
     except WorkPlanImportError as error:
         raise click.ClickException(str(error)) from None
     click.echo(json.dumps(data, indent=2, ensure_ascii=False))
-
-
-@users_cli.command("create")
-@click.option("--email", required=True)
-@click.option("--role", required=True, type=click.Choice(["admin", "staff", "contact_point"]))
-@click.option("--member", "member_code", help="ISO alpha-3 code (contact points only).")
-@click.option("--name", default="", help="Display name (defaults to the email's local part).")
-@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
-def users_create(
-    email: str, role: str, member_code: str | None, name: str, password_stdin: bool
-) -> None:
-    """Create an account."""
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-    else:
-        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    try:
-        user = create_user(db.session, NewUser(email, role, password, name, member_code))
-    except UserError as error:
-        db.session.rollback()
-        raise click.ClickException(str(error)) from None
-    db.session.commit()
-    suffix = f" for {user.member.code}" if user.member else ""
-    click.echo(f"Created {user.role.value} {user.email}{suffix}.")
 
 
 @demo_cli.command("load")
@@ -281,15 +250,12 @@ def demo_load(year: str) -> None:
     click.echo("")
 
 
-def register_commands(app: Flask) -> None:
-    for group in (
-        members_cli,
-        workplan_cli,
-        users_cli,
-        demo_cli,
-        surveys_cli,
-        rounds_cli,
-        responses_cli,
-        kpis_cli,
-    ):
-        app.cli.add_command(group)
+GROUPS = (
+    members_cli,
+    workplan_cli,
+    demo_cli,
+    surveys_cli,
+    rounds_cli,
+    responses_cli,
+    kpis_cli,
+)
