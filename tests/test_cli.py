@@ -226,10 +226,9 @@ def test_rounds_dispatch_against_a_local_smtp_server(
 
 
 def test_users_token(runner, session):
-    from tests.factories import UserFactory
-
     from app.accounts.api_tokens import token_for_request
     from app.common import clock
+    from tests.factories import UserFactory
 
     UserFactory(email="api@rocb-ap.example")
     result = runner.invoke(

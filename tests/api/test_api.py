@@ -242,3 +242,39 @@ def test_the_openapi_document_matches_the_routes(client, app):
         for operation in operations.values():
             declared = {p["name"] for p in operation.get("parameters", []) if p["in"] == "path"}
             assert declared == set(re.findall(r"{([^}]+)}", path)), path
+
+
+def test_tokens_expire_and_administrators_revoke_them(client, session):
+    import time_machine
+
+    from app.models import ApiToken
+    from tests.conftest import login, post_form
+
+    owner = UserFactory(role="staff", email="owner@rocb.example")
+    _row, short = issue_api_token(session, owner, clock.utcnow(), "short", days=1)
+    row, long = issue_api_token(session, owner, clock.utcnow(), "long", days=90)
+    UserFactory(role="admin", email="admin@rocb.example")
+    session.commit()
+    with time_machine.travel(clock.utcnow() + timedelta(days=2)):
+        expired = client.get("/api/v1/rounds", headers={"Authorization": f"Bearer {short}"})
+        assert expired.status_code == 401 and "expire" in expired.get_json()["message"]
+        live = client.get("/api/v1/rounds", headers={"Authorization": f"Bearer {long}"})
+        assert live.status_code == 200
+    admin = client.application.test_client()
+    login(admin, "admin@rocb.example")
+    listing = admin.get("/manage/tokens").get_data(as_text=True)
+    assert "owner@rocb.example" in listing and "long" in listing
+    post_form(admin, f"/manage/tokens/{row.id}/revoke", {}, page="/manage/tokens")
+    assert (
+        client.get("/api/v1/rounds", headers={"Authorization": f"Bearer {long}"}).status_code == 401
+    )
+    session.expire_all()
+    assert session.get(ApiToken, row.id).revoked_at is not None
+    # A disabled owner's tokens stop working with the account.
+    _row, third = issue_api_token(session, owner, clock.utcnow(), "third")
+    owner.active = False
+    session.commit()
+    assert (
+        client.get("/api/v1/rounds", headers={"Authorization": f"Bearer {third}"}).status_code
+        == 401
+    )
