@@ -121,6 +121,9 @@ class Config:
     RATELIMIT_LOGIN = "30 per 15 minutes"
     RATELIMIT_PERSONAL_LINK = "60 per hour"
     RATELIMIT_PASSWORD_RESET = "5 per hour"
+    # An invitation's copy of the participant's email is removed this many days after its
+    # round closes (the dispatch does it); the participant record keeps its own.
+    INVITATION_EMAIL_RETENTION_DAYS = 365
     # Groups smaller than this are never shown (results pages, reports, KPIs).
     MIN_GROUP_SIZE = 3
     # Findings (KPI 3-(i)): a mean below this (1-5 scale) is flagged; so is a barrier

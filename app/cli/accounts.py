@@ -1,8 +1,9 @@
-"""`flask users ...` (accounts and API tokens) and `flask audit list`. Every change made
-here is in the audit trail as done from the command line."""
+"""`flask users ...` (accounts and API tokens), `flask audit list` and `flask personal-data
+...`. Every change made here is in the audit trail as done from the command line."""
 
 from __future__ import annotations
 
+import json
 import sys
 
 import click
@@ -24,7 +25,12 @@ from app.common import clock
 from app.common.audit import COMMAND_LINE, record
 from app.common.mail import backend_from_config, send_now
 from app.extensions import db
-from app.models import ApiToken, User
+from app.journeys.personal_data import (
+    erase_participant,
+    participant_record,
+    purge_invitation_addresses,
+)
+from app.models import ApiToken, Participant, User
 
 users_cli = AppGroup("users", help="Staff, administrator and contact-point accounts.")
 audit_cli = AppGroup("audit", help="The audit trail of staff and administrator actions.")
@@ -206,4 +212,59 @@ def audit_list(
         )
 
 
-GROUPS = (users_cli, audit_cli)
+personal_data_cli = AppGroup("personal-data", help="A participant's personal data.")
+
+
+def _participant(participant_id: int) -> Participant:
+    participant = db.session.get(Participant, participant_id)
+    if participant is None:
+        raise click.ClickException(f"No participant {participant_id}.")
+    return participant
+
+
+@personal_data_cli.command("export")
+@click.argument("participant_id", type=int)
+def personal_data_export(participant_id: int) -> None:
+    """Print everything held about a participant, as JSON."""
+    participant = _participant(participant_id)
+    record(db.session, COMMAND_LINE, "download.personal_data", participant, "JSON")
+    db.session.commit()
+    click.echo(
+        json.dumps(participant_record(db.session, participant), indent=2, ensure_ascii=False)
+    )
+
+
+@personal_data_cli.command("erase")
+@click.argument("participant_id", type=int)
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def personal_data_erase(participant_id: int, yes: bool) -> None:
+    """Erase a participant's name, email and position everywhere (answers stay)."""
+    participant = _participant(participant_id)
+    if participant.erased_at is not None:
+        raise click.ClickException(f"Participant {participant_id} was erased already.")
+    if not yes:
+        click.confirm(f"Erase the personal data of {participant.name}?", abort=True)
+    erasure = erase_participant(db.session, participant, clock.utcnow())
+    record(
+        db.session,
+        COMMAND_LINE,
+        "participant.erase",
+        participant,
+        f"{erasure.invitations} invitation(s), {erasure.messages} message(s)",
+    )
+    db.session.commit()
+    click.echo(f"Participant {participant_id} erased.")
+
+
+@personal_data_cli.command("purge")
+def personal_data_purge() -> None:
+    """Remove invitations' email addresses past INVITATION_EMAIL_RETENTION_DAYS (the
+    dispatch does it too)."""
+    removed = purge_invitation_addresses(
+        db.session, clock.today(), int(current_app.config["INVITATION_EMAIL_RETENTION_DAYS"])
+    )
+    db.session.commit()
+    click.echo(f"Invitation addresses removed: {removed}.")
+
+
+GROUPS = (users_cli, audit_cli, personal_data_cli)

@@ -29,6 +29,7 @@ from app.common.clock import aware
 from app.common.mail import MailBackend, mark_sent
 from app.journeys.invitations import contact_points, invitation_link, sync_invitations
 from app.journeys.mail import render, template_for
+from app.journeys.personal_data import purge_invitation_addresses
 from app.journeys.scheduling import ScheduleError, ensure_needs_round
 from app.journeys.settings import JourneySettings
 from app.models import (
@@ -51,6 +52,7 @@ class DispatchReport:
     planned: Counter = field(default_factory=Counter)
     sent: Counter = field(default_factory=Counter)
     failed: int = 0
+    addresses_removed: int = 0
     errors: list[str] = field(default_factory=list)
 
     def lines(self) -> list[str]:
@@ -60,6 +62,11 @@ class DispatchReport:
             "planned: " + ", ".join(f"{k} {self.planned.get(k, 0)}" for k in kinds),
             "sent:    " + ", ".join(f"{k} {self.sent.get(k, 0)}" for k in kinds),
             f"failed (kept for the next run): {self.failed}",
+            *(
+                [f"invitation addresses removed (retention): {self.addresses_removed}"]
+                if self.addresses_removed
+                else []
+            ),
             *(f"  error: {e}" for e in self.errors),
         ]
 
@@ -367,6 +374,10 @@ def dispatch(
     plan_messages(session, settings, now, report)
     commit()
     deliver_pending(session, backend, now, settings.claim_timeout_minutes, commit, report)
+    report.addresses_removed = purge_invitation_addresses(
+        session, now.date(), settings.email_retention_days
+    )
+    commit()
     return report
 
 

@@ -27,6 +27,7 @@ class JourneySettings:
     closing_soon_days: int = 3
     claim_timeout_minutes: int = 15
     min_group_size: int = 3
+    email_retention_days: int = 365
 
     @classmethod
     def from_config(cls, config: Any) -> JourneySettings:
@@ -48,4 +49,5 @@ class JourneySettings:
             closing_soon_days=int(config["CLOSING_SOON_DAYS"]),
             claim_timeout_minutes=int(config["MESSAGE_CLAIM_TIMEOUT_MINUTES"]),
             min_group_size=int(config["MIN_GROUP_SIZE"]),
+            email_retention_days=int(config["INVITATION_EMAIL_RETENTION_DAYS"]),
         )

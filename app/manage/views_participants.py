@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+import json
 
+from flask import (
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+
+from app.common import clock
 from app.common.audit import changes, snapshot
 from app.common.choices import select_choices
 from app.extensions import db
+from app.journeys.personal_data import erase_participant, participant_record
 from app.manage.blueprint import bp
 from app.manage.forms import ParticipantForm, ParticipantImportForm
 from app.models import Activity, Participant
@@ -169,3 +182,47 @@ def participants_import(activity_id: int):
         ),
         400 if failed else 200,
     )
+
+
+@bp.route("/participants/<int:participant_id>")
+def participant_data(participant_id: int):
+    """What is held about one person, with the copy they may ask for and the erasure."""
+    participant = db.session.get(Participant, participant_id) or abort(404)
+    return render_template(
+        "manage/participant_data.html",
+        participant=participant,
+        record=participant_record(db.session, participant),
+        confirm=ConfirmForm(),
+    )
+
+
+@bp.route("/participants/<int:participant_id>/data.json")
+def participant_data_export(participant_id: int):
+    participant = db.session.get(Participant, participant_id) or abort(404)
+    record = participant_record(db.session, participant)
+    audit("download.personal_data", participant, "JSON")
+    db.session.commit()
+    return Response(
+        json.dumps(record, indent=2, ensure_ascii=False),
+        mimetype="application/json",
+        headers={"Content-Disposition": f"attachment; filename=participant-{participant.id}.json"},
+    )
+
+
+@bp.route("/participants/<int:participant_id>/erase", methods=["POST"])
+def participant_erase(participant_id: int):
+    participant = db.session.get(Participant, participant_id) or abort(404)
+    if ConfirmForm().validate_on_submit() and participant.erased_at is None:
+        erasure = erase_participant(db.session, participant, clock.utcnow())
+        audit(
+            "participant.erase",
+            participant,
+            f"{erasure.invitations} invitation(s) and {erasure.messages} message(s) de-identified",
+        )
+        db.session.commit()
+        flash(
+            "Their name, email and position are erased everywhere; their answers stay, "
+            "without them, in the figures.",
+            "success",
+        )
+    return redirect(url_for("manage.participant_data", participant_id=participant_id))
