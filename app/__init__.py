@@ -39,6 +39,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.update(settings)
 
     register_extensions(app)
+    register_converters(app)
     register_blueprints(app)
     register_cli(app)
     register_error_pages(app)
@@ -124,6 +125,18 @@ def configure_sqlite(engine: Engine) -> None:
         # requests) then wait for each other (busy_timeout) instead of failing with
         # "database is locked" when a reader tries to become a writer.
         connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def register_converters(app: Flask) -> None:
+    """``<int:...>`` in a URL stops at the largest id the database holds: a larger number
+    is a 404 like any id that does not exist, never an overflow in the database."""
+    from werkzeug.routing import IntegerConverter
+
+    class IdConverter(IntegerConverter):
+        def __init__(self, url_map, fixed_digits=0, min=None, max=2**31 - 1, signed=False):
+            super().__init__(url_map, fixed_digits, min, max, signed)
+
+    app.url_map.converters["int"] = IdConverter
 
 
 def register_blueprints(app: Flask) -> None:

@@ -154,3 +154,47 @@ def answer_evaluation(client, slug: str, plan: str | None = None) -> None:
         response = post_section(client, slug, index, answers, action)
         assert response.status_code == 302, response.get_data(as_text=True)[-800:]
     assert response.location.endswith("/thanks")
+
+
+def answer_needs(client, slug: str, member: str = "NPL") -> None:
+    """Answer the needs assessment for ``member`` as its logged-in contact point."""
+    start_survey(client, slug)
+    post_section(client, slug, 0, {"member": member, "respondent_position": "Director"})
+    post_section(
+        client,
+        slug,
+        1,
+        {
+            **{
+                f"priorities-{area}": "low"
+                for area in (
+                    "risk_management",
+                    "aeo",
+                    "trade_facilitation",
+                    "valuation",
+                    "hs_classification",
+                    "rules_of_origin",
+                    "time_release",
+                    "single_window",
+                    "data_technology",
+                    "enforcement_intelligence",
+                    "ipr_environment",
+                    "border_security",
+                    "free_zones",
+                    "integrity",
+                    "leadership",
+                    "training_management",
+                )
+            },
+            "priorities-post_clearance_audit": "high",
+            "top_priority": "post_clearance_audit",
+        },
+    )
+    post_section(
+        client,
+        slug,
+        2,
+        {"preferred_modality": "in_person", "can_host": "no", "can_provide_experts": "no"},
+    )
+    done = post_section(client, slug, 3, {"context": "New PCA unit since July."}, "submit")
+    assert done.location.endswith("/thanks"), done.get_data(as_text=True)[-600:]

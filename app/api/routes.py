@@ -48,6 +48,7 @@ from app.workplan.participants import import_participants
 from app.workplan.plan_years import PlanYearError, get_plan_year
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
+MAX_ID = 2**31 - 1  # ids are 32-bit integers in the database
 csrf.exempt(bp)
 
 
@@ -387,7 +388,7 @@ def activity_deliver(activity_id: int):
 @bp.get("/rounds")
 def rounds_list():
     activity = request.args.get("activity")
-    if activity and not activity.isdigit():
+    if activity and (not activity.isdigit() or int(activity) > MAX_ID):
         raise ApiError(400, "activity must be an activity id", {"activity": "an integer"})
     errors: dict = {}
     kind = _enum(QuestionnaireKind, request.args.get("kind"), "kind", errors)

@@ -348,6 +348,8 @@ def account_token_new():
 @login_required
 def account_token_revoke(token_id: int):
     user = current_user._get_current_object()
+    if not user.is_staff:
+        abort(403)
     row = db.session.get(ApiToken, token_id)
     if row is None or row.user_id != user.id:
         abort(404)

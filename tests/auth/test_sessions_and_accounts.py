@@ -94,7 +94,6 @@ def test_logout_forgets_the_needs_assessment_the_browser_was_answering(client, s
     from app.journeys.scheduling import ensure_needs_round
     from app.workplan.plan_years import get_or_create_plan_year, label_for_date
     from tests.journey import make_journey
-    from tests.portal.test_portal import needs  # noqa: F401 (the fixture's helpers)
 
     journey = make_journey(session, app)
     year = get_or_create_plan_year(session, label_for_date(clock.today()))

@@ -15,10 +15,10 @@ from tests.conftest import login, post_form
 from tests.factories import UserFactory, member
 from tests.journey import (
     answer_evaluation,
+    answer_needs,
     make_journey,
     open_link,
     post_section,
-    start_survey,
 )
 
 
@@ -31,49 +31,6 @@ def needs(app, session):
     survey_round = ensure_needs_round(session, plan_year, journey.settings, date.today())
     session.commit()
     return journey, survey_round
-
-
-def answer_needs(client, slug: str) -> None:
-    start_survey(client, slug)
-    post_section(client, slug, 0, {"member": "NPL", "respondent_position": "Director"})
-    post_section(
-        client,
-        slug,
-        1,
-        {
-            **{
-                f"priorities-{area}": "low"
-                for area in (
-                    "risk_management",
-                    "aeo",
-                    "trade_facilitation",
-                    "valuation",
-                    "hs_classification",
-                    "rules_of_origin",
-                    "time_release",
-                    "single_window",
-                    "data_technology",
-                    "enforcement_intelligence",
-                    "ipr_environment",
-                    "border_security",
-                    "free_zones",
-                    "integrity",
-                    "leadership",
-                    "training_management",
-                )
-            },
-            "priorities-post_clearance_audit": "high",
-            "top_priority": "post_clearance_audit",
-        },
-    )
-    post_section(
-        client,
-        slug,
-        2,
-        {"preferred_modality": "in_person", "can_host": "no", "can_provide_experts": "no"},
-    )
-    done = post_section(client, slug, 3, {"context": "New PCA unit since July."}, "submit")
-    assert done.location.endswith("/thanks"), done.get_data(as_text=True)[-600:]
 
 
 def test_contact_point_answers_the_needs_assessment_for_their_administration(
