@@ -91,6 +91,45 @@ def app(tmp_path_factory) -> Iterator[Flask]:
         db.engine.dispose()
 
 
+@pytest.fixture(autouse=True)
+def _rate_limits_stay_with_their_app():
+    """The limiter is one object for the process, and every app made (a production app in
+    a configuration test, an app with limits on) switches it to its own setting: after
+    each test it goes back to the test app's (TestConfig: off) with empty counters."""
+    yield
+    from app.extensions import limiter
+    from config import TestConfig
+
+    limiter.enabled = TestConfig.RATELIMIT_ENABLED
+    if getattr(limiter, "_storage", None) is not None:  # made only by an app with limits on
+        limiter.reset()
+
+
+@pytest.fixture()
+def limited_app(app: Flask):
+    """Make an app with rate limits on (and the given settings), on the test database
+    (`_rate_limits_stay_with_their_app` switches them off again afterwards)."""
+    made: list[Flask] = []
+
+    def make(**settings) -> Flask:
+        limited = create_app(
+            {
+                "APP_CONFIG": "testing",
+                "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+                "RATELIMIT_ENABLED": True,
+                "WTF_CSRF_ENABLED": False,
+                **settings,
+            }
+        )
+        made.append(limited)
+        return limited
+
+    yield make
+    for limited in made:
+        with limited.app_context():
+            db.engine.dispose()
+
+
 @pytest.fixture()
 def connection(app: Flask) -> Iterator[sa.Connection]:
     """One connection in an outer transaction, rolled back after the test."""

@@ -231,27 +231,13 @@ def test_forgot_password_answers_the_same_and_resets_once(client, session):
     assert _fresh(client).get(path).status_code == 404
 
 
-def test_the_reset_form_is_rate_limited(app):
-    from app import create_app
-
-    limited = create_app(
-        {
-            "APP_CONFIG": "testing",
-            "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
-            "RATELIMIT_ENABLED": True,
-            "RATELIMIT_PASSWORD_RESET": "2 per minute",
-            "WTF_CSRF_ENABLED": False,
-        }
-    )
+def test_the_reset_form_is_rate_limited(limited_app):
+    limited = limited_app(RATELIMIT_PASSWORD_RESET="2 per minute")
     client = limited.test_client()
     statuses = [
         client.post("/auth/forgot", data={"email": "x@y.example"}).status_code for _ in range(3)
     ]
     assert statuses == [302, 302, 429]
-    with limited.app_context():
-        from app.extensions import db
-
-        db.engine.dispose()
 
 
 def test_two_factor_enrolment_and_login(client, session):

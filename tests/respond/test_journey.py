@@ -7,7 +7,6 @@ from datetime import date, timedelta
 
 from sqlalchemy import func, select
 
-from app import create_app
 from app.models import (
     Activity,
     ActivityStatus,
@@ -307,17 +306,11 @@ def test_round_page_resend_qr_extend_outbox_and_message_texts(app, session, staf
     assert reminder.body_text.startswith("Dear ") and "/i/" in reminder.body_text
 
 
-def test_rate_limits_on_the_open_link_and_the_login(app):
-    limited = create_app(
-        {
-            "APP_CONFIG": "testing",
-            "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
-            "RATELIMIT_ENABLED": True,
-            "RATELIMIT_OPEN_LINK_START": "2 per minute",
-            "RATELIMIT_LOGIN": "3 per minute",
-            "RATELIMIT_PERSONAL_LINK": "2 per minute",
-            "WTF_CSRF_ENABLED": False,
-        }
+def test_rate_limits_on_the_open_link_and_the_login(limited_app):
+    limited = limited_app(
+        RATELIMIT_OPEN_LINK_START="2 per minute",
+        RATELIMIT_LOGIN="3 per minute",
+        RATELIMIT_PERSONAL_LINK="2 per minute",
     )
     client = limited.test_client()
     statuses = [client.post("/s/no-such-round/start").status_code for _ in range(3)]
@@ -331,7 +324,3 @@ def test_rate_limits_on_the_open_link_and_the_login(app):
     # Guessing personal links is slowed down per address too.
     links = [client.get(f"/i/guess-{n}").status_code for n in range(3)]
     assert links == [404, 404, 429]
-    with limited.app_context():
-        from app.extensions import db
-
-        db.engine.dispose()
