@@ -45,6 +45,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_error_pages(app)
     register_template_helpers(app)
     register_security_headers(app)
+    register_request_checks(app)
     return app
 
 
@@ -240,6 +241,7 @@ def register_template_helpers(app: Flask) -> None:
 
     app.jinja_env.filters["label"] = label_for
     app.jinja_env.filters["longdate"] = lambda d: f"{d.day} {d:%B %Y}" if d else ""
+    app.jinja_env.filters["moment"] = lambda d: f"{d.day} {d:%B %Y, %H:%M} UTC" if d else ""
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 
@@ -263,3 +265,18 @@ def register_security_headers(app: Flask) -> None:
             "frame-ancestors 'none'; form-action 'self'; base-uri 'self'",
         )
         return response
+
+
+def register_request_checks(app: Flask) -> None:
+    from flask import abort, request
+
+    @app.before_request
+    def _refuse_nul_characters():
+        """No browser sends a NUL character, and PostgreSQL refuses to store or compare
+        one: a parameter holding one is a 400 that names it, wherever it is used."""
+        fields = list(request.args.lists())
+        if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+            fields += list(request.form.lists())
+        for name, values in fields:
+            if "\x00" in name or any("\x00" in value for value in values):
+                abort(400, f"Parameter {name.replace(chr(0), '')}: it holds a NUL character.")

@@ -115,11 +115,12 @@ class DemoResult:
 
 
 def ensure_demo_staff(session: Session, email: str, password: str | None) -> tuple[str, str]:
-    """The demo staff account exists with a known password (reset on every run)."""
+    """The demo account exists with a known password (reset on every run). It is an
+    administrator, so that whoever tries the app sees every page (users, tokens, audit)."""
     password = password or secrets.token_urlsafe(12)
     user = session.scalar(select(User).where(User.email == email.lower()))
     if user is None:
-        user = User(email=email, name="Demo staff member", role=Role.STAFF)
+        user = User(email=email, name="Demo administrator", role=Role.ADMIN)
         session.add(user)
     user.active = True
     user.set_password(password)

@@ -114,6 +114,8 @@ def body() -> Any:
     data = request.get_json(silent=True)
     if data is None:
         raise ApiError(400, "The request body must be JSON (Content-Type: application/json).")
+    if "\\u0000" in (request.get_data(as_text=True) or ""):
+        raise ApiError(400, "The request body holds a NUL character (\\u0000).")
     return data
 
 

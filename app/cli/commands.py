@@ -222,7 +222,7 @@ def workplan_export(year: str, fmt: str) -> None:
 @demo_cli.command("load")
 @click.option("--year", required=True, help="Plan year whose activities get demo data.")
 def demo_load(year: str) -> None:
-    """Create the demo staff account (password reset on every run), demo participants and
+    """Create the demo administrator account (password reset on every run), demo participants and
     the answers their surveys received."""
     config = current_app.config
     result = load_demo(
@@ -240,7 +240,7 @@ def demo_load(year: str) -> None:
         f"{result.responses_added} survey responses added."
     )
     click.echo("")
-    click.echo("  Open http://127.0.0.1:5000 and log in as the demo staff member:")
+    click.echo("  Open http://127.0.0.1:5000 and log in as the demo administrator:")
     click.echo(f"    email:    {result.email}")
     click.echo(f"    password: {result.password}")
     if result.contact_point_email:

@@ -278,3 +278,8 @@ def test_tokens_expire_and_administrators_revoke_them(client, session):
         client.get("/api/v1/rounds", headers={"Authorization": f"Bearer {third}"}).status_code
         == 401
     )
+
+
+def test_a_nul_character_in_a_json_body_is_refused(api):
+    response = api.post("/activities", json={"year": "2025-2026", "title": "A\u0000B"})
+    assert response.status_code == 400 and "NUL" in response.get_json()["message"]

@@ -243,3 +243,11 @@ def test_the_database_refuses_to_change_or_delete_an_entry(connection, statement
         sa.text("SELECT summary FROM audit_entries WHERE id = :id"), {"id": entry_id}
     ).scalar_one()
     assert kept == "kept"
+
+
+def test_a_nul_character_in_any_parameter_is_a_400_naming_it(client, session):
+    UserFactory(email="admin@rocb.example", role="admin")
+    login(client, "admin@rocb.example")
+    refused = client.get("/manage/audit", query_string={"actor": "a\x00b"})
+    assert refused.status_code == 400
+    assert "Parameter actor: it holds a NUL character." in refused.get_data(as_text=True)
