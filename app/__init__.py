@@ -274,6 +274,8 @@ def register_request_checks(app: Flask) -> None:
     def _refuse_nul_characters():
         """No browser sends a NUL character, and PostgreSQL refuses to store or compare
         one: a parameter holding one is a 400 that names it, wherever it is used."""
+        if "\x00" in request.path:
+            abort(400, "The address holds a NUL character.")
         fields = list(request.args.lists())
         if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
             fields += list(request.form.lists())

@@ -26,7 +26,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.uploads import dimension_bomb, long_csv, zip_bomb  # noqa: E402
+from tests.uploads import (  # noqa: E402
+    dimension_bomb,
+    long_csv,
+    one_long_line,
+    sniffer_bomb,
+    wide_row,
+    zip_bomb,
+)
 
 TIME_TARGET = 1.0  # seconds
 MEMORY_TARGET = 20.0  # MB
@@ -89,6 +96,9 @@ def main() -> None:
         write("dimension bomb, A1:XFD40000", "claims-40000.xlsx", dimension_bomb(40_000))
         write("zip bomb, 1 GB of padding", "zip-bomb.xlsx", zip_bomb(1024))
         write("1,000,000-row CSV", "million.csv", long_csv(1_000_000))
+        write("one row storing 2.3M cells", "wide.xlsx", wide_row())
+        write("CSV against delimiter guessing", "sniff.csv", sniffer_bomb(1_500_000))
+        write("4.9 MB line of empty fields", "commas.csv", one_long_line(4.9))
         if not options.quick:
             started = time.perf_counter()
             path = Path(folder) / "million.xlsx"

@@ -44,7 +44,7 @@ PARAMETERS = (
     "object_type",
     "object_id",
 )
-ODD_VALUES = ("'", "-1", "99999999999999999999", "0000-0001", "\x00", "a" * 3000)
+ODD_VALUES = ("'", "-1", "²", "9" * 4400, "0000-0001", "\x00", "a" * 3000)
 
 
 def _rules(app):
@@ -150,3 +150,23 @@ def test_ids_too_large_for_the_database_are_not_found(app, world):  # noqa: F811
             assert response.status_code == 404, f"{rule.endpoint} {path}"
             checked += 1
     assert checked > 40
+
+
+def test_text_in_the_address_with_a_nul_character_is_refused(app, world):  # noqa: F811
+    """Text segments of an address (a round's slug, a questionnaire key, a plan year, a
+    link's token) never reach the database with a NUL character (PostgreSQL refuses it)."""
+    from tests.test_access import _link_of_bo
+
+    clients = {role: _client_for(app, role, _link_of_bo()) for role in ROLES}
+    checked = 0
+    for rule in _rules(app):
+        texts = [a for a in rule.arguments if a in ("slug", "key", "label", "token")]
+        if not texts or "GET" not in rule.methods:
+            continue
+        role = REACHING[ACCESS[rule.endpoint]]
+        path = _path(app, rule, {**world.ids, **dict.fromkeys(texts, "ab\x00cd")})
+        response = clients[role].get(path)
+        response.close()
+        assert response.status_code == 400, f"{rule.endpoint} {path}"
+        checked += 1
+    assert checked >= 6

@@ -4,6 +4,7 @@ long list, and a zip bomb. Used by the tests and by bench/uploads.py."""
 from __future__ import annotations
 
 import io
+import os
 import re
 import zipfile
 
@@ -64,3 +65,31 @@ def _rewrite_sheet(data: bytes, change) -> bytes:
                 content = change(content)
             target.writestr(item, content)
     return out.getvalue()
+
+
+def wide_row(cells: int = 2_300_000, padding: int = 200_000) -> bytes:
+    """A valid list plus one row storing ``cells`` empty cells, with an incompressible
+    member added so that the archive's overall ratio looks ordinary."""
+    out = io.BytesIO()
+    source = zipfile.ZipFile(io.BytesIO(xlsx_bytes([["name", "member"], ["Ana", "NPL"]])))
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as target:
+        for item in source.infolist():
+            content = source.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                row = b"<row>" + b"<c/>" * cells + b"</row>"
+                content = content.replace(b"</sheetData>", row + b"</sheetData>", 1)
+            target.writestr(item, content)
+        target.writestr(
+            zipfile.ZipInfo("xl/media/padding.bin"), os.urandom(padding), zipfile.ZIP_STORED
+        )
+    return out.getvalue()
+
+
+def sniffer_bomb(repeats: int = 40_000) -> bytes:
+    """A CSV whose second line makes csv.Sniffer's patterns backtrack for minutes."""
+    return ("name,member\n" + ',"a' * repeats + "\n").encode()
+
+
+def one_long_line(megabytes: float = 4.9) -> bytes:
+    """Millions of empty fields on one line."""
+    return b"name,member\n" + b"," * int(megabytes * 1024 * 1024) + b"\n"

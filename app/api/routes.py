@@ -4,6 +4,7 @@ responses. Staff authenticate with a token (`flask users token EMAIL`) sent as
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from typing import Any
 
@@ -390,7 +391,7 @@ def activity_deliver(activity_id: int):
 @bp.get("/rounds")
 def rounds_list():
     activity = request.args.get("activity")
-    if activity and (not activity.isdigit() or int(activity) > MAX_ID):
+    if activity and (not re.fullmatch(r"[0-9]{1,10}", activity) or int(activity) > MAX_ID):
         raise ApiError(400, "activity must be an activity id", {"activity": "an integer"})
     errors: dict = {}
     kind = _enum(QuestionnaireKind, request.args.get("kind"), "kind", errors)

@@ -75,7 +75,7 @@ ENROLLING = "pending_totp_secret"
 
 def safe_next(target: str | None) -> str | None:
     """Only same-site paths: never redirect to another host after logging in."""
-    if not target:
+    if not target or any(ord(c) < 0x20 or ord(c) == 0x7F for c in target):
         return None
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):

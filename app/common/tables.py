@@ -20,6 +20,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, BinaryIO
 
+# The longest line of a CSV file read, and the most cells an XLSX row may store (a sheet
+# keeps empty but formatted cells too), in characters and cells.
+MAX_LINE = 256 * 1024
+MAX_STORED_CELLS = 1_000
+
 
 class TableFileError(ValueError):
     """The file as a whole cannot be read (format, encoding, size); nothing was written."""
@@ -123,17 +128,15 @@ def _csv_rows(filename: str, stream: BinaryIO, limits: TableLimits) -> Iterator[
     # caller's stream when it is dropped half-way.
     text = codecs.getreader("utf-8-sig")(stream)
     try:
-        sample = text.read(4096)
-        # Complete the sample's last line, so that sniffing and reading see whole lines.
-        sample += text.readline()
-        try:
-            dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(
-                sample, delimiters=",;\t"
-            )
-        except csv.Error:
-            dialect = csv.excel
-        lines = itertools.chain(io.StringIO(sample), text)
-        yield from csv.reader(lines, dialect)
+        lines = _bounded_lines(filename, text)
+        header = next(lines, "")
+        if not header:
+            return
+        # The delimiter is the header's most frequent one (a comma when none is there):
+        # counted, not guessed by csv.Sniffer, whose patterns slow down on crafted text.
+        counts = {d: header.count(d) for d in (",", ";", "\t")}
+        delimiter = max(counts, key=lambda d: (counts[d], d == ","))
+        yield from csv.reader(itertools.chain([header], lines), delimiter=delimiter)
     except UnicodeDecodeError:
         raise TableFileError(
             f"{filename} is not UTF-8 text: in your spreadsheet, save it as 'CSV UTF-8' and "
@@ -141,6 +144,23 @@ def _csv_rows(filename: str, stream: BinaryIO, limits: TableLimits) -> Iterator[
         ) from None
     except csv.Error as error:
         raise TableFileError(f"{filename} cannot be read as CSV: {error}.") from None
+
+
+def _bounded_lines(filename: str, text: codecs.StreamReader) -> Iterator[str]:
+    """The file's lines, none longer than MAX_LINE characters (a table's row is a few
+    kilobytes; a longer line is an attack on the reader, not a list)."""
+    number = 0
+    while True:
+        line = text.readline(MAX_LINE + 1)
+        if not line:
+            return
+        number += 1
+        if len(line) > MAX_LINE:
+            raise TableFileError(
+                f"{filename}, line {number}: longer than {MAX_LINE // 1024} KB; a list's rows "
+                "are much shorter. Save the list again from your spreadsheet."
+            )
+        yield line
 
 
 def _xlsx_rows(filename: str, stream: BinaryIO, limits: TableLimits) -> Iterator[list[Any]]:
@@ -153,6 +173,7 @@ def _xlsx_rows(filename: str, stream: BinaryIO, limits: TableLimits) -> Iterator
     # An uploaded file is a seekable spooled file: read it in place rather than copy it.
     data: BinaryIO = stream if stream.seekable() else io.BytesIO(stream.read())
     _check_archive(filename, data, limits, unreadable)
+    _check_rows_stored(filename, data, limits, unreadable)
     try:
         workbook = load_workbook(data, read_only=True, data_only=True)
         sheet = workbook.worksheets[0]
@@ -188,3 +209,64 @@ def _check_archive(
             "list again from your spreadsheet, or split it."
         )
     data.seek(0)
+
+
+def _check_rows_stored(
+    filename: str, data: BinaryIO, limits: TableLimits, unreadable: TableFileError
+) -> None:
+    """Count the cells each row of the first sheet stores before openpyxl reads it (it
+    builds every stored cell of a row, wanted or not): a row storing far more cells than
+    a list has columns is refused. A streaming scan that keeps nothing."""
+    from xml.etree.ElementTree import ParseError, iterparse
+
+    sheet = _first_sheet_member(data)
+    if sheet is None:
+        raise unreadable
+    cell_limit = max(MAX_STORED_CELLS, 2 * limits.columns)
+    try:
+        with zipfile.ZipFile(data) as archive, archive.open(sheet) as xml:
+            cells = rows = 0
+            for _event, element in iterparse(xml, events=("end",)):
+                tag = element.tag.rsplit("}", 1)[-1]
+                if tag == "c":
+                    cells += 1
+                    if cells > cell_limit:
+                        raise TableFileError(
+                            f"{filename}, row {rows + 1}: it stores more than {cell_limit:,} "
+                            "cells; only the columns of the list may be filled in."
+                        )
+                elif tag == "row":
+                    rows, cells = rows + 1, 0
+                    element.clear()
+    except (ParseError, zipfile.BadZipFile, KeyError):
+        raise unreadable from None
+    data.seek(0)
+
+
+def _first_sheet_member(data: BinaryIO) -> str | None:
+    """The archive member of the workbook's first sheet (as openpyxl reads it)."""
+    import re
+
+    with zipfile.ZipFile(data) as archive:
+        names = set(archive.namelist())
+        try:
+            workbook = archive.read("xl/workbook.xml").decode("utf-8", "replace")
+            relations = archive.read("xl/_rels/workbook.xml.rels").decode("utf-8", "replace")
+        except KeyError:
+            return None
+    data.seek(0)
+    first = re.search(r"<(?:\w+:)?sheet\b[^>]*\br:id=\"([^\"]+)\"", workbook)
+    if first is None:
+        return None
+    target = re.search(
+        rf"<Relationship\b[^>]*\bId=\"{re.escape(first.group(1))}\"[^>]*\bTarget=\"([^\"]+)\"",
+        relations,
+    ) or re.search(
+        rf"<Relationship\b[^>]*\bTarget=\"([^\"]+)\"[^>]*\bId=\"{re.escape(first.group(1))}\"",
+        relations,
+    )
+    if target is None:
+        return None
+    path = target.group(1).lstrip("/")
+    member = path if path.startswith("xl/") else f"xl/{path}"
+    return member if member in names else None

@@ -62,7 +62,9 @@ _environment = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
 # over a list placeholder ("missing") and a few filters. Nothing that computes (no calls,
 # arithmetic, ranges or nested loops), so that filling in a text stays small and quick
 # whatever a staff member writes.
-ALLOWED_FILTERS = {"length", "upper", "lower", "title", "capitalize", "trim", "default", "join"}
+ALLOWED_FILTERS = {"length", "upper", "lower", "title", "capitalize", "trim", "default"}
+MAX_DEPTH = 12  # nested conditions and expressions
+MAX_OUTPUT = 50_000  # characters of a filled-in text
 LIST_PLACEHOLDERS = {"missing"}
 _ALLOWED_NODES = (
     nodes.Template,
@@ -104,8 +106,12 @@ def render(subject: str, body: str, context: dict[str, Any]) -> Rendered:
     try:
         subject_text = " ".join(_environment.from_string(subject).render(context).split())
         text = _environment.from_string(body).render(context)
-    except (TemplateError, ArithmeticError, TypeError, ValueError) as error:
+    except (TemplateError, ArithmeticError, TypeError, ValueError, SyntaxError) as error:
         raise TemplateProblem(f"the text cannot be filled in: {error}") from None
+    except (RecursionError, MemoryError):
+        raise TemplateProblem("the text is nested too deeply to be filled in") from None
+    if len(text) > MAX_OUTPUT:
+        raise TemplateProblem(f"filled in, the text is longer than {MAX_OUTPUT:,} characters")
     return Rendered(subject_text[:300], text, to_html(text))
 
 
@@ -122,13 +128,17 @@ def check_template(kind: MessageKind, subject: str, body: str) -> None:
 def _check_constructs(part: str, source: str) -> None:
     try:
         tree = _environment.parse(source)
+        _check_node(part, tree, loop_depth=0)
     except TemplateError as error:
         raise TemplateProblem(f"the {part} cannot be read: {error}") from None
-    _check_node(part, tree, loop_depth=0)
+    except (RecursionError, SyntaxError, MemoryError):
+        raise TemplateProblem(f"the {part} is nested too deeply") from None
 
 
-def _check_node(part: str, node: nodes.Node, loop_depth: int) -> None:
+def _check_node(part: str, node: nodes.Node, loop_depth: int, depth: int = 0) -> None:
     line = getattr(node, "lineno", 1)
+    if depth > MAX_DEPTH * 3:  # each condition or filter adds a few levels of nodes
+        raise TemplateProblem(f"line {line} of the {part}: conditions nested too deeply")
     if not isinstance(node, _ALLOWED_NODES):
         raise TemplateProblem(
             f"line {line} of the {part}: {type(node).__name__.lower()} is not allowed in a "
@@ -138,6 +148,13 @@ def _check_node(part: str, node: nodes.Node, loop_depth: int) -> None:
         raise TemplateProblem(
             f"line {line} of the {part}: the filter {node.name!r} is not allowed "
             f"(allowed: {', '.join(sorted(ALLOWED_FILTERS))})"
+        )
+    if isinstance(node, nodes.Filter) and not all(
+        isinstance(arg, nodes.Const) for arg in [*node.args, *(k.value for k in node.kwargs)]
+    ):
+        raise TemplateProblem(
+            f"line {line} of the {part}: a filter's value must be written out, e.g. "
+            "default('a participant')"
         )
     if isinstance(node, nodes.For):
         if loop_depth or not (
@@ -149,7 +166,7 @@ def _check_node(part: str, node: nodes.Node, loop_depth: int) -> None:
             )
         loop_depth += 1
     for child in node.iter_child_nodes():
-        _check_node(part, child, loop_depth)
+        _check_node(part, child, loop_depth, depth + 1)
 
 
 def save_template(session: Session, kind: MessageKind, subject: str, body: str) -> None:

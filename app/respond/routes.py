@@ -121,8 +121,13 @@ def _speaks_for(invitation: Invitation) -> bool:
 
 
 def _current_response(survey_round: SurveyRound, invitation: Invitation | None) -> Response | None:
+    """The response this browser is answering. A round without a shared link is answered
+    only through an invitation (for the needs assessment, only while its contact point is
+    logged in): without one, a draft kept in the session cookie opens nothing."""
     if invitation is not None and not survey_round.anonymous:
         return invitation.response
+    if invitation is None and not survey_round.open_link:
+        return None
     return find_response(db.session, survey_round, resume_token(survey_round))
 
 

@@ -240,6 +240,9 @@ def _from_json(question: Question, raw: Any) -> Any:
         return to_date(raw)
     if qtype == "activity":
         return (
-            int(raw) if isinstance(raw, int) or (isinstance(raw, str) and raw.isdigit()) else None
+            int(raw)
+            if isinstance(raw, int)
+            or (isinstance(raw, str) and raw.isascii() and raw.isdigit() and len(raw) <= 10)
+            else None
         )
     return str(raw) if isinstance(raw, (str, int)) else None

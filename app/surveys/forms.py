@@ -621,7 +621,7 @@ def change_entries(form, action: str) -> None:
         return
     if parts[0] == "add" and (not field.max_entries or len(field.entries) < field.max_entries):
         field.append_entry()
-    elif parts[0] == "remove" and len(parts) == 3 and parts[2].isdigit():
+    elif parts[0] == "remove" and len(parts) == 3 and re.fullmatch(r"[0-9]{1,3}", parts[2]):
         position = int(parts[2]) - 1
         if 0 <= position < len(field.entries) and len(field.entries) > field.min_entries:
             del field.entries[position]

@@ -12,6 +12,7 @@ the same rules as the web forms. If any row has an error, nothing is imported.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import BinaryIO
@@ -156,4 +157,8 @@ def _matches(name: str, known: set[str]) -> bool:
     if name in known:
         return True
     parts = name.split("-")
-    return len(parts) == 3 and parts[1].isdigit() and f"{parts[0]}-*-{parts[2]}" in known
+    return (
+        len(parts) == 3
+        and re.fullmatch(r"[0-9]{1,3}", parts[1]) is not None
+        and f"{parts[0]}-*-{parts[2]}" in known
+    )

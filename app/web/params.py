@@ -3,6 +3,7 @@ a 400 that names it, never a server error."""
 
 from __future__ import annotations
 
+import re
 from enum import Enum
 from typing import TypeVar
 
@@ -40,7 +41,7 @@ def page_arg(name: str = "page") -> int:
     text = request.args.get(name)
     if text in (None, ""):
         return 1
-    if not text.isdigit() or not 1 <= int(text) <= MAX_PAGE:
+    if not re.fullmatch(r"[0-9]{1,7}", text) or not 1 <= int(text) <= MAX_PAGE:
         abort(400, f"Parameter {name}: a page number from 1 to {MAX_PAGE:,}.")
     return int(text)
 

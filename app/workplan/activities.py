@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -22,6 +23,8 @@ from app.models import (
     activity_members,
 )
 
+MAX_WAVES = 6  # follow-up waves of one activity (months from 1 to 60)
+
 
 class ActivityError(ValueError):
     """A value a person can fix; ``field`` names the form field."""
@@ -39,7 +42,7 @@ def parse_months(text: str) -> list[int]:
         part = part.strip()
         if not part:
             continue
-        if not part.isdigit() or not 1 <= int(part) <= 60:
+        if not re.fullmatch(r"[0-9]{1,2}", part) or not 1 <= int(part) <= 60:
             raise ValueError(f"{part!r} is not a number of months from 1 to 60")
         months.append(int(part))
     return sorted(set(months))
@@ -235,11 +238,17 @@ def _validate(session: Session, plan_year: PlanYear, data: ActivityData) -> tupl
             "Accredited experts are counted among the experts: there cannot be more of them.",
         )
     try:
-        parse_months(data.follow_up_months)
+        months = parse_months(data.follow_up_months)
     except ValueError as error:
         raise ActivityError(
             "follow_up_months", f"Write months as numbers separated by commas, e.g. 6, 12: {error}."
         ) from None
+    if len(months) > MAX_WAVES:
+        raise ActivityError("follow_up_months", f"Give at most {MAX_WAVES} follow-up waves.")
+    if len(data.title) > 500:
+        raise ActivityError("title", "The title has more than 500 characters.")
+    if max(data.experts, data.accredited_experts) > 1000:
+        raise ActivityError("experts", "Enter a number of experts from 0 to 1000.")
     if data.status is ActivityStatus.DELIVERED and not (data.starts_on and data.ends_on):
         raise ActivityError("starts_on", "A delivered activity needs its start and end dates.")
     members = list(session.scalars(select(Member).where(Member.id.in_(data.member_ids))))

@@ -283,3 +283,22 @@ def test_tokens_expire_and_administrators_revoke_them(client, session):
 def test_a_nul_character_in_a_json_body_is_refused(api):
     response = api.post("/activities", json={"year": "2025-2026", "title": "A\u0000B"})
     assert response.status_code == 400 and "NUL" in response.get_json()["message"]
+
+
+@pytest.mark.parametrize(
+    ("fields", "error"),
+    [
+        ({"experts": 10**12}, "experts"),
+        ({"title": "x" * 600}, "title"),
+        ({"follow_up_months": ", ".join(str(n) for n in range(1, 30))}, "follow_up_months"),
+    ],
+)
+def test_api_fields_past_their_bounds_are_422(api, fields, error):
+    body = {"year": "2025-2026", "title": "Workshop", "kind": "training", **fields}
+    response = api.post("/activities", json=body)
+    assert response.status_code == 422 and error in response.get_json()["errors"]
+
+
+def test_odd_digits_in_api_parameters_are_400(api):
+    for value in ("²", "9" * 5000):
+        assert api.get("/rounds", query_string={"activity": value}).status_code == 400

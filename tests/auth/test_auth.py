@@ -130,3 +130,13 @@ def test_security_headers(client):
 
 def test_health_check(client):
     assert client.get("/healthz").get_json() == {"status": "ok"}
+
+
+def test_a_next_address_with_control_characters_goes_home(client, session):
+    UserFactory(email="s@rocb.example")
+    page = client.get("/auth/login").get_data(as_text=True)
+    response = client.post(
+        "/auth/login?next=/%0D%0ASet-Cookie:%20x=1",
+        data={"csrf_token": csrf_token(page), "email": "s@rocb.example", "password": TEST_PASSWORD},
+    )
+    assert response.status_code == 302 and response.location == "/"

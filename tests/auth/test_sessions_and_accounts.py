@@ -331,3 +331,45 @@ def test_a_sent_account_link_leaves_no_usable_copy_in_the_outbox(
     stored = session.scalar(select(Message).where(Message.kind == MessageKind.ACCOUNT))
     assert stored.status.value == "sent"
     assert "/auth/password/" not in stored.body_text and LINK_REMOVED in stored.body_text
+
+
+def test_a_needs_assessment_draft_opens_nothing_once_the_login_has_ended(client, session, app):
+    """Neither a copy of the cookie nor the same browser after the account is disabled
+    can go on answering for the administration."""
+    from app.journeys.scheduling import ensure_needs_round
+    from app.workplan.plan_years import get_or_create_plan_year, label_for_date
+    from tests.journey import make_journey, post_section, start_survey
+
+    journey = make_journey(session, app)
+    year = get_or_create_plan_year(session, label_for_date(clock.today()))
+    survey_round = ensure_needs_round(session, year, journey.settings, clock.today())
+    session.commit()
+    login(client, "cp@customs.gov.np")
+    post_form(client, f"/portal/needs/{survey_round.id}/answer", {}, page="/portal/")
+    start_survey(client, survey_round.slug)
+    assert post_section(client, survey_round.slug, 0, {"member": "NPL"}).status_code == 302
+    copied = _cookie(client, "session")
+    _logout(client)
+    thief = _fresh(client)
+    thief.set_cookie("session", copied, domain="localhost")
+    for path in (f"/s/{survey_round.slug}/0", f"/s/{survey_round.slug}/1"):
+        response = thief.get(path)
+        assert response.status_code in (302, 403)
+        if response.status_code == 302:
+            assert thief.get(response.location).status_code == 403
+    token = csrf_token(thief.get("/auth/login").get_data(as_text=True))
+    refused = thief.post(
+        f"/s/{survey_round.slug}/1", data={"csrf_token": token, "action": "submit"}
+    )
+    assert refused.status_code == 302 and refused.location == f"/s/{survey_round.slug}"
+    assert thief.get(refused.location).status_code == 403
+    # Disabled while answering: the same browser stops too.
+    again = _fresh(client)
+    login(again, "cp@customs.gov.np")
+    post_form(again, f"/portal/needs/{survey_round.id}/answer", {}, page="/portal/")
+    assert again.get(f"/s/{survey_round.slug}/0").status_code == 200
+    journey.contact_point.active = False
+    session.commit()
+    landing = again.get(f"/s/{survey_round.slug}/0")
+    assert landing.status_code == 302
+    assert again.get(landing.location).status_code in (302, 403)

@@ -291,6 +291,10 @@ def test_round_page_resend_qr_extend_outbox_and_message_texts(app, session, staf
         ("{{ range(100000000) }}", "line 1 of the text: call is not allowed"),
         ("{{ 'a' * 100000000 }}", "line 1 of the text: mul is not allowed"),
         ("x\n{{ name.__class__ }}", "line 2 of the text: getattr is not allowed"),
+        ("{{ name" + "|join(name" * 12 + ")" * 12 + " }}", "the filter &#39;join&#39; is not"),
+        ("{{ name|default(name) }}", "a filter&#39;s value must be written out"),
+        ("{% if name %}" * 100 + "x" + "{% endif %}" * 100, "nested too deeply"),
+        ("{{ " + "(" * 100 + "name" + ")" * 100 + " }}", "nested too deeply"),
     ):
         refused = post_form(staff_client, edit, {"subject": "Reminder", "body": body})
         assert refused.status_code == 400 and says in refused.get_data(as_text=True)

@@ -17,7 +17,14 @@ from app.workplan.participants import (
     update_participant,
 )
 from tests.factories import ActivityFactory, ParticipantFactory, member
-from tests.uploads import dimension_bomb, long_csv, zip_bomb
+from tests.uploads import (
+    dimension_bomb,
+    long_csv,
+    one_long_line,
+    sniffer_bomb,
+    wide_row,
+    zip_bomb,
+)
 
 
 def csv_file(text: str) -> io.BytesIO:
@@ -182,6 +189,22 @@ def test_a_sheet_of_empty_rows_is_refused_where_it_passes_the_limit(session):
 def test_a_zip_bomb_is_refused_before_it_is_opened(session):
     with pytest.raises(ParticipantFileError, match=r"unpacks to 200 MB from 0\.2 MB"):
         read_participant_file("bomb.xlsx", io.BytesIO(zip_bomb(200)), max_rows=5000)
+
+
+def test_a_row_storing_millions_of_cells_is_refused_before_it_is_read():
+    with pytest.raises(ParticipantFileError, match=r"row 3: it stores more than 1,000 cells"):
+        read_participant_file("wide.xlsx", io.BytesIO(wide_row()), max_rows=5000)
+
+
+def test_a_csv_made_to_slow_down_delimiter_guessing_is_read_at_once():
+    # The second line is one field of text per ',"a': far too many columns.
+    with pytest.raises(ParticipantFileError, match="more than 300 columns"):
+        read_participant_file("slow.csv", io.BytesIO(sniffer_bomb()), max_rows=5000)
+
+
+def test_a_line_of_millions_of_fields_is_refused_by_its_length():
+    with pytest.raises(ParticipantFileError, match="line 2: longer than 256 KB"):
+        read_participant_file("long.csv", io.BytesIO(one_long_line()), max_rows=5000)
 
 
 def test_cells_past_the_column_limit_are_refused():
