@@ -74,6 +74,9 @@ class Config:
     SESSION_HOURS = 12
     # Administrators must turn on two-factor login before using the staff pages.
     TWO_FACTOR_REQUIRED_FOR_ADMINS = False
+    # How many proxies in front of the app set X-Forwarded-For/-Proto/-Host (nginx: 1). With
+    # 0 the request's own address counts: behind a proxy every visitor would share one.
+    TRUSTED_PROXY_HOPS = 0
     # Strict-Transport-Security max-age in seconds (0: no header); production sends a year.
     HSTS_MAX_AGE = 0
     HSTS_INCLUDE_SUBDOMAINS = False
@@ -121,6 +124,9 @@ class Config:
     RATELIMIT_LOGIN = "30 per 15 minutes"
     RATELIMIT_PERSONAL_LINK = "60 per hour"
     RATELIMIT_PASSWORD_RESET = "5 per hour"
+    # "Forgot your password?" answers after at least this many seconds, whether or not the
+    # address has an account (sending the link takes time: the answer must not tell).
+    FORGOT_PASSWORD_SECONDS = 1.0
     # An invitation's copy of the participant's email is removed this many days after its
     # round closes (the dispatch does it); the participant record keeps its own.
     INVITATION_EMAIL_RETENTION_DAYS = 365
@@ -181,18 +187,21 @@ class ProductionConfig(Config):
 
     @classmethod
     def finalise(cls, settings: dict) -> None:
-        key = settings.get("SECRET_KEY") or ""
-        if (
-            key.lower() in INSECURE_SECRET_KEYS
-            or len(key) < MIN_SECRET_KEY_LENGTH
-            or estimated_entropy_bits(key) < MIN_SECRET_KEY_BITS
-        ):
-            raise RuntimeError(
-                "ProductionConfig refuses to start without a real SECRET_KEY: set the "
-                f"SECRET_KEY environment variable to at least {MIN_SECRET_KEY_LENGTH} random "
-                f"characters carrying {MIN_SECRET_KEY_BITS} bits or more, e.g. the output of "
-                "`python -c 'import secrets; print(secrets.token_hex(32))'`."
-            )
+        for name in ("SECRET_KEY", "INVITATION_KEY"):
+            key = settings.get(name) or ""
+            if name == "INVITATION_KEY" and not key:
+                continue  # SECRET_KEY serves
+            if (
+                key.lower() in INSECURE_SECRET_KEYS
+                or len(key) < MIN_SECRET_KEY_LENGTH
+                or estimated_entropy_bits(key) < MIN_SECRET_KEY_BITS
+            ):
+                raise RuntimeError(
+                    f"ProductionConfig refuses to start without a real {name}: set the "
+                    f"{name} environment variable to at least {MIN_SECRET_KEY_LENGTH} random "
+                    f"characters carrying {MIN_SECRET_KEY_BITS} bits or more, e.g. the output "
+                    "of `python -c 'import secrets; print(secrets.token_hex(32))'`."
+                )
         cls.derive(settings)
 
 
@@ -202,6 +211,7 @@ class TestConfig(Config):
     RATELIMIT_ENABLED = False
     BASE_URL = "http://surveys.test"
     SECRET_KEY = "test-secret-key-not-for-production-use-0123456789"
+    FORGOT_PASSWORD_SECONDS = 0.0
     SQLALCHEMY_DATABASE_URI = "sqlite://"
     SQLALCHEMY_ENGINE_OPTIONS: ClassVar[dict] = {}
 

@@ -38,6 +38,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     config_class.finalise(settings)
     app.config.update(settings)
 
+    register_proxy(app)
     register_extensions(app)
     register_converters(app)
     register_blueprints(app)
@@ -126,6 +127,16 @@ def configure_sqlite(engine: Engine) -> None:
         # requests) then wait for each other (busy_timeout) instead of failing with
         # "database is locked" when a reader tries to become a writer.
         connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def register_proxy(app: Flask) -> None:
+    """Behind nginx, take the visitor's address, scheme and host from the headers the
+    trusted proxies set (rate limits, audit entries and Secure cookies depend on them)."""
+    hops = int(app.config["TRUSTED_PROXY_HOPS"])
+    if hops > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
 
 
 def register_converters(app: Flask) -> None:

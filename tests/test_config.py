@@ -33,6 +33,15 @@ def test_production_refuses_a_long_key_that_is_easy_to_guess(monkeypatch, key):
         create_app(PRODUCTION)
 
 
+def test_production_refuses_a_weak_invitation_key(monkeypatch):
+    monkeypatch.setenv("SECRET_KEY", secrets.token_hex(32))
+    monkeypatch.setenv("INVITATION_KEY", "invitation-key-invitation-key-00")
+    with pytest.raises(RuntimeError, match="without a real INVITATION_KEY"):
+        create_app(PRODUCTION)
+    monkeypatch.setenv("INVITATION_KEY", secrets.token_hex(32))
+    assert create_app(PRODUCTION).config["INVITATION_KEY"]
+
+
 def test_the_entropy_estimate():
     assert estimated_entropy_bits("a" * 64) == 0
     assert estimated_entropy_bits("0123456789" * 4) < 20
@@ -85,3 +94,38 @@ def test_every_connection_gets_the_database_settings(connection):
     else:
         setting = connection.exec_driver_sql("SHOW plan_cache_mode").scalar()
         assert setting == "force_custom_plan"
+
+
+def test_behind_a_trusted_proxy_the_visitor_s_address_counts(app):
+    from flask import request
+
+    from app import create_app
+
+    proxied = create_app(
+        {
+            "APP_CONFIG": "testing",
+            "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+            "TRUSTED_PROXY_HOPS": 1,
+        }
+    )
+    seen = {}
+
+    @proxied.get("/_address")
+    def _address():
+        seen["address"], seen["scheme"] = request.remote_addr, request.scheme
+        return ""
+
+    proxied.test_client().get(
+        "/_address",
+        headers={"X-Forwarded-For": "203.0.113.7", "X-Forwarded-Proto": "https"},
+        environ_base={"REMOTE_ADDR": "127.0.0.1"},
+    )
+    assert seen == {"address": "203.0.113.7", "scheme": "https"}
+    with app.test_request_context(
+        "/", headers={"X-Forwarded-For": "203.0.113.7"}, environ_base={"REMOTE_ADDR": "10.0.0.1"}
+    ):
+        assert request.remote_addr == "10.0.0.1"  # no proxy trusted: the header is ignored
+    with proxied.app_context():
+        from app.extensions import db
+
+        db.engine.dispose()

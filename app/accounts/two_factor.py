@@ -6,9 +6,11 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import datetime
+from typing import cast
 
 import pyotp
-from sqlalchemy import delete, select
+from sqlalchemy import delete, or_, select, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
 from app.models import RecoveryCode, User
@@ -26,11 +28,22 @@ def provisioning_uri(user: User, secret: str) -> str:
     return pyotp.TOTP(secret).provisioning_uri(name=user.email, issuer_name=ISSUER)
 
 
+def matching_step(secret: str, code: str, now: datetime) -> int | None:
+    """The 30-second step whose code the six digits are: this one, or the one before or
+    after (phones' clocks drift); None when they match none."""
+    digits = "".join(c for c in (code or "") if c in "0123456789")
+    if len(digits) != 6:
+        return None
+    totp = pyotp.TOTP(secret)
+    current = totp.timecode(now)
+    for step in (current - 1, current, current + 1):
+        if secrets.compare_digest(totp.generate_otp(step), digits):
+            return step
+    return None
+
+
 def code_matches(secret: str, code: str, now: datetime) -> bool:
-    """The six digits are this 30-second step's, or the one before or after (clocks of
-    phones drift)."""
-    digits = "".join(c for c in (code or "") if c.isdigit())
-    return len(digits) == 6 and pyotp.TOTP(secret).verify(digits, for_time=now, valid_window=1)
+    return matching_step(secret, code, now) is not None
 
 
 def enable_two_factor(
@@ -42,12 +55,14 @@ def enable_two_factor(
         return None
     user.totp_secret = secret
     user.totp_enabled_at = now
+    user.totp_last_step = matching_step(secret, code, now)
     return new_recovery_codes(session, user)
 
 
 def disable_two_factor(session: Session, user: User) -> None:
     user.totp_secret = None
     user.totp_enabled_at = None
+    user.totp_last_step = None
     session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
     session.flush()
 
@@ -63,22 +78,32 @@ def new_recovery_codes(session: Session, user: User) -> list[str]:
 
 
 def second_factor_ok(session: Session, user: User, code: str, now: datetime) -> bool:
-    """The code from the app, or an unused recovery code (used up by this login)."""
-    if user.totp_secret and code_matches(user.totp_secret, code, now):
-        return True
+    """The code from the app (never one already used), or an unused recovery code (used
+    up by this login, even by two requests at once)."""
+    step = matching_step(user.totp_secret, code, now) if user.totp_secret else None
+    if step is not None:
+        used = update(User).where(
+            User.id == user.id,
+            or_(User.totp_last_step.is_(None), User.totp_last_step < step),
+        )
+        taken = cast(CursorResult, session.execute(used.values(totp_last_step=step)))
+        session.flush()
+        session.refresh(user)
+        return taken.rowcount == 1
     cleaned = (code or "").strip().lower()
-    row = session.scalar(
-        select(RecoveryCode).where(
+    spend = (
+        update(RecoveryCode)
+        .where(
             RecoveryCode.user_id == user.id,
             RecoveryCode.code_hash == _hash(cleaned),
             RecoveryCode.used_at.is_(None),
         )
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
     )
-    if row is None:
-        return False
-    row.used_at = now
+    spent = cast(CursorResult, session.execute(spend))
     session.flush()
-    return True
+    return spent.rowcount == 1
 
 
 def recovery_codes_left(session: Session, user: User) -> int:

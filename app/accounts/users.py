@@ -10,9 +10,11 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import cast
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -135,7 +137,10 @@ def set_active(session: Session, actor: User, user: User, active: bool) -> int:
         raise UserError("You cannot disable your own account.")
     user.active = active
     session.flush()
-    return end_all_login_sessions(session, user) if not active else 0
+    if active:
+        return 0
+    cancel_account_links(session, user, utcnow())
+    return end_all_login_sessions(session, user)
 
 
 def change_password(
@@ -147,6 +152,7 @@ def change_password(
         raise UserError("The current password is not right.")
     check_password_strength(new, user)
     user.set_password(new)
+    cancel_account_links(session, user, utcnow())
     return end_all_login_sessions(session, user, keep=keep_session)
 
 
@@ -192,16 +198,9 @@ def _hash(token: str) -> str:
 
 def account_link(session: Session, user: User, purpose: str, base_url: str, now: datetime) -> str:
     """A single-use link that lets ``user`` set a password: "invite" (a new account, valid
-    INVITE_DAYS) or "reset" (a forgotten one, valid RESET_HOURS). Earlier unused links of
-    the same purpose stop working."""
-    for earlier in session.scalars(
-        select(AccountToken).where(
-            AccountToken.user_id == user.id,
-            AccountToken.purpose == purpose,
-            AccountToken.used_at.is_(None),
-        )
-    ):
-        earlier.used_at = now
+    INVITE_DAYS) or "reset" (a forgotten one, valid RESET_HOURS). Earlier unused links
+    stop working."""
+    cancel_account_links(session, user, now)
     token = secrets.token_urlsafe(32)
     lifetime = timedelta(days=INVITE_DAYS) if purpose == "invite" else timedelta(hours=RESET_HOURS)
     session.add(
@@ -215,6 +214,17 @@ def account_link(session: Session, user: User, purpose: str, base_url: str, now:
     )
     session.flush()
     return f"{base_url}/auth/password/{token}"
+
+
+def cancel_account_links(session: Session, user: User, now: datetime) -> None:
+    """Every unused link of the account stops working (a new link, a password changed,
+    the account disabled)."""
+    session.execute(
+        update(AccountToken)
+        .where(AccountToken.user_id == user.id, AccountToken.used_at.is_(None))
+        .values(used_at=now)
+    )
+    session.flush()
 
 
 def token_owner(session: Session, token: str, now: datetime) -> AccountToken | None:
@@ -232,11 +242,18 @@ def token_owner(session: Session, token: str, now: datetime) -> AccountToken | N
 def set_password_with_link(
     session: Session, row: AccountToken, password: str, now: datetime
 ) -> User:
-    """Set the password the link is for, use the link up, and end every session."""
+    """Set the password the link is for, use the link up (once, even for two requests at
+    the same moment), and end every session."""
     user = row.user
     check_password_strength(password, user)
+    spend = (
+        update(AccountToken)
+        .where(AccountToken.id == row.id, AccountToken.used_at.is_(None))
+        .values(used_at=now)
+    )
+    if cast(CursorResult, session.execute(spend)).rowcount != 1:
+        raise UserError("This link has just been used: ask for a new one.")
     user.set_password(password)
-    row.used_at = now
     end_all_login_sessions(session, user)
     session.flush()
     return user

@@ -418,7 +418,10 @@ def invitations_list(round_id: int):
                     "email": i.email or None,
                     "member": i.member.code,
                     "participant": i.participant_id,
-                    "link": invitation_link(config.base_url, config.invitation_key, i),
+                    # A personal link answers as the person: not for read-only tokens.
+                    "link": invitation_link(config.base_url, config.invitation_key, i)
+                    if g.api_token.scope == "write"
+                    else None,
                     "opened_at": _time(i.opened_at),
                     "started_at": _time(i.started_at),
                     "submitted_at": _time(i.submitted_at),
@@ -443,7 +446,7 @@ def invitation_resend(round_id: int, invitation_id: int):
         raise ApiError(409, "This invitation has already been answered.")
     now = clock.utcnow()
     messages = resend_invitation(db.session, journey_settings(), invitation, now)
-    _audit("invitation.resend", invitation, ", ".join(m.to_email for m in messages))
+    _audit("invitation.resend", invitation, f"{len(messages)} message(s)")
     db.session.commit()
     if not messages:
         raise ApiError(422, "This invitation has no email address to send to.")

@@ -80,6 +80,11 @@ class ChangePasswordForm(NewPasswordForm):
 
 
 class EnableTwoFactorForm(FlaskForm):
+    password = PasswordField(
+        "Your password",
+        validators=[DataRequired(message="Enter your password."), Length(max=200)],
+        render_kw={"autocomplete": "current-password"},
+    )
     code = StringField(
         "Code from the app",
         validators=[DataRequired(message="Enter the six digits the app shows."), Length(max=12)],

@@ -58,8 +58,10 @@ from app.auth.forms import (
     SecondFactorForm,
 )
 from app.common import clock
+from app.common.audit import record
 from app.extensions import db, limiter
 from app.models import ApiToken, User
+from app.web.access import staff_required
 from app.web.account_mail import send_account_link
 from app.web.audit import audit
 from app.web.forms import ConfirmForm
@@ -67,9 +69,18 @@ from app.web.settings import session_rules
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
+
+@bp.after_request
+def no_store(response):
+    # Login, password and account pages are never kept by a browser or a proxy.
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 LOGIN_FAILED = "The email or password is not right. Check both and try again."
 PENDING = "pending_login"  # a password checked, waiting for the second factor
 PENDING_SECONDS = 300
+MAX_CODE_FAILURES = 5  # wrong codes after one password, then the password again
 ENROLLING = "pending_totp_secret"
 
 
@@ -146,6 +157,21 @@ def second_factor():
         if user.active and second_factor_ok(db.session, user, form.code.data, clock.utcnow()):
             session.pop(PENDING, None)
             return _complete_login(user, bool(pending.get("remember")))
+        failures = int(pending.get("failures", 0)) + 1
+        record(
+            db.session,
+            user,
+            "auth.second_factor_failed",
+            user,
+            f"attempt {failures}",
+            request.remote_addr or "",
+        )
+        db.session.commit()
+        if failures >= MAX_CODE_FAILURES:
+            session.pop(PENDING, None)
+            flash("Too many wrong codes: log in again with your password.", "error")
+            return redirect(url_for("auth.login"))
+        session[PENDING] = {**pending, "failures": failures}
         form.code.errors.append("This code does not work: check the app and try again.")
     status = 400 if form.errors else 200
     return render_template("auth/second_factor.html", form=form), status
@@ -160,8 +186,10 @@ def logout():
         audit("auth.logout", user)
         db.session.commit()
         logout_user()
-        # Whatever the browser was answering (a needs assessment) stays behind too.
+        # Whatever the browser was answering (a needs assessment) stays behind too; the
+        # "remember me" cookie is still deleted (Flask-Login's mark survives the clear).
         session.clear()
+        session["_remember"] = "clear"
         flash("You are logged out.", "info")
     return redirect(url_for("auth.login"))
 
@@ -171,9 +199,14 @@ def logout():
 def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
+        started = time.monotonic()
         user = user_by_email(db.session, form.email.data)
         if user is not None and user.active:
             send_account_link(user, "reset", None)
+        # The same time either way (unless the mail server is slower than that).
+        time.sleep(
+            max(0.0, current_app.config["FORGOT_PASSWORD_SECONDS"] - (time.monotonic() - started))
+        )
         # The same answer either way: the page never tells who has an account.
         flash(
             "If an account exists for that address, a link to set a new password is on its "
@@ -292,13 +325,18 @@ def two_factor_setup():
     session[ENROLLING] = secret
     form = EnableTwoFactorForm()
     if form.validate_on_submit():
-        codes = enable_two_factor(db.session, user, secret, form.code.data, clock.utcnow())
-        if codes is not None:
-            audit("auth.two_factor_on", user)
-            db.session.commit()
-            session.pop(ENROLLING, None)
-            return render_template("auth/recovery_codes.html", codes=codes)
-        form.code.errors.append("This code does not match: check the app's clock and try again.")
+        if not user.check_password(form.password.data):
+            form.password.errors.append("The password is not right.")
+        else:
+            codes = enable_two_factor(db.session, user, secret, form.code.data, clock.utcnow())
+            if codes is not None:
+                audit("auth.two_factor_on", user)
+                db.session.commit()
+                session.pop(ENROLLING, None)
+                return render_template("auth/recovery_codes.html", codes=codes)
+            form.code.errors.append(
+                "This code does not match: check the app's clock and try again."
+            )
     uri = provisioning_uri(user, secret)
     qr = Markup(segno.make(uri, error="m").svg_inline(scale=5, title="QR code for the app"))
     return render_template(
@@ -323,11 +361,9 @@ def two_factor_off():
 
 
 @bp.route("/account/tokens", methods=["POST"])
-@login_required
+@staff_required
 def account_token_new():
     user = current_user._get_current_object()
-    if not user.is_staff:
-        abort(403)
     form = NewTokenForm(prefix="token")
     if form.validate_on_submit():
         try:
@@ -345,11 +381,9 @@ def account_token_new():
 
 
 @bp.route("/account/tokens/<int:token_id>/revoke", methods=["POST"])
-@login_required
+@staff_required
 def account_token_revoke(token_id: int):
     user = current_user._get_current_object()
-    if not user.is_staff:
-        abort(403)
     row = db.session.get(ApiToken, token_id)
     if row is None or row.user_id != user.id:
         abort(404)

@@ -57,13 +57,18 @@ def snapshot(target: object, fields: Iterable[str]) -> dict[str, Any]:
     return {name: _plain(getattr(target, name)) for name in fields}
 
 
-def changes(before: dict[str, Any], target: object) -> str:
-    """``field: old -> new`` for each field of ``before`` that ``target`` changed."""
+def changes(before: dict[str, Any], target: object, personal: Iterable[str] = ()) -> str:
+    """``field: old -> new`` for each field of ``before`` that ``target`` changed. The
+    values of ``personal`` fields are not written, only that they changed: the trail is
+    never erased, a person's data must be."""
+    hidden = set(personal)
     parts = []
     for name, old in before.items():
         new = _plain(getattr(target, name))
         if new != old:
-            parts.append(f"{name}: {_shown(old)} -> {_shown(new)}")
+            parts.append(
+                f"{name} changed" if name in hidden else f"{name}: {_shown(old)} -> {_shown(new)}"
+            )
     return "; ".join(parts) or "no change"
 
 

@@ -5,6 +5,7 @@ size (never one response)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -19,6 +20,7 @@ from app.models import (
     QuestionnaireKind,
     Response,
     ResponseStatus,
+    RoundStatus,
     SurveyRound,
 )
 from app.surveys.model import Definition
@@ -46,11 +48,17 @@ def _keys(rounds: list[SurveyRound], role: str) -> list[str]:
 
 
 def member_results(
-    session: Session, member: Member, min_group_size: int, activity_id: int | None = None
+    session: Session,
+    member: Member,
+    min_group_size: int,
+    today: date,
+    activity_id: int | None = None,
 ) -> list[ActivityResult]:
     """Per activity its participants came to: their own submitted evaluation and
     follow-up answers (rounds that are not anonymous), with groups smaller than
-    ``min_group_size`` suppressed."""
+    ``min_group_size`` suppressed. Only rounds that have closed count: figures that moved
+    with each new answer would let one answer be worked out by difference, next to the
+    list of who has answered."""
     query = (
         select(Activity, func.count(Attendance.id))
         .join(Attendance, Attendance.activity_id == Activity.id)
@@ -63,9 +71,13 @@ def member_results(
         query = query.where(Activity.id == activity_id)
     results = []
     for activity, participant_count in session.execute(query).all():
-        rounds = session.scalars(
-            select(SurveyRound).where(SurveyRound.activity_id == activity.id)
-        ).all()
+        rounds = [
+            r
+            for r in session.scalars(
+                select(SurveyRound).where(SurveyRound.activity_id == activity.id)
+            )
+            if r.status is RoundStatus.CLOSED or (r.closes_on is not None and r.closes_on < today)
+        ]
         evaluation_rounds = [r for r in rounds if r.kind is QuestionnaireKind.EVALUATION]
         follow_up_rounds = [r for r in rounds if r.kind is QuestionnaireKind.FOLLOW_UP]
         own = (

@@ -84,7 +84,7 @@ def invitation_resend(round_id: int, invitation_id: int):
     if ConfirmForm().validate_on_submit():
         now = clock.utcnow()
         messages = resend_invitation(db.session, journey_settings(), invitation, now)
-        audit("invitation.resend", invitation, ", ".join(m.to_email for m in messages))
+        audit("invitation.resend", invitation, f"{len(messages)} message(s)")
         db.session.commit()
         backend = backend_from_config(current_app.config)
         failed = 0

@@ -111,7 +111,11 @@ def participant_edit(activity_id: int, participant_id: int):
             db.session.rollback()
             getattr(form, error.field).errors.append(error.message)
         else:
-            audit("participant.update", participant, changes(before, participant))
+            audit(
+                "participant.update",
+                participant,
+                changes(before, participant, personal=("name", "email", "position")),
+            )
             db.session.commit()
             flash(f"{participant.name} saved.", "success")
             return redirect(url_for("manage.participants", activity_id=activity.id))

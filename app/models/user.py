@@ -4,7 +4,16 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, CheckConstraint, DateTime, ForeignKey, String, Text, event
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    event,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -38,6 +47,8 @@ class User(UserMixin, Base):
     # Two-factor authentication (TOTP): the shared secret, set once enrolment is confirmed.
     totp_secret: Mapped[str | None] = mapped_column(String(64))
     totp_enabled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The 30-second step of the last code used: a code is never accepted twice.
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)
 
     member: Mapped[Member | None] = relationship()
     # The token of the login session a request comes with (see LoginSession); not stored.

@@ -103,7 +103,7 @@ def results():
     return render_template(
         "portal/results.html",
         member=current_user.member,
-        results=member_results(db.session, current_user.member, min_group_size()),
+        results=member_results(db.session, current_user.member, min_group_size(), clock.today()),
         min_group=min_group_size(),
     )
 
@@ -111,7 +111,9 @@ def results():
 @bp.route("/activities/<int:activity_id>")
 @contact_point_required
 def activity_results(activity_id: int):
-    found = member_results(db.session, current_user.member, min_group_size(), activity_id)
+    found = member_results(
+        db.session, current_user.member, min_group_size(), clock.today(), activity_id
+    )
     if not found:
         abort(404)
     return render_template(

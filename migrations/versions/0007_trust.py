@@ -111,6 +111,7 @@ def upgrade():
         batch_op.add_column(sa.Column('password_changed_at', sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column('totp_secret', sa.String(length=64), nullable=True))
         batch_op.add_column(sa.Column('totp_enabled_at', sa.DateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('totp_last_step', sa.Integer(), nullable=True))
         batch_op.drop_constraint(batch_op.f('uq_users_session_token'), type_='unique')
         batch_op.drop_column('session_token')
 
@@ -137,12 +138,17 @@ def _kind_type(kinds):
 def _append_only_triggers(dialect: str) -> None:
     if dialect == 'postgresql':
         op.execute(
-            "CREATE FUNCTION audit_entries_append_only() RETURNS trigger AS $$ "
+            "CREATE OR REPLACE FUNCTION audit_entries_append_only() RETURNS trigger AS $$ "
             f"BEGIN RAISE EXCEPTION '{APPEND_ONLY}'; END; $$ LANGUAGE plpgsql"
         )
         op.execute(
             "CREATE TRIGGER audit_entries_append_only BEFORE UPDATE OR DELETE ON audit_entries "
             "FOR EACH ROW EXECUTE FUNCTION audit_entries_append_only()"
+        )
+        # Row triggers do not see TRUNCATE: a statement trigger refuses it.
+        op.execute(
+            "CREATE TRIGGER audit_entries_no_truncate BEFORE TRUNCATE ON audit_entries "
+            "FOR EACH STATEMENT EXECUTE FUNCTION audit_entries_append_only()"
         )
     elif dialect == 'sqlite':
         for event in ('UPDATE', 'DELETE'):
@@ -156,6 +162,7 @@ def downgrade():
     bind = op.get_bind()
     if bind.dialect.name == 'postgresql':
         op.execute("DROP TRIGGER IF EXISTS audit_entries_append_only ON audit_entries")
+        op.execute("DROP TRIGGER IF EXISTS audit_entries_no_truncate ON audit_entries")
         op.execute("DROP FUNCTION IF EXISTS audit_entries_append_only()")
     else:
         op.execute("DROP TRIGGER IF EXISTS audit_entries_no_update")
@@ -180,6 +187,7 @@ def downgrade():
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.alter_column('session_token', existing_type=sa.VARCHAR(length=64), nullable=False)
         batch_op.create_unique_constraint(batch_op.f('uq_users_session_token'), ['session_token'])
+        batch_op.drop_column('totp_last_step')
         batch_op.drop_column('totp_enabled_at')
         batch_op.drop_column('totp_secret')
         batch_op.drop_column('password_changed_at')

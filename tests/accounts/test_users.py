@@ -149,6 +149,32 @@ def test_a_password_link_works_once_and_only_in_time(session):
     assert token_owner(session, newer.rsplit("/", 1)[1], NOW + timedelta(hours=3)) is None
 
 
+def test_a_link_is_spent_once_even_by_two_requests_at_the_same_moment(session):
+    user = create_user(session, NewUser("new@rocb.example", "staff"))
+    token = account_link(session, user, "invite", "http://surveys.test", NOW).rsplit("/", 1)[1]
+    first = token_owner(session, token, NOW)
+    second = token_owner(session, token, NOW)  # read before the first was spent
+    set_password_with_link(session, first, GOOD, NOW)
+    with pytest.raises(UserError, match="just been used"):
+        set_password_with_link(session, second, "somebody else's passphrase here", NOW)
+    assert authenticate(session, user.email, GOOD, NOW) == user
+
+
+@pytest.mark.parametrize("event", ["password changed", "account disabled"])
+def test_unused_links_stop_working_when_the_account_changes(session, event):
+    admin = UserFactory(role="admin")
+    user = create_user(session, NewUser("me@rocb.example", "staff", GOOD))
+    links = [account_link(session, user, "reset", "http://surveys.test", NOW)]
+    token = links[0].rsplit("/", 1)[1]
+    assert token_owner(session, token, NOW) is not None
+    if event == "password changed":
+        here = start_login_session(session, user, False, NOW, RULES)
+        change_password(session, user, GOOD, "another fine passphrase here", here)
+    else:
+        set_active(session, admin, user, False)
+    assert token_owner(session, token, NOW) is None
+
+
 def test_members_without_an_active_contact_point(session):
     before = {m.code for m in members_without_contact_point(session)}
     assert "FJI" in before and len(before) == 35

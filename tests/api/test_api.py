@@ -302,3 +302,17 @@ def test_api_fields_past_their_bounds_are_422(api, fields, error):
 def test_odd_digits_in_api_parameters_are_400(api):
     for value in ("²", "9" * 5000):
         assert api.get("/rounds", query_string={"activity": value}).status_code == 400
+
+
+def test_a_read_only_token_gets_no_personal_links(app, session, client):
+    journey = make_journey(session, app)
+    journey.dispatch()
+    staff = UserFactory(role="staff")
+    _row, read = issue_api_token(session, staff, clock.utcnow(), "report", scope="read")
+    _row, write = issue_api_token(session, staff, clock.utcnow(), "sync", scope="write")
+    session.commit()
+    path = f"/api/v1/rounds/{journey.delivery.evaluation.id}/invitations"
+    for token, linked in ((read, False), (write, True)):
+        listing = client.get(path, headers={"Authorization": f"Bearer {token}"}).get_json()
+        links = [i["link"] for i in listing["invitations"]]
+        assert all(links) if linked else not any(links)

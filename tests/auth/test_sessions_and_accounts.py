@@ -59,8 +59,9 @@ def test_a_remember_cookie_stops_working_at_logout(client, session):
     other = _fresh(client)
     other.set_cookie("remember_token", remember, domain="localhost")
     assert other.get("/manage/members").status_code == 200
-    # ...until the session it belongs to is ended.
+    # ...until the session it belongs to is ended; the browser is told to drop it too.
     _logout(client)
+    assert _cookie(client, "remember_token") is None
     again = _fresh(client)
     again.set_cookie("remember_token", remember, domain="localhost")
     assert again.get("/manage/members").status_code == 302
@@ -231,6 +232,30 @@ def test_forgot_password_answers_the_same_and_resets_once(client, session):
     assert _fresh(client).get(path).status_code == 404
 
 
+def test_forgot_password_takes_the_same_time_with_or_without_an_account(
+    client, session, app, monkeypatch
+):
+    import app.auth.routes as routes
+
+    UserFactory(email="staff@rocb.example")
+    app.config["FORGOT_PASSWORD_SECONDS"] = 5.0
+    slept: list[float] = []
+    monkeypatch.setattr(routes.time, "sleep", slept.append)
+    post_form(client, "/auth/forgot", {"email": "nobody@rocb.example"})
+    post_form(_fresh(client), "/auth/forgot", {"email": "staff@rocb.example"})
+    # Each answer is padded up to the configured time: nearly all of it for the unknown
+    # address, what sending the link left for the known one.
+    assert len(slept) == 2 and 4.5 < slept[0] <= 5.0 and 0 < slept[1] <= 5.0
+
+
+def test_account_pages_are_never_cached(client, session):
+    for path in ("/auth/login", "/auth/forgot"):
+        assert client.get(path).headers["Cache-Control"] == "no-store"
+    UserFactory(email="staff@rocb.example")
+    login(client, "staff@rocb.example")
+    assert client.get("/auth/account").headers["Cache-Control"] == "no-store"
+
+
 def test_the_reset_form_is_rate_limited(limited_app):
     limited = limited_app(RATELIMIT_PASSWORD_RESET="2 per minute")
     client = limited.test_client()
@@ -245,10 +270,21 @@ def test_two_factor_enrolment_and_login(client, session):
     login(client, "staff@rocb.example")
     page = client.get("/auth/account/two-factor").get_data(as_text=True)
     secret = re.search(r'<code class="secret">([A-Z2-7]+)</code>', page).group(1)
+    totp = pyotp.TOTP(secret)
     assert "<svg" in page  # the QR code, drawn here
-    wrong = post_form(client, "/auth/account/two-factor", {"code": "000000"})
+    wrong = post_form(
+        client, "/auth/account/two-factor", {"code": "000000", "password": TEST_PASSWORD}
+    )
     assert wrong.status_code == 400 and "does not match" in wrong.get_data(as_text=True)
-    done = post_form(client, "/auth/account/two-factor", {"code": pyotp.TOTP(secret).now()})
+    no_password = post_form(
+        client, "/auth/account/two-factor", {"code": totp.now(), "password": "wrong"}
+    )
+    assert no_password.status_code == 400 and "password is not right" in no_password.get_data(
+        as_text=True
+    )
+    done = post_form(
+        client, "/auth/account/two-factor", {"code": totp.now(), "password": TEST_PASSWORD}
+    )
     codes = re.findall(r"<code>([0-9a-f]{8}-[0-9a-f]{8})</code>", done.get_data(as_text=True))
     assert done.status_code == 200 and len(codes) == 10
     _logout(client)
@@ -256,17 +292,39 @@ def test_two_factor_enrolment_and_login(client, session):
     first = login(client, "staff@rocb.example")
     assert first.status_code == 302 and first.location.startswith("/auth/login/code")
     assert client.get("/manage/members").status_code == 302
-    bad = post_form(client, "/auth/login/code", {"code": "123456"})
-    assert bad.status_code == 400
-    good = post_form(client, "/auth/login/code", {"code": pyotp.TOTP(secret).now()})
-    assert good.status_code == 302 and client.get("/manage/members").status_code == 200
-    # A recovery code works once.
-    _logout(client)
+    assert post_form(client, "/auth/login/code", {"code": "123456"}).status_code == 400
+    # The code used to turn it on is never accepted again; the next one is.
+    assert post_form(client, "/auth/login/code", {"code": totp.now()}).status_code == 400
+    later = clock.utcnow() + timedelta(seconds=31)
+    with time_machine.travel(later):
+        good = post_form(client, "/auth/login/code", {"code": totp.at(later)})
+        assert good.status_code == 302 and client.get("/manage/members").status_code == 200
+        # A recovery code works once.
+        _logout(client)
+        login(client, "staff@rocb.example")
+        assert post_form(client, "/auth/login/code", {"code": codes[0]}).status_code == 302
+        _logout(client)
+        login(client, "staff@rocb.example")
+        assert post_form(client, "/auth/login/code", {"code": codes[0]}).status_code == 400
+
+
+def test_five_wrong_codes_send_back_to_the_password(client, session):
+    from app.accounts.two_factor import enable_two_factor, new_secret
+
+    user = UserFactory(email="staff@rocb.example")
+    secret = new_secret()
+    enable_two_factor(session, user, secret, pyotp.TOTP(secret).now(), clock.utcnow())
+    session.commit()
     login(client, "staff@rocb.example")
-    assert post_form(client, "/auth/login/code", {"code": codes[0]}).status_code == 302
-    _logout(client)
-    login(client, "staff@rocb.example")
-    assert post_form(client, "/auth/login/code", {"code": codes[0]}).status_code == 400
+    statuses = [
+        post_form(client, "/auth/login/code", {"code": "000000"}).status_code for _ in range(5)
+    ]
+    assert statuses == [400, 400, 400, 400, 302]
+    assert client.get("/auth/login/code").location.startswith("/auth/login")
+    failures = session.scalars(
+        select(AuditEntry).where(AuditEntry.action == "auth.second_factor_failed")
+    ).all()
+    assert len(failures) == 5
 
 
 def test_administrators_must_turn_on_two_factor_where_required(client, session, app, monkeypatch):

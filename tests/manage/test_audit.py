@@ -85,7 +85,8 @@ def test_every_kind_of_staff_write_leaves_one_entry(app, session, client):
             "gender": "female",
         },
     )
-    assert "name: 'Ana' -> 'Ana Tuilagi'" in _one(session, "participant.update").summary
+    updated = _one(session, "participant.update").summary
+    assert updated == "name changed" and "Ana" not in updated  # erasable data stays out
     post_form(client, f"{page}/{person.object_id}/remove", {}, page=page)
     assert _one(session, "participant.remove").object_id == person.object_id
 
@@ -108,7 +109,7 @@ def test_every_kind_of_staff_write_leaves_one_entry(app, session, client):
         )
     )
     post_form(client, f"{round_page}/invitations/{invite.id}/resend", {}, page=round_page)
-    assert _one(session, "invitation.resend").summary == "ana@customs.gov.np"
+    assert _one(session, "invitation.resend").summary == "1 message(s)"
     post_form(
         client,
         "/manage/email-templates/reminder",

@@ -204,10 +204,19 @@ def test_results_appear_once_the_group_is_large_enough(app, session, needs):
         answer_evaluation(device, journey.delivery.evaluation.slug)
     viewer = app.test_client()
     login(viewer, "cp@customs.gov.np")
-    html = viewer.get("/portal/results").get_data(as_text=True)
-    row = html[html.index("National workshop on PCA for Nepal") :]
-    row = row[: row.index("</tr>")]
-    cells = re.findall(r"<td>([^<]*)</td>", row)
+
+    def cells() -> list[str]:
+        html = viewer.get("/portal/results").get_data(as_text=True)
+        row = html[html.index("National workshop on PCA for Nepal") :]
+        return re.findall(r"<td>([^<]*)</td>", row[: row.index("</tr>")])
+
+    # While the evaluation is open nothing is counted: each new answer would move the
+    # figures next to the list of who answered.
+    assert cells()[:2] == ["6", "0"]
+    from app.models import RoundStatus
+
+    journey.delivery.evaluation.status = RoundStatus.CLOSED
+    session.commit()
     # 6 participants from Nepal (Ana, Bo, Cy and three officers), 3 evaluations,
     # satisfaction 4 (all answered 4), knowledge gain 4 - 2 = 2.
-    assert cells[:4] == ["6", "3", "4.0", "2.0"]
+    assert cells()[:4] == ["6", "3", "4.0", "2.0"]
