@@ -77,6 +77,9 @@ class Config:
     # How many proxies in front of the app set X-Forwarded-For/-Proto/-Host (nginx: 1). With
     # 0 the request's own address counts: behind a proxy every visitor would share one.
     TRUSTED_PROXY_HOPS = 0
+    # `flask demo load` (made-up participants and answers, an administrator whose password
+    # it resets) runs only where this is on; production refuses it.
+    DEMO_DATA_ALLOWED = True
     # Strict-Transport-Security max-age in seconds (0: no header); production sends a year.
     HSTS_MAX_AGE = 0
     HSTS_INCLUDE_SUBDOMAINS = False
@@ -181,6 +184,7 @@ class DevelopmentConfig(Config):
 
 
 class ProductionConfig(Config):
+    DEMO_DATA_ALLOWED = False
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
     HSTS_MAX_AGE = 365 * 24 * 3600

@@ -63,6 +63,8 @@ def reset_database(url: str) -> None:
         metadata = sa.MetaData()
         metadata.reflect(connection)
         metadata.drop_all(connection)
+        if connection.dialect.name == "postgresql":  # the audit trail's trigger function
+            connection.exec_driver_sql("DROP FUNCTION IF EXISTS audit_entries_append_only()")
     engine.dispose()
 
 

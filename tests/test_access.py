@@ -130,6 +130,7 @@ STAFF_ENDPOINTS = {
     "user_active",
     "user_reset",
     "user_sessions_end",
+    "user_two_factor_off",
 }
 ACCESS.update({f"manage.{name}": STAFF for name in STAFF_ENDPOINTS})
 # Requests that end the session they come with: each gets a client of its own.

@@ -11,6 +11,7 @@ from app.models import (
     Attendance,
     Finding,
     Invitation,
+    Member,
     QuestionnaireKind,
     Response,
     Role,
@@ -21,10 +22,23 @@ from app.models import (
 from tests.samples import SHIPPED, SMALL_PLAN
 
 
-def test_members_load_is_idempotent(runner):
+def _trail(session) -> list[tuple[str, str, str]]:
+    from app.models import AuditEntry
+
+    entries = session.scalars(select(AuditEntry).order_by(AuditEntry.id))
+    return [(e.actor_label, e.action, e.summary) for e in entries]
+
+
+def test_members_load_is_idempotent(runner, session):
     result = runner.invoke(args=["members", "load"])
     assert result.exit_code == 0
     assert "0 added, 35 already present" in result.output
+    assert _trail(session) == []  # nothing changed, nothing recorded
+    session.delete(session.scalar(select(Member).where(Member.code == "WSM")))
+    session.commit()
+    again = runner.invoke(args=["members", "load"])
+    assert "1 added, 34 already present" in again.output
+    assert _trail(session) == [("command line", "members.load", "1 added")]
 
 
 def test_workplan_import_prints_a_summary_and_warnings(runner, tmp_path):
@@ -114,6 +128,7 @@ def test_demo_load_prints_the_login_and_adds_participants(runner, session):
     result = runner.invoke(args=["demo", "load", "--year", "2025-2026"])
     assert result.exit_code == 0, result.output
     assert "email:    staff@rocb-ap.example" in result.output
+    assert ("command line", "demo.load") in [entry[:2] for entry in _trail(session)]
     password = result.output.split("password: ")[1].split()[0]
     user = session.scalar(select(User).where(User.email == "staff@rocb-ap.example"))
     assert user.check_password(password)
@@ -179,7 +194,7 @@ def test_demo_load_prints_the_login_and_adds_participants(runner, session):
     assert session.scalar(select(func.count()).select_from(Response)) == sum(submitted.values())
 
 
-def test_surveys_validate_and_sync(runner, tmp_path):
+def test_surveys_validate_and_sync(runner, session, tmp_path):
     from tests.samples import SURVEYS
 
     ok = runner.invoke(args=["surveys", "validate", str(SURVEYS)])
@@ -196,6 +211,9 @@ def test_surveys_validate_and_sync(runner, tmp_path):
     assert synced.exit_code == 0 and synced.output.count("new     ") == 3
     again = runner.invoke(args=["surveys", "sync", str(SURVEYS)])
     assert again.output.count("same    ") == 3
+    trail = _trail(session)
+    assert len(trail) == 1 and trail[0][:2] == ("command line", "surveys.sync")
+    assert trail[0][2].count(" v1") == 3
     not_stored = runner.invoke(args=["surveys", "sync", str(bad)])
     assert not_stored.exit_code == 1 and "nothing was stored" in not_stored.output
 
@@ -250,3 +268,86 @@ def test_users_token(runner, session):
     assert "command line  token.create  api_tokens" in trail.output
     missing = runner.invoke(args=["users", "token", "nobody@rocb-ap.example"])
     assert missing.exit_code == 1 and "No user" in missing.output
+
+
+def test_users_invite_reset_logout_disable_and_two_factor(runner, session):
+    import pyotp
+
+    from app.accounts.sessions import SessionRules, start_login_session, user_for_login_token
+    from app.accounts.two_factor import enable_two_factor, new_secret
+    from app.accounts.users import token_owner
+    from app.common import clock
+    from app.models import AuditEntry, User
+    from tests.auth.test_sessions_and_accounts import LINK
+    from tests.factories import UserFactory, member
+
+    rules = SessionRules(remember=timedelta(days=14), idle=timedelta(hours=12))
+    invited = runner.invoke(
+        args=[
+            "users",
+            "invite",
+            "--email",
+            "cp@customs.gov.ws",
+            "--role",
+            "contact_point",
+            "--member",
+            "WSM",
+        ]
+    )
+    assert invited.exit_code == 0, invited.output
+    link = LINK.search(invited.output).group(1)
+    user = session.scalar(select(User).where(User.email == "cp@customs.gov.ws"))
+    assert user.member == member("WSM") and user.password_hash is None
+    assert token_owner(session, link.rsplit("/", 1)[1], clock.utcnow()).user == user
+    again = runner.invoke(args=["users", "reset-link", "cp@customs.gov.ws"])
+    newer = LINK.search(again.output).group(1)
+    session.expire_all()
+    assert token_owner(session, link.rsplit("/", 1)[1], clock.utcnow()) is None  # replaced
+    assert token_owner(session, newer.rsplit("/", 1)[1], clock.utcnow()) is not None
+
+    staff = UserFactory(email="lost@rocb.example", role="staff")
+    secret = new_secret()
+    enable_two_factor(session, staff, secret, pyotp.TOTP(secret).now(), clock.utcnow())
+    tokens = [start_login_session(session, staff, True, clock.utcnow(), rules) for _ in range(2)]
+    session.commit()
+    reset = runner.invoke(args=["users", "reset-two-factor", "lost@rocb.example"])
+    assert reset.exit_code == 0 and "2 session(s) ended" in reset.output
+    session.expire_all()
+    assert staff.totp_secret is None
+    twice = runner.invoke(args=["users", "reset-two-factor", "lost@rocb.example"])
+    assert twice.exit_code == 1 and "not on" in twice.output
+
+    start_login_session(session, staff, False, clock.utcnow(), rules)
+    session.commit()
+    out = runner.invoke(args=["users", "logout-everywhere", "lost@rocb.example"])
+    assert out.exit_code == 0 and "1 session(s) ended" in out.output
+    runner.invoke(args=["users", "reset-link", "lost@rocb.example"])
+    disabled = runner.invoke(args=["users", "disable", "cp@customs.gov.ws"])
+    assert disabled.exit_code == 0, disabled.output
+    session.expire_all()
+    assert not user.active
+    assert token_owner(session, newer.rsplit("/", 1)[1], clock.utcnow()) is None
+    assert all(user_for_login_token(session, t, clock.utcnow(), rules)[0] is None for t in tokens)
+    actions = [
+        (entry.actor_label, entry.action)
+        for entry in session.scalars(select(AuditEntry).order_by(AuditEntry.id))
+    ]
+    assert actions == [
+        ("command line", "user.invite"),
+        ("command line", "user.reset_link"),
+        ("command line", "user.two_factor_reset"),
+        ("command line", "user.logout_everywhere"),
+        ("command line", "user.reset_link"),
+        ("command line", "user.disable"),
+    ]
+
+
+def test_demo_data_is_refused_in_production(monkeypatch):
+    import secrets
+
+    from app import create_app
+
+    monkeypatch.setenv("SECRET_KEY", secrets.token_hex(32))
+    production = create_app({"APP_CONFIG": "production", "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    result = production.test_cli_runner().invoke(args=["demo", "load", "--year", "2025-2026"])
+    assert result.exit_code == 1 and "never loaded into a production database" in result.output

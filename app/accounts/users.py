@@ -20,6 +20,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.accounts.passwords import PasswordError, check_password
 from app.accounts.sessions import end_all_login_sessions
+from app.accounts.two_factor import disable_two_factor
 from app.common.clock import aware, utcnow
 from app.common.mail import to_html
 from app.models import AccountToken, Member, Message, MessageKind, Role, User
@@ -128,18 +129,36 @@ def change_role(
     session.flush()
 
 
-def set_active(session: Session, actor: User, user: User, active: bool) -> int:
-    """Enable or disable an account; disabling ends every session it has. Returns how
-    many sessions ended."""
-    if not may_manage(actor, user):
-        raise UserError("Only an administrator can disable an administrator.")
-    if user.id == actor.id and not active:
-        raise UserError("You cannot disable your own account.")
+def set_active(session: Session, actor: User | None, user: User, active: bool) -> int:
+    """Enable or disable an account (``actor`` None: from the command line); disabling
+    ends every session it has and cancels its unused password links. Returns how many
+    sessions ended."""
+    if actor is not None:
+        if not may_manage(actor, user):
+            raise UserError("Only an administrator can disable an administrator.")
+        if user.id == actor.id and not active:
+            raise UserError("You cannot disable your own account.")
     user.active = active
     session.flush()
     if active:
         return 0
     cancel_account_links(session, user, utcnow())
+    return end_all_login_sessions(session, user)
+
+
+def reset_two_factor(session: Session, actor: User | None, user: User) -> int:
+    """Turn off another person's two-factor login (their phone is lost and their recovery
+    codes with it): the app secret and the recovery codes go, every session ends, and
+    they log in with the password alone until they turn it on again. ``actor`` None: from
+    the command line. Returns how many sessions ended."""
+    if actor is not None:
+        if not may_manage(actor, user):
+            raise UserError("Only an administrator can reset an administrator's two-factor login.")
+        if user.id == actor.id:
+            raise UserError("Turn your own two-factor login off from your account page.")
+    if user.totp_enabled_at is None:
+        raise UserError(f"Two-factor login is not on for {user.email}.")
+    disable_two_factor(session, user)
     return end_all_login_sessions(session, user)
 
 

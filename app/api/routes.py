@@ -502,4 +502,6 @@ def kpis():
         name = str(error).split(":", 1)[0]
         status = 404 if name == "year" else 400
         raise ApiError(status, str(error), {name: str(error).split(": ", 1)[-1]}) from None
+    _audit("download.kpis", None, f"{year} as JSON")
+    db.session.commit()
     return jsonify(report.as_api())

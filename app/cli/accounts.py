@@ -18,6 +18,8 @@ from app.accounts.users import (
     account_link,
     account_message,
     create_user,
+    reset_two_factor,
+    set_active,
     user_by_email,
 )
 from app.common import audit as audit_trail
@@ -175,11 +177,25 @@ def users_logout_everywhere(email: str) -> None:
 def users_disable(email: str) -> None:
     """Disable an account and end its sessions (its API tokens stop working with it)."""
     user = _user(email)
-    user.active = False
-    ended = end_all_login_sessions(db.session, user)
+    ended = set_active(db.session, None, user, False)
     record(db.session, COMMAND_LINE, "user.disable", user, f"{ended} session(s) ended")
     db.session.commit()
     click.echo(f"{user.email} disabled; {ended} session(s) ended.")
+
+
+@users_cli.command("reset-two-factor")
+@click.argument("email")
+def users_reset_two_factor(email: str) -> None:
+    """Turn off the two-factor login of someone who lost the phone and the recovery codes;
+    they log in with the password and turn it on again."""
+    user = _user(email)
+    try:
+        ended = reset_two_factor(db.session, None, user)
+    except UserError as error:
+        raise click.ClickException(str(error)) from None
+    record(db.session, COMMAND_LINE, "user.two_factor_reset", user, f"{ended} session(s) ended")
+    db.session.commit()
+    click.echo(f"Two-factor login is off for {user.email}; {ended} session(s) ended.")
 
 
 @audit_cli.command("list")

@@ -150,6 +150,9 @@ def surveys_sync(paths: tuple[Path, ...]) -> None:
         for error in result.errors:
             click.echo(f"error   {error}")
         raise click.ClickException(f"{len(result.errors)} error(s); nothing was stored")
+    if result.created:
+        made = ", ".join(f"{v.questionnaire.key} v{v.number}" for v in result.created)
+        record(db.session, COMMAND_LINE, "surveys.sync", None, made)
     db.session.commit()
     for version in result.created:
         click.echo(
@@ -170,6 +173,8 @@ def _year(value: str) -> str:
 def members_load() -> None:
     """Insert the 35 Members of the region that are missing (safe to run again)."""
     result = load_reference_members(db.session)
+    if result.added:
+        record(db.session, COMMAND_LINE, "members.load", None, f"{len(result.added)} added")
     db.session.commit()
     click.echo(f"Members: {len(result.added)} added, {len(result.present)} already present.")
 
@@ -225,6 +230,11 @@ def demo_load(year: str) -> None:
     """Create the demo administrator account (password reset on every run), demo participants and
     the answers their surveys received."""
     config = current_app.config
+    if not config["DEMO_DATA_ALLOWED"]:
+        raise click.ClickException(
+            "Demo data is never loaded into a production database (APP_CONFIG=production): "
+            "it adds made-up participants and answers, and resets the demo account's password."
+        )
     result = load_demo(
         db.session,
         _year(year),
@@ -232,6 +242,14 @@ def demo_load(year: str) -> None:
         config.get("DEMO_STAFF_PASSWORD"),
         settings=JourneySettings.from_config(config),
         today=clock.today(),
+    )
+    record(
+        db.session,
+        COMMAND_LINE,
+        "demo.load",
+        None,
+        f"{_year(year)}: {result.participants_added} participants, "
+        f"{result.responses_added} responses",
     )
     db.session.commit()
     click.echo(

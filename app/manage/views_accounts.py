@@ -18,6 +18,7 @@ from app.accounts.users import (
     may_give_role,
     may_manage,
     members_without_contact_point,
+    reset_two_factor,
     set_active,
 )
 from app.common import audit as audit_trail
@@ -117,7 +118,8 @@ def _user_page(user: User, form: RoleForm, status: int = 200):
         form=form,
         confirm=ConfirmForm(),
         manageable=may_manage(_actor(), user),
-        tokens=api_tokens(db.session, user),
+        # Which tokens someone holds is for administrators (who can revoke them) to see.
+        tokens=api_tokens(db.session, user) if _actor().is_admin else [],
         history=audit_trail.entries(db.session, object_type="users", object_id=str(user.id)),
     ), status
 
@@ -174,6 +176,28 @@ def user_reset(user_id: int):
             f"A link to set a password {'is on its way' if sent else 'is queued'} to {user.email}.",
             "success",
         )
+    return redirect(url_for("manage.user_detail", user_id=user_id))
+
+
+@bp.route("/users/<int:user_id>/two-factor/off", methods=["POST"])
+def user_two_factor_off(user_id: int):
+    """For someone who lost the phone and the recovery codes: they log in with the
+    password alone, then turn two-factor login on again."""
+    user = _user_or_404(user_id)
+    if ConfirmForm().validate_on_submit():
+        try:
+            ended = reset_two_factor(db.session, _actor(), user)
+        except UserError as error:
+            db.session.rollback()
+            flash(str(error), "error")
+        else:
+            audit("user.two_factor_reset", user, f"{ended} session(s) ended")
+            db.session.commit()
+            flash(
+                f"Two-factor login is off for {user.email}: they log in with the password "
+                "and turn it on again from their account page.",
+                "success",
+            )
     return redirect(url_for("manage.user_detail", user_id=user_id))
 
 

@@ -192,6 +192,8 @@ def participants_import(activity_id: int):
 def participant_data(participant_id: int):
     """What is held about one person, with the copy they may ask for and the erasure."""
     participant = db.session.get(Participant, participant_id) or abort(404)
+    audit("view.personal_data", participant)
+    db.session.commit()
     return render_template(
         "manage/participant_data.html",
         participant=participant,

@@ -83,6 +83,10 @@ class User(UserMixin, Base):
     def is_staff(self) -> bool:
         return self.role in (Role.ADMIN, Role.STAFF)
 
+    @property
+    def is_admin(self) -> bool:
+        return self.role is Role.ADMIN
+
     def __repr__(self) -> str:
         return f"<User {self.email} {self.role.value}>"
 

@@ -14,7 +14,7 @@ def _needs_two_factor() -> bool:
     """An administrator who has not turned on two-factor login, where it is required."""
     return bool(
         current_app.config["TWO_FACTOR_REQUIRED_FOR_ADMINS"]
-        and current_user.role is Role.ADMIN
+        and current_user.is_admin
         and current_user.totp_enabled_at is None
     )
 
@@ -42,7 +42,7 @@ def admin_required(view):
     @wraps(view)
     @staff_required
     def wrapped(*args, **kwargs):
-        if current_user.role is not Role.ADMIN:
+        if not current_user.is_admin:
             abort(403)
         return view(*args, **kwargs)
 

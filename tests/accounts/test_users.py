@@ -16,6 +16,7 @@ from app.accounts.users import (
     change_role,
     create_user,
     members_without_contact_point,
+    reset_two_factor,
     set_active,
     set_password_with_link,
     token_owner,
@@ -173,6 +174,40 @@ def test_unused_links_stop_working_when_the_account_changes(session, event):
     else:
         set_active(session, admin, user, False)
     assert token_owner(session, token, NOW) is None
+
+
+def _with_two_factor(session, user):
+    import pyotp
+
+    from app.accounts.two_factor import enable_two_factor, new_secret
+
+    secret = new_secret()
+    enable_two_factor(session, user, secret, pyotp.TOTP(secret).at(NOW), NOW)
+    return user
+
+
+def test_resetting_someone_s_two_factor_login(session):
+    from sqlalchemy import func, select
+
+    from app.models import RecoveryCode
+
+    admin, staff = UserFactory(role="admin"), UserFactory(role="staff")
+    lost = _with_two_factor(session, UserFactory(role="staff"))
+    other_admin = _with_two_factor(session, UserFactory(role="admin"))
+    token = start_login_session(session, lost, True, NOW, RULES)
+    with pytest.raises(UserError, match="Only an administrator"):
+        reset_two_factor(session, staff, other_admin)
+    assert other_admin.totp_secret is not None
+    with pytest.raises(UserError, match="your account page"):
+        reset_two_factor(session, other_admin, other_admin)
+    assert reset_two_factor(session, staff, lost) == 1
+    assert (lost.totp_secret, lost.totp_enabled_at) == (None, None)
+    codes = select(func.count()).select_from(RecoveryCode).where(RecoveryCode.user_id == lost.id)
+    assert session.scalar(codes) == 0
+    assert user_for_login_token(session, token, NOW, RULES)[0] is None
+    with pytest.raises(UserError, match="not on"):
+        reset_two_factor(session, admin, lost)
+    assert reset_two_factor(session, None, other_admin) == 0  # the command line may
 
 
 def test_members_without_an_active_contact_point(session):

@@ -327,6 +327,45 @@ def test_five_wrong_codes_send_back_to_the_password(client, session):
     assert len(failures) == 5
 
 
+def test_staff_turn_off_the_two_factor_login_of_someone_who_lost_the_phone(client, session):
+    from app.accounts.two_factor import enable_two_factor, new_secret
+
+    lost = UserFactory(email="lost@rocb.example")
+    secret = new_secret()
+    enable_two_factor(session, lost, secret, pyotp.TOTP(secret).now(), clock.utcnow())
+    UserFactory(email="staff@rocb.example")
+    session.commit()
+    login(client, "staff@rocb.example")
+    page = f"/manage/users/{lost.id}"
+    assert "Turn off two-factor login" in client.get(page).get_data(as_text=True)
+    done = post_form(client, f"{page}/two-factor/off", {}, page=page)
+    assert done.status_code == 302
+    said = client.get(done.location).get_data(as_text=True)
+    assert "Two-factor login is off for lost@rocb.example" in said
+    assert "Turn off two-factor login" not in said
+    # The password alone logs in now.
+    person = _fresh(client)
+    assert login(person, "lost@rocb.example").location == "/"  # not /auth/login/code
+    entry = session.scalar(select(AuditEntry).where(AuditEntry.action == "user.two_factor_reset"))
+    assert entry.actor_label == "staff@rocb.example" and entry.object_id == str(lost.id)
+
+
+def test_only_administrators_see_which_api_tokens_someone_holds(client, session):
+    from app.accounts.api_tokens import issue_api_token
+
+    holder = UserFactory(email="holder@rocb.example")
+    issue_api_token(session, holder, clock.utcnow(), "Quarterly sync")
+    UserFactory(email="staff@rocb.example")
+    UserFactory(email="admin@rocb.example", role="admin")
+    session.commit()
+    page = f"/manage/users/{holder.id}"
+    login(client, "staff@rocb.example")
+    assert "Quarterly sync" not in client.get(page).get_data(as_text=True)
+    admin = _fresh(client)
+    login(admin, "admin@rocb.example")
+    assert "Quarterly sync" in admin.get(page).get_data(as_text=True)
+
+
 def test_administrators_must_turn_on_two_factor_where_required(client, session, app, monkeypatch):
     monkeypatch.setitem(app.config, "TWO_FACTOR_REQUIRED_FOR_ADMINS", True)
     UserFactory(email="admin@rocb.example", role="admin")

@@ -87,7 +87,7 @@ def test_staff_download_and_erase_from_the_person_s_page(app, session, client):
     after = client.get(f"/manage/participants/{ana.id}").get_data(as_text=True)
     assert "Ana Sharma" not in after and f"Erased participant {ana.id}" in after
     actions = set(session.scalars(select(AuditEntry.action)))
-    assert {"download.personal_data", "participant.erase"} <= actions
+    assert {"view.personal_data", "download.personal_data", "participant.erase"} <= actions
 
 
 def test_the_command_line_exports_and_erases(app, session, runner):

@@ -197,6 +197,9 @@ def test_writes_through_the_api_are_recorded_with_the_token(app, session, client
     entry = _one(session, "activity.create")
     assert entry.actor_label == "robot@rocb.example"
     assert "through the API token 'planning sheet'" in entry.summary
+    assert client.get(f"/api/v1/kpis?year={year.label}", headers=headers).status_code == 200
+    kpis = _one(session, "download.kpis")
+    assert kpis.summary == "2025-2026 as JSON (through the API token 'planning sheet')"
 
 
 def test_staff_cannot_read_the_audit_trail_but_administrators_can(client, session):
