@@ -316,7 +316,9 @@ def _demo_answers(
             if survey_round.closes_on is None or survey_round.closes_on >= today:
                 continue
             close_round(session, survey_round)
-            added += _answer_round(session, survey_round, settings, pickers, rng, tone, share)
+            added += _answer_round(
+                session, survey_round, settings, pickers, rng, tone, today, share
+            )
     needs = session.scalar(
         select(SurveyRound).where(
             SurveyRound.plan_year_id == plan_year.id,
@@ -325,7 +327,15 @@ def _demo_answers(
     )
     if needs is not None:
         added += _answer_round(
-            session, needs, settings, pickers, rng, 4.0, count=12, spared_member_id=spared_member_id
+            session,
+            needs,
+            settings,
+            pickers,
+            rng,
+            4.0,
+            today,
+            count=12,
+            spared_member_id=spared_member_id,
         )
     refresh_findings(session, plan_year.label, FindingRules(), today)
     return added
@@ -338,12 +348,14 @@ def _answer_round(
     pickers,
     rng: random.Random,
     tone: float,
+    today: date,
     share: float = 0.0,
     count: int | None = None,
     spared_member_id: int | None = None,
 ) -> int:
     """Invite whoever the round is for, and submit answers for some of them: a ``share``
-    of the invitations, or ``count`` of them."""
+    of the invitations, or ``count`` of them, on days between the round's opening and
+    today (never in the future)."""
     sync_invitations(session, survey_round, settings.invitation_key)
     invitations = [
         i
@@ -367,7 +379,7 @@ def _answer_round(
                 if q.type == "member"
             }
         values = sampler.sample(rng, tone + rng.uniform(-0.5, 0.5), fixed)
-        day = survey_round.opens_on + timedelta(days=rng.randint(0, 10))
+        day = min(survey_round.opens_on + timedelta(days=rng.randint(0, 10)), today)
         submitted_at = datetime(day.year, day.month, day.day, rng.randint(7, 18), tzinfo=UTC)
         store_submitted(
             session, survey_round, definition, values, submitted_at, invitation=invitation

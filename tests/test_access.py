@@ -109,6 +109,7 @@ STAFF_ENDPOINTS = {
     "round_extend",
     "round_export",
     "round_qr",
+    "round_record",
     "invitation_resend",
     "outbox",
     "outbox_message",

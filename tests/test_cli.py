@@ -129,6 +129,10 @@ def test_demo_load_prints_the_login_and_adds_participants(runner, session):
     assert result.exit_code == 0, result.output
     assert "email:    staff@rocb-ap.example" in result.output
     assert ("command line", "demo.load") in [entry[:2] for entry in _trail(session)]
+    from app.common import clock
+
+    latest = session.scalar(select(func.max(Response.submitted_at)))
+    assert latest.date() <= clock.today()  # no answer dated in the future
     password = result.output.split("password: ")[1].split()[0]
     user = session.scalar(select(User).where(User.email == "staff@rocb-ap.example"))
     assert user.check_password(password)

@@ -165,6 +165,14 @@ class ExtendRoundForm(FlaskForm):
     submit = SubmitField("Extend")
 
 
+class RecordNeedsForm(FlaskForm):
+    """Staff record the needs assessment of an administration that sent its answers
+    another way (email, a call, a paper form)."""
+
+    member = SelectField("Administration", validate_choice=True)
+    submit = SubmitField("Record its answers")
+
+
 class EmailTemplateForm(FlaskForm):
     subject = StringField(
         "Subject", validators=[DataRequired(message="Give a subject."), Length(max=300)]

@@ -16,6 +16,7 @@ from flask import (
     request,
     url_for,
 )
+from sqlalchemy import select
 
 from app.common import clock
 from app.common.audit import changes, snapshot
@@ -30,17 +31,28 @@ from app.journeys.mail import (
     save_template,
     template_for,
 )
+from app.journeys.member_view import member_invitation
 from app.journeys.scheduling import ScheduleError, deliver_activity
 from app.manage.blueprint import bp
-from app.manage.forms import EmailTemplateForm, ExtendRoundForm
-from app.models import Invitation, Message, MessageKind, MessageStatus, SurveyRound
+from app.manage.forms import EmailTemplateForm, ExtendRoundForm, RecordNeedsForm
+from app.models import (
+    Invitation,
+    Member,
+    Message,
+    MessageKind,
+    MessageStatus,
+    QuestionnaireKind,
+    SurveyRound,
+)
 from app.surveys.rounds import RoundError, extend_round, round_stats
 from app.web.audit import audit
 from app.web.forms import ConfirmForm
 from app.web.lookups import activity_or_404, round_or_404
 from app.web.params import enum_arg
+from app.web.respondent import bind_invitation
 from app.web.settings import journey_settings
 from app.workplan.activities import ActivityError
+from app.workplan.members import members_by_name
 
 
 def open_link(survey_round: SurveyRound) -> str:
@@ -215,13 +227,60 @@ def email_template_edit(kind: str):
 @bp.route("/rounds/<int:round_id>")
 def round_detail(round_id: int):
     survey_round = round_or_404(round_id)
+    accepting = survey_round.accepts_answers(clock.today())
+    invitations = invitation_rows(db.session, survey_round)
+    record = None
+    if accepting and survey_round.kind is QuestionnaireKind.NEEDS_ASSESSMENT:
+        record = RecordNeedsForm(prefix="record")
+        record.member.choices = _unanswered_members(survey_round, invitations)
     return render_template(
         "manage/round.html",
         round=survey_round,
         confirm=ConfirmForm(),
-        accepting=survey_round.accepts_answers(clock.today()),
+        accepting=accepting,
         stats=round_stats(db.session, [survey_round.id])[survey_round.id],
-        invitations=invitation_rows(db.session, survey_round),
+        invitations=invitations,
         link=open_link(survey_round),
         extend=ExtendRoundForm(closes_on=survey_round.closes_on),
+        record=record,
     )
+
+
+def _unanswered_members(survey_round: SurveyRound, invitations=None) -> list[tuple[str, str]]:
+    """The active Members whose needs assessment has not been submitted in this round."""
+    rows = invitations if invitations is not None else invitation_rows(db.session, survey_round)
+    answered = {inv.member_key for inv, _sent, _reminders in rows if inv.submitted_at}
+    return [
+        (m.code, f"{m.name} ({m.code})")
+        for m in members_by_name(db.session)
+        if m.active and m.id not in answered
+    ]
+
+
+@bp.route("/rounds/<int:round_id>/record", methods=["POST"])
+def round_record(round_id: int):
+    """Answer an administration's needs assessment on its behalf: the staff member's
+    browser answers through that Member's invitation, as its contact point would."""
+    survey_round = round_or_404(round_id)
+    if survey_round.kind is not QuestionnaireKind.NEEDS_ASSESSMENT:
+        abort(404)
+    form = RecordNeedsForm(prefix="record")
+    form.member.choices = _unanswered_members(survey_round)
+    if not survey_round.accepts_answers(clock.today()):
+        flash("This round does not accept answers now: extend or reopen it first.", "error")
+    elif not form.validate_on_submit():
+        flash("Choose an administration whose answers are not in yet.", "error")
+    else:
+        member = db.session.scalar(select(Member).where(Member.code == form.member.data))
+        invitation = member_invitation(
+            db.session, survey_round, member, journey_settings().invitation_key
+        )
+        if invitation is None:  # a Member the round does not ask
+            db.session.rollback()
+            flash(f"This round does not ask {member.name}.", "error")
+        else:
+            audit("invitation.record", invitation, f"answers of {member.code} recorded by staff")
+            db.session.commit()
+            bind_invitation(invitation)
+            return redirect(url_for("respond.landing", slug=survey_round.slug))
+    return redirect(url_for("manage.round_detail", round_id=round_id))

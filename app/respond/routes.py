@@ -112,11 +112,14 @@ def _invitation(survey_round: SurveyRound) -> Invitation | None:
 
 
 def _speaks_for(invitation: Invitation) -> bool:
-    """The logged-in user is a contact point of the invitation's administration."""
+    """The logged-in user is a contact point of the invitation's administration, or staff
+    recording its answers (the round page's "Record its answers")."""
+    if not current_user.is_authenticated:
+        return False
+    if current_user.is_staff:
+        return True
     return (
-        current_user.is_authenticated
-        and current_user.role is Role.CONTACT_POINT
-        and current_user.member_id == invitation.member_id
+        current_user.role is Role.CONTACT_POINT and current_user.member_id == invitation.member_id
     )
 
 

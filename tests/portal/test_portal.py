@@ -220,3 +220,48 @@ def test_results_appear_once_the_group_is_large_enough(app, session, needs):
     # 6 participants from Nepal (Ana, Bo, Cy and three officers), 3 evaluations,
     # satisfaction 4 (all answered 4), knowledge gain 4 - 2 = 2.
     assert cells()[:4] == ["6", "3", "4.0", "2.0"]
+
+
+def test_staff_record_the_needs_assessment_of_an_administration_without_a_contact_point(
+    needs, client, session
+):
+    from app.models import AuditEntry
+
+    _journey, survey_round = needs
+    UserFactory(email="staff@rocb.example", role="staff")
+    session.commit()
+    login(client, "staff@rocb.example")
+    page = f"/manage/rounds/{survey_round.id}"
+    html = client.get(page).get_data(as_text=True)
+    assert "Record an administration" in html and '<option value="TON">Tonga (TON)</option>' in html
+    started = post_form(client, f"{page}/record", {"record-member": "TON"}, page=page)
+    assert started.location == f"/s/{survey_round.slug}"
+    answer_needs(client, survey_round.slug, member="TON")
+    invitation = session.scalar(
+        select(Invitation).where(
+            Invitation.round_id == survey_round.id, Invitation.member_key == member("TON").id
+        )
+    )
+    assert invitation.response.status is ResponseStatus.SUBMITTED
+    assert invitation.response.member_id == member("TON").id
+    entry = session.scalar(select(AuditEntry).where(AuditEntry.action == "invitation.record"))
+    assert entry.actor_label == "staff@rocb.example" and "TON" in entry.summary
+    # Tonga has answered: it is no longer offered, and a second recording is refused.
+    after = client.get(page).get_data(as_text=True)
+    assert 'value="TON"' not in after and 'value="FJI"' in after
+    again = post_form(client, f"{page}/record", {"record-member": "TON"}, page=page)
+    assert "Choose an administration whose answers are not in yet" in client.get(
+        again.location
+    ).get_data(as_text=True)
+
+
+def test_only_a_needs_assessment_is_recorded_by_staff(needs, app, client, session):
+    journey, _survey_round = needs
+    journey.dispatch()
+    UserFactory(email="staff@rocb.example", role="staff")
+    session.commit()
+    login(client, "staff@rocb.example")
+    page = f"/manage/rounds/{journey.delivery.evaluation.id}"
+    assert "Record an administration" not in client.get(page).get_data(as_text=True)
+    refused = post_form(client, f"{page}/record", {"record-member": "NPL"}, page=page)
+    assert refused.status_code == 404
