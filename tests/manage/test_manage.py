@@ -46,6 +46,20 @@ def test_unknown_plan_year_and_activity_are_404(staff_client):
     assert staff_client.get("/manage/activities/999999").status_code == 404
 
 
+@pytest.mark.parametrize(
+    ("url", "says"),
+    [
+        ("/manage/results?year='", "Parameter year: &#34;&#39;&#34; is not a plan year"),
+        ("/manage/post-action?year=x", "Parameter year: &#39;x&#39; is not a plan year"),
+        ("/manage/needs?year=x", "Parameter year: &#39;x&#39; is not a plan year"),
+        ("/manage/kpis?year=2025", "Parameter year: &#39;2025&#39; is not a plan year"),
+    ],
+)
+def test_a_malformed_year_is_a_400_naming_it(staff_client, url, says):
+    response = staff_client.get(url)
+    assert response.status_code == 400 and says in text(response)
+
+
 def test_no_plan_yet_page(staff_client):
     html = text(staff_client.get("/manage/"))
     assert "No work plan has been imported yet" in html
