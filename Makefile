@@ -1,25 +1,37 @@
 # Two commands for a newcomer: `make run` and `make test`. Both create .venv/ when it is
-# missing and (re)install the project into it when pyproject.toml changed.
+# missing and install the exact versions of requirements/*.txt (hash-checked) into it:
+# `make run` the runtime ones only, `make test` the test tools too. `make serve` runs the
+# production profile (gunicorn, PostgreSQL, Redis); `make lock` refreshes the lock files.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+RUNTIME_STAMP := $(VENV)/.installed-runtime
+DEV_STAMP := $(VENV)/.installed-dev
 FLASK := $(BIN)/flask --app app
 HOST ?= 127.0.0.1
 PORT ?= 5000
 PLAN_YEAR ?= 2025-2026
+PIP := $(BIN)/python -m pip --disable-pip-version-check
 
-.PHONY: run test lint setup db demo clean
+.PHONY: run serve test lint setup setup-dev db demo lock clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(PIP) install --quiet --upgrade pip
 
-$(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	touch $(STAMP)
+# The application runs from this folder (flask --app app, gunicorn wsgi:app): only its
+# dependencies are installed, all from the lock files.
+$(RUNTIME_STAMP): requirements/runtime.txt | $(BIN)/python
+	$(PIP) install --quiet --require-hashes -r requirements/runtime.txt
+	touch $(RUNTIME_STAMP)
 
-setup: $(STAMP)
+$(DEV_STAMP): requirements/dev.txt | $(BIN)/python
+	$(PIP) install --quiet --require-hashes -r requirements/dev.txt
+	touch $(DEV_STAMP) $(RUNTIME_STAMP)
+
+setup: $(RUNTIME_STAMP)
+
+setup-dev: $(DEV_STAMP)
 
 db: setup
 	$(FLASK) db upgrade
@@ -34,13 +46,27 @@ demo: db
 run: demo
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
-lint: setup
+# The production profile: APP_CONFIG=production, DATABASE_URL and SECRET_KEY from the
+# environment (see docs/deploy.md); the schema is brought to head first.
+serve: setup
+	APP_CONFIG=production $(FLASK) db upgrade
+	APP_CONFIG=production $(BIN)/gunicorn --config python:app.gunicorn_conf wsgi:app
+
+lint: setup-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
 test: lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Exact versions, with hashes, of what production installs (runtime.txt) and what the
+# tests run against (dev.txt: the same runtime versions plus the test tools).
+lock: setup-dev
+	$(BIN)/uv pip compile pyproject.toml --generate-hashes --python-version 3.11 --quiet \
+		-o requirements/runtime.txt
+	$(BIN)/uv pip compile pyproject.toml --extra dev --extra sentry --generate-hashes \
+		--python-version 3.11 --quiet -c requirements/runtime.txt -o requirements/dev.txt
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

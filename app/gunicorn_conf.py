@@ -1,0 +1,39 @@
+"""gunicorn settings of the production profile (`make serve`): `gunicorn --config
+python:app.gunicorn_conf wsgi:app`. Every value can be changed from the environment:
+BIND, WEB_CONCURRENCY (workers), GUNICORN_TIMEOUT, GUNICORN_MAX_REQUESTS."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+
+bind = os.environ.get("BIND", "127.0.0.1:8000")
+workers = int(os.environ.get("WEB_CONCURRENCY", min(2 * multiprocessing.cpu_count() + 1, 9)))
+worker_class = "sync"
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))
+graceful_timeout = 30
+# A worker is replaced after this many requests (with jitter, so not all at once): memory
+# that a long export grew is given back.
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "2000"))
+max_requests_jitter = max_requests // 10
+# The app writes its own JSON access lines (one per request, with the request id).
+accesslog = None
+errorlog = "-"
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+
+def on_starting(server) -> None:
+    """Refuse settings that cannot serve several workers (checked once, in the master)."""
+    from app import create_app
+    from app.serving import ServingError, check_profile
+
+    application = create_app()
+    try:
+        check_profile(application.config, server.cfg.workers, "DATABASE_URL" in os.environ)
+    except ServingError as error:
+        raise SystemExit(f"Refusing to start: {error}") from None
+    finally:
+        with application.app_context():
+            from app.extensions import db
+
+            db.engine.dispose()
