@@ -50,7 +50,7 @@ run: demo
 # environment (see docs/deploy.md); the schema is brought to head first.
 serve: setup
 	APP_CONFIG=production $(FLASK) db upgrade
-	APP_CONFIG=production $(BIN)/gunicorn --config python:app.gunicorn_conf wsgi:app
+	APP_CONFIG=production $(BIN)/gunicorn --config python:app.ops.gunicorn_conf wsgi:app
 
 lint: setup-dev
 	$(BIN)/ruff check .

@@ -21,8 +21,9 @@ BLUEPRINTS = {"auth", "respond", "portal", "manage", "api", "main"}
 # What every layer may build on: the models, the unbound extensions, shared utilities.
 FOUNDATION = {"models", "common"}
 WEB = "web"  # helpers shared by the blueprints
-# Modules that assemble everything: the factory, the commands, the demo data.
-COMPOSITION = {"__init__", "cli", "demo", "extensions"}
+# Modules that assemble everything: the factory, the commands, the demo data, and what
+# runs it in production (server profile, logs, metrics, readiness).
+COMPOSITION = {"__init__", "cli", "demo", "extensions", "ops"}
 
 # The only imports allowed from one domain to another (importer -> imported).
 DOMAIN_EDGES = {
@@ -111,7 +112,7 @@ def test_a_domain_imports_no_blueprint_no_web_helper_and_no_flask(domain):
         for module, imported in GRAPH.items()
         if _package(module) == domain
         for name in imported
-        if _package(name) in BLUEPRINTS | {WEB, "cli", "demo", "extensions", "__init__"}
+        if _package(name) in BLUEPRINTS | {WEB, "cli", "demo", "extensions", "ops", "__init__"}
         or name.split(".")[0] in FLASK_MODULES
     )
     assert not wrong, "\n".join(wrong)

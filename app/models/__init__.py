@@ -15,6 +15,7 @@ from app.models.enums import (
     SubRegion,
 )
 from app.models.invitation import (
+    DispatchRun,
     EmailTemplate,
     Invitation,
     Message,
@@ -52,6 +53,7 @@ __all__ = [
     "Attendance",
     "AuditEntry",
     "Base",
+    "DispatchRun",
     "EmailTemplate",
     "Finding",
     "FindingKind",

@@ -125,3 +125,21 @@ class EmailTemplate(Base):
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, onupdate=utcnow
     )
+
+
+class DispatchRun(Base):
+    """One run of the dispatch (`flask rounds dispatch`, the worker, or a run skipped
+    because another instance held the lock): when, where, how it ended, and its counts.
+    /readyz and the staff round pages read the newest."""
+
+    __tablename__ = "dispatch_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    host: Mapped[str] = mapped_column(String(200), default="")
+    # "ok", "failed" (an error stopped it) or "skipped" (another run held the lock)
+    outcome: Mapped[str] = mapped_column(String(20), default="running")
+    sent: Mapped[int] = mapped_column(Integer, default=0)
+    failed: Mapped[int] = mapped_column(Integer, default=0)
+    summary: Mapped[str] = mapped_column(Text, default="")

@@ -1,5 +1,5 @@
 """gunicorn settings of the production profile (`make serve`): `gunicorn --config
-python:app.gunicorn_conf wsgi:app`. Every value can be changed from the environment:
+python:app.ops.gunicorn_conf wsgi:app`. Every value can be changed from the environment:
 BIND, WEB_CONCURRENCY (workers), GUNICORN_TIMEOUT, GUNICORN_MAX_REQUESTS."""
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 def on_starting(server) -> None:
     """Refuse settings that cannot serve several workers (checked once, in the master)."""
     from app import create_app
-    from app.serving import ServingError, check_profile
+    from app.ops.serving import ServingError, check_profile
 
     application = create_app()
     try:

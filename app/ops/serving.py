@@ -1,5 +1,5 @@
 """What the production server profile refuses to run with, checked before gunicorn forks
-its workers (app/gunicorn_conf.py) so that a wrong setting stops the start with a sentence
+its workers (app/ops/gunicorn_conf.py) so that a wrong setting stops the start with a sentence
 instead of a server that half works."""
 
 from __future__ import annotations
