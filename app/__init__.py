@@ -10,6 +10,7 @@ from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+from app.web.static_files import register_static_files
 from config import CONFIGS, INSTANCE_DIR
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -25,7 +26,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         __name__,
         instance_path=str(INSTANCE_DIR),
         template_folder=str(ROOT / "templates"),
-        static_folder=str(ROOT / "static"),
+        static_folder=None,  # app.web.static_files serves static/ under hashed names
     )
     config_class = CONFIGS[
         (config or {}).get("APP_CONFIG") or os.environ.get("APP_CONFIG", "development")
@@ -42,6 +43,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_extensions(app)
     register_converters(app)
     register_blueprints(app)
+    register_static_files(app, ROOT / "static")
     register_cli(app)
     register_error_pages(app)
     register_template_helpers(app)
