@@ -77,6 +77,19 @@ class Config:
     # How many proxies in front of the app set X-Forwarded-For/-Proto/-Host (nginx: 1). With
     # 0 the request's own address counts: behind a proxy every visitor would share one.
     TRUSTED_PROXY_HOPS = 0
+    # Logs: "json" (one object per line, with the request id) or "text"; and their level.
+    LOG_FORMAT = "text"
+    LOG_LEVEL = "INFO"
+    # /readyz fails when the last good dispatch run ended longer ago than this (0: not
+    # checked). The dispatch worker runs every DISPATCH_EVERY_MINUTES.
+    READY_DISPATCH_MAX_AGE_MINUTES = 0
+    DISPATCH_EVERY_MINUTES = 5
+    # /metrics answers with this bearer token; without one, only to the machine itself.
+    METRICS_TOKEN: str | None = None
+    # Errors to Sentry (needs the `sentry` extra); no personal data is sent.
+    SENTRY_DSN: str | None = None
+    SENTRY_ENVIRONMENT = "production"
+    SENTRY_TRACES_SAMPLE_RATE = 0.0
     # `flask demo load` (made-up participants and answers, an administrator whose password
     # it resets) runs only where this is on; production refuses it.
     DEMO_DATA_ALLOWED = True
@@ -185,6 +198,8 @@ class DevelopmentConfig(Config):
 
 class ProductionConfig(Config):
     DEMO_DATA_ALLOWED = False
+    LOG_FORMAT = "json"
+    READY_DISPATCH_MAX_AGE_MINUTES = 30
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
     HSTS_MAX_AGE = 365 * 24 * 3600

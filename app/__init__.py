@@ -40,6 +40,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.update(settings)
 
     register_proxy(app)
+    register_operations(app)
     register_extensions(app)
     register_converters(app)
     register_blueprints(app)
@@ -129,6 +130,20 @@ def configure_sqlite(engine: Engine) -> None:
         # requests) then wait for each other (busy_timeout) instead of failing with
         # "database is locked" when a reader tries to become a writer.
         connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def register_operations(app: Flask) -> None:
+    """Logs with request ids, metrics, Sentry, and /healthz, /readyz, /metrics."""
+    from app.ops.health import bp as ops_bp
+    from app.ops.logs import configure_logging, register_request_ids
+    from app.ops.metrics import register_request_metrics
+    from app.ops.sentry import init_sentry
+
+    configure_logging(app)
+    init_sentry(app)
+    register_request_metrics(app)
+    register_request_ids(app)  # registered last: its after_request runs first
+    app.register_blueprint(ops_bp)
 
 
 def register_proxy(app: Flask) -> None:

@@ -50,7 +50,11 @@ API_ENDPOINTS = (
 )
 ACCESS: dict[str, str] = {
     "main.index": PUBLIC,
-    "main.healthz": PUBLIC,
+    "ops.healthz": PUBLIC,
+    "ops.readyz": PUBLIC,
+    # From the machine itself (the test client's 127.0.0.1) or with METRICS_TOKEN; from
+    # anywhere else a 404: tests/ops/test_observability.py.
+    "ops.metrics": PUBLIC,
     "static": PUBLIC,
     "auth.login": PUBLIC,
     "auth.logout": PUBLIC,
