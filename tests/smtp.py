@@ -14,12 +14,19 @@ class Received:
     to: list[str]
     subject: str
     text: str
+    message_id: str = ""
 
 
 @dataclass
 class RecordingHandler:
     received: list[Received] = field(default_factory=list)
     reject: bool = False
+    greetings: int = 0  # EHLO/HELO: one per connection
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        self.greetings += 1
+        session.host_name = hostname
+        return responses
 
     async def handle_DATA(self, server, session, envelope):
         if self.reject:
@@ -28,7 +35,10 @@ class RecordingHandler:
         body = message.get_body(preferencelist=("plain",))
         self.received.append(
             Received(
-                list(envelope.rcpt_tos), str(message["Subject"]), body.get_content() if body else ""
+                list(envelope.rcpt_tos),
+                str(message["Subject"]),
+                body.get_content() if body else "",
+                str(message["Message-ID"]),
             )
         )
         return "250 Message accepted"

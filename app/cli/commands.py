@@ -4,6 +4,7 @@ domain packages, committing at the end."""
 from __future__ import annotations
 
 import json
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -17,11 +18,11 @@ from app.common.mail import backend_from_config
 from app.common.tables import TableFileError
 from app.demo import load_demo
 from app.extensions import db
-from app.journeys.dispatch import dispatch
 from app.journeys.settings import JourneySettings
 from app.kpis.findings import FindingRules, refresh_findings
 from app.kpis.scope import KpiError
 from app.models import SurveyRound
+from app.ops.worker import dispatch_once, run_worker, stop_on_signals
 from app.surveys.history_import import import_history
 from app.surveys.versions import sync_definitions, validate_files
 from app.workplan.importer import WorkPlanImportError, export_workplan, import_workplan
@@ -107,14 +108,35 @@ def rounds_dispatch(now_text: str | None) -> None:
         raise click.BadParameter(f"{now_text!r} is not an ISO date-time") from None
     if now.tzinfo is None:
         now = now.replace(tzinfo=UTC)
-    settings = JourneySettings.from_config(current_app.config)
     backend = backend_from_config(current_app.config)
-    report = dispatch(db.session, backend, settings, now, db.session.commit)
+    _run, report = dispatch_once(now, backend)
+    if report is None:
+        click.echo("Another dispatch run is under way (on this or another instance): nothing done.")
+        return
     click.echo(f"Dispatch at {now.isoformat(timespec='minutes')} via {backend.name}:")
     for line in report.lines():
         click.echo(f"  {line}")
     if report.failed:
         raise click.exceptions.Exit(1)
+
+
+@rounds_cli.command("worker")
+@click.option(
+    "--every",
+    "every_minutes",
+    type=click.FloatRange(min=0.1),
+    help="Minutes between runs (default: DISPATCH_EVERY_MINUTES).",
+)
+def rounds_worker(every_minutes: float | None) -> None:
+    """Run the dispatch now and every few minutes until stopped (SIGTERM or Ctrl-C end it
+    after the current run). Safe on several instances at once; each run is recorded for
+    /readyz and the outbox page."""
+    every = every_minutes or float(current_app.config["DISPATCH_EVERY_MINUTES"])
+    stop = threading.Event()
+    stop_on_signals(stop)
+    click.echo(f"Dispatch worker: a run every {every:g} minutes; SIGTERM or Ctrl-C stops it.")
+    runs = run_worker(every, stop)
+    click.echo(f"Dispatch worker stopped after {runs} run(s).")
 
 
 def _definition_paths(paths: tuple[Path, ...]) -> list[Path]:

@@ -3,13 +3,16 @@ made from the text, marking a message sent, and the outbox listing."""
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import re
 import smtplib
 import ssl
-from dataclasses import dataclass
+from collections.abc import Iterator
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
 from datetime import datetime
 from email.message import EmailMessage
-from email.utils import make_msgid
 from typing import Any, Protocol
 
 from markupsafe import Markup, escape
@@ -37,6 +40,14 @@ def to_html(text: str) -> str:
     )
 
 
+def message_id(message: Message, sender: str) -> str:
+    """The same Message-ID every time this message is sent: a repeat (the mail server
+    accepted it but the run died before recording that) is recognisably the same email."""
+    domain = sender.rpartition("@")[2].strip("> ") or "localhost"
+    digest = hashlib.sha256(message.dedupe_key.encode()).hexdigest()[:16]
+    return f"<rocb.{message.id}.{digest}@{domain}>"
+
+
 class MailBackend(Protocol):
     name: str
     # The messages stay in this application (the outbox) instead of leaving it.
@@ -44,6 +55,9 @@ class MailBackend(Protocol):
 
     def send(self, message: Message) -> None:
         """Deliver ``message`` or raise."""
+
+    def connection(self) -> AbstractContextManager[None]:
+        """Keep one connection to the mail server for the sends inside the block."""
 
 
 class OutboxBackend:
@@ -54,6 +68,9 @@ class OutboxBackend:
 
     def send(self, message: Message) -> None:
         return None
+
+    def connection(self) -> AbstractContextManager[None]:
+        return contextlib.nullcontext()
 
 
 @dataclass
@@ -68,22 +85,64 @@ class SmtpBackend:
     timeout: float = 15
     name: str = "smtp"
     keeps_messages: bool = False
+    # Inside connection(): the open connection (made at the first send), and how many
+    # connections were opened (a whole dispatch run uses one).
+    _smtp: smtplib.SMTP | None = field(default=None, repr=False)
+    _held: bool = field(default=False, repr=False)
+    connections_opened: int = field(default=0, repr=False)
 
-    def send(self, message: Message) -> None:
-        email = EmailMessage()
-        email["From"] = self.sender
-        email["To"] = message.to_email
-        email["Subject"] = message.subject
-        email["Message-ID"] = make_msgid(idstring=f"rocb-{message.id}")
-        email.set_content(message.body_text)
-        email.add_alternative(message.body_html, subtype="html")
+    def _connect(self) -> smtplib.SMTP:
         smtp_class = smtplib.SMTP_SSL if self.use_ssl else smtplib.SMTP
-        with smtp_class(self.host, self.port, timeout=self.timeout) as smtp:
+        smtp = smtp_class(self.host, self.port, timeout=self.timeout)
+        try:
             if self.use_tls and not self.use_ssl:
                 smtp.starttls(context=ssl.create_default_context())
             if self.username:
                 smtp.login(self.username, self.password or "")
-            smtp.send_message(email)
+        except BaseException:
+            smtp.close()
+            raise
+        self.connections_opened += 1
+        return smtp
+
+    def _email(self, message: Message) -> EmailMessage:
+        email = EmailMessage()
+        email["From"] = self.sender
+        email["To"] = message.to_email
+        email["Subject"] = message.subject
+        email["Message-ID"] = message_id(message, self.sender)
+        email.set_content(message.body_text)
+        email.add_alternative(message.body_html, subtype="html")
+        return email
+
+    def send(self, message: Message) -> None:
+        email = self._email(message)
+        if not self._held:
+            with contextlib.closing(self._connect()) as smtp:
+                smtp.send_message(email)
+                smtp.quit()
+            return
+        if self._smtp is None:
+            self._smtp = self._connect()
+        try:
+            self._smtp.send_message(email)
+        except smtplib.SMTPServerDisconnected:
+            # The server closed an idle connection: once more on a new one.
+            self._smtp = self._connect()
+            self._smtp.send_message(email)
+
+    @contextlib.contextmanager
+    def connection(self) -> Iterator[None]:
+        self._held = True
+        try:
+            yield
+        finally:
+            self._held = False
+            smtp, self._smtp = self._smtp, None
+            if smtp is not None:
+                with contextlib.suppress(smtplib.SMTPException, OSError):
+                    smtp.quit()
+                smtp.close()
 
 
 def backend_from_config(config: Any) -> MailBackend:

@@ -13,19 +13,20 @@ Safe to run from cron every few minutes, twice in a row or two at once:
 
 from __future__ import annotations
 
+import contextlib
 import smtplib
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import cast
 
-from sqlalchemy import case, func, select, update
-from sqlalchemy.engine import CursorResult
+from sqlalchemy import case, func, select, text, update
+from sqlalchemy.engine import CursorResult, Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from app.common.clock import aware
+from app.common.clock import aware, utcnow
 from app.common.mail import MailBackend, mark_sent
 from app.journeys.invitations import contact_points, invitation_link, sync_invitations
 from app.journeys.mail import render, template_for
@@ -33,6 +34,7 @@ from app.journeys.personal_data import purge_invitation_addresses
 from app.journeys.scheduling import ScheduleError, ensure_needs_round
 from app.journeys.settings import JourneySettings
 from app.models import (
+    DispatchRun,
     Invitation,
     Message,
     MessageKind,
@@ -327,6 +329,18 @@ def deliver_pending(
     waiting = session.scalars(
         select(Message.id).where(Message.status == MessageStatus.PENDING).order_by(Message.id)
     ).all()
+    with backend.connection():  # one connection to the mail server for the whole run
+        _deliver(session, backend, now, commit, report, waiting)
+
+
+def _deliver(
+    session: Session,
+    backend: MailBackend,
+    now: datetime,
+    commit: Callable[[], None],
+    report: DispatchReport,
+    waiting: Sequence[int],
+) -> None:
     failures_in_a_row = 0
     for message_id in waiting:
         claim = (
@@ -379,6 +393,77 @@ def dispatch(
     )
     commit()
     return report
+
+
+# The key of the PostgreSQL advisory lock a dispatch run holds ("rocb" in ASCII).
+DISPATCH_LOCK = 0x726F6362
+
+
+@contextlib.contextmanager
+def dispatch_lock(engine: Engine) -> Iterator[bool]:
+    """Whether this process may run the dispatch now. On PostgreSQL, one run at a time
+    across every instance (an advisory lock held on a connection of its own, released
+    with it even if the process dies); on SQLite every run may go (BEGIN IMMEDIATE and the
+    message claims keep them apart)."""
+    if engine.dialect.name != "postgresql":
+        yield True
+        return
+    with engine.connect() as connection:
+        acquired = bool(
+            connection.execute(
+                text("SELECT pg_try_advisory_lock(:key)"), {"key": DISPATCH_LOCK}
+            ).scalar()
+        )
+        connection.commit()
+        try:
+            yield acquired
+        finally:
+            if acquired:
+                connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": DISPATCH_LOCK})
+                connection.commit()
+
+
+def run_dispatch(
+    session: Session,
+    backend: MailBackend,
+    settings: JourneySettings,
+    now: datetime,
+    commit: Callable[[], None],
+    host: str,
+) -> tuple[DispatchRun | None, DispatchReport | None]:
+    """One recorded dispatch run: (None, None) when another instance is running one. The
+    run's row says when, where and how it ended: "ok" when it went through (messages the
+    mail server refused are counted, and retried next time), "failed" when an error
+    stopped it (the error is raised again after it is recorded)."""
+    with dispatch_lock(session.get_bind().engine) as acquired:
+        if not acquired:
+            return None, None
+        run = DispatchRun(started_at=now, host=host[:200], outcome="running")
+        session.add(run)
+        commit()
+        try:
+            report = dispatch(session, backend, settings, now, commit)
+        except Exception as error:
+            session.rollback()
+            run.outcome, run.finished_at = "failed", utcnow()
+            run.summary = f"{type(error).__name__}: {error}"[:2000]
+            commit()
+            raise
+        run.outcome, run.finished_at = "ok", utcnow()
+        run.sent, run.failed = sum(report.sent.values()), report.failed
+        run.summary = "\n".join(report.lines())
+        commit()
+        return run, report
+
+
+def last_dispatch_run(session: Session) -> DispatchRun | None:
+    """The newest run that ended (well or not)."""
+    return session.scalar(
+        select(DispatchRun)
+        .where(DispatchRun.finished_at.is_not(None))
+        .order_by(DispatchRun.finished_at.desc())
+        .limit(1)
+    )
 
 
 def resend_invitation(

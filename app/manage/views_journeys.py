@@ -22,7 +22,7 @@ from app.common import clock
 from app.common.audit import changes, snapshot
 from app.common.mail import backend_from_config, outbox_messages, send_now
 from app.extensions import db
-from app.journeys.dispatch import resend_invitation
+from app.journeys.dispatch import last_dispatch_run, resend_invitation
 from app.journeys.invitations import invitation_rows
 from app.journeys.mail import (
     DEFAULT_TEMPLATES,
@@ -169,6 +169,7 @@ def outbox():
         messages=messages,
         status=status,
         backend=backend_from_config(current_app.config).name,
+        last_run=last_dispatch_run(db.session),
     )
 
 
