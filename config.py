@@ -135,6 +135,8 @@ class Config:
     # Rate limits (Flask-Limiter); storage in memory, or Redis: redis://127.0.0.1:6379/0
     RATELIMIT_ENABLED = True
     RATELIMIT_STORAGE_URI = "memory://"
+    # Prefix of the counters' keys in Redis (two applications may share one Redis).
+    RATELIMIT_KEY_PREFIX = "rocb"
     RATELIMIT_OPEN_LINK_START = "120 per hour"
     RATELIMIT_RESPONDENT_POST = "600 per hour"
     RATELIMIT_LOGIN = "30 per 15 minutes"

@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import shutil
+import tempfile
+from pathlib import Path
 
 bind = os.environ.get("BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", min(2 * multiprocessing.cpu_count() + 1, 9)))
@@ -21,6 +24,29 @@ accesslog = None
 errorlog = "-"
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 
+# Each worker writes its metrics to files here and /metrics adds them up (the folder is
+# emptied at start: what a previous run counted is not this one's).
+made_metrics_folder = not os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+metrics_folder = Path(
+    os.environ.get("PROMETHEUS_MULTIPROC_DIR") or tempfile.mkdtemp(prefix="rocb-metrics-")
+)
+metrics_folder.mkdir(parents=True, exist_ok=True)
+for stale in metrics_folder.glob("*.db"):
+    stale.unlink()
+os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_folder)
+
+
+def child_exit(server, worker) -> None:
+    """A worker that ended stops counting in the live gauges (counters keep its counts)."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server) -> None:
+    if made_metrics_folder:
+        shutil.rmtree(metrics_folder, ignore_errors=True)
+
 
 def on_starting(server) -> None:
     """Refuse settings that cannot serve several workers (checked once, in the master)."""
@@ -31,6 +57,7 @@ def on_starting(server) -> None:
     try:
         check_profile(application.config, server.cfg.workers, "DATABASE_URL" in os.environ)
     except ServingError as error:
+        on_exit(server)
         raise SystemExit(f"Refusing to start: {error}") from None
     finally:
         with application.app_context():
