@@ -60,13 +60,16 @@ lint: setup-dev
 test: lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-# Exact versions, with hashes, of what production installs (runtime.txt) and what the
-# tests run against (dev.txt: the same runtime versions plus the test tools).
+# Exact versions, with hashes, of what production installs (runtime.txt, or sentry.txt
+# with Sentry) and what the tests run against (dev.txt: the same runtime versions plus
+# the test tools).
 lock: setup-dev
 	$(BIN)/uv pip compile pyproject.toml --generate-hashes --python-version 3.11 --quiet \
 		-o requirements/runtime.txt
 	$(BIN)/uv pip compile pyproject.toml --extra dev --extra sentry --generate-hashes \
 		--python-version 3.11 --quiet -c requirements/runtime.txt -o requirements/dev.txt
+	$(BIN)/uv pip compile pyproject.toml --extra sentry --generate-hashes \
+		--python-version 3.11 --quiet -c requirements/runtime.txt -o requirements/sentry.txt
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -22,6 +22,7 @@ from app.journeys.settings import JourneySettings
 from app.kpis.findings import FindingRules, refresh_findings
 from app.kpis.scope import KpiError
 from app.models import SurveyRound
+from app.ops.backup import BackupError, back_up
 from app.ops.worker import dispatch_once, run_worker, stop_on_signals
 from app.surveys.history_import import import_history
 from app.surveys.versions import sync_definitions, validate_files
@@ -36,6 +37,19 @@ surveys_cli = AppGroup("surveys", help="Questionnaire definitions in surveys/.")
 rounds_cli = AppGroup("rounds", help="Survey rounds: invitations, reminders, escalations.")
 responses_cli = AppGroup("responses", help="Survey responses.")
 kpis_cli = AppGroup("kpis", help="KPI roll-ups of the work plan.")
+backup_cli = AppGroup("backup", help="Backups of the database.")
+
+
+@backup_cli.command("create")
+@click.argument("path", type=click.Path(path_type=Path))
+def backup_create(path: Path) -> None:
+    """Write a consistent copy of the database to PATH while the app runs (SQLite: its
+    backup API; PostgreSQL: pg_dump's custom format). docs/operations.md: restoring."""
+    try:
+        back_up(db.session.get_bind().engine.url, path)
+    except BackupError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Backup written: {path} ({path.stat().st_size:,} bytes).")
 
 
 @responses_cli.command("import")
@@ -298,4 +312,5 @@ GROUPS = (
     rounds_cli,
     responses_cli,
     kpis_cli,
+    backup_cli,
 )

@@ -23,6 +23,8 @@ max_requests_jitter = max_requests // 10
 accesslog = None
 errorlog = "-"
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+# No control socket in the service user's home (read-only under systemd's ProtectSystem).
+control_socket_disable = True
 
 # Each worker writes its metrics to files here and /metrics adds them up (the folder is
 # emptied at start: what a previous run counted is not this one's).

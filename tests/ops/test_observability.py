@@ -110,3 +110,39 @@ def test_metrics_only_for_the_machine_itself_or_with_the_token(app, client, monk
     assert client.get("/metrics").status_code == 404  # the token is now required
     bearer = {"Authorization": "Bearer scrape-token-0123456789"}
     assert client.get("/metrics", headers=bearer, environ_base=outside).status_code == 200
+
+
+def test_sentry_gets_no_cookies_bodies_or_link_secrets(app, monkeypatch):
+    import sentry_sdk
+
+    from app.ops import sentry
+
+    seen = {}
+    monkeypatch.setattr(sentry_sdk, "init", lambda **kwargs: seen.update(kwargs))
+    monkeypatch.setitem(app.config, "SENTRY_DSN", "https://public@sentry.example/1")
+    sentry.init_sentry(app)
+    assert seen["send_default_pii"] is False and seen["before_send"] is sentry.scrub
+    event = {
+        "request": {
+            "url": "https://surveys.example/i/secret-token",
+            "cookies": {"session": "x"},
+            "data": {"password": "y"},
+            "query_string": "next=/z",
+        }
+    }
+    with app.test_request_context("/i/secret-token", headers={"X-Request-ID": "req-sentry-1"}):
+        app.preprocess_request()
+        scrubbed = sentry.scrub(event, None)
+    assert scrubbed["request"] == {"url": "/i/<token>"}
+    assert scrubbed["tags"]["request_id"] == "req-sentry-1"
+
+
+def test_a_dsn_without_the_sentry_package_stops_the_start(app, monkeypatch):
+    import sys
+
+    from app.ops import sentry
+
+    monkeypatch.setitem(sys.modules, "sentry_sdk", None)
+    monkeypatch.setitem(app.config, "SENTRY_DSN", "https://public@sentry.example/1")
+    with pytest.raises(RuntimeError, match=r"requirements/sentry\.txt"):
+        sentry.init_sentry(app)

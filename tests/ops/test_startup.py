@@ -60,5 +60,7 @@ def test_the_lock_files_pin_what_pyproject_asks_for():
     assert _names(project["dependencies"]) <= set(runtime)
     assert _names(project["optional-dependencies"]["dev"]) <= set(dev)
     assert "pytest" not in runtime and "gunicorn" in runtime
-    # The tests run on exactly the versions production installs.
+    # The tests run on exactly the versions production installs, with or without Sentry.
     assert {name: dev[name] for name in runtime} == runtime
+    sentry = _pins(ROOT / "requirements/sentry.txt")
+    assert "sentry-sdk" in sentry and {name: sentry[name] for name in runtime} == runtime
