@@ -8,6 +8,7 @@ import hashlib
 import re
 import smtplib
 import ssl
+import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
@@ -85,10 +86,9 @@ class SmtpBackend:
     timeout: float = 15
     name: str = "smtp"
     keeps_messages: bool = False
-    # Inside connection(): the open connection (made at the first send), and how many
-    # connections were opened (a whole dispatch run uses one).
-    _smtp: smtplib.SMTP | None = field(default=None, repr=False)
-    _held: bool = field(default=False, repr=False)
+    # Inside connection(): the open connection (made at the first send), per thread (one
+    # backend may serve two runs at once); and how many connections were opened.
+    _local: threading.local = field(default_factory=threading.local, repr=False)
     connections_opened: int = field(default=0, repr=False)
 
     def _connect(self) -> smtplib.SMTP:
@@ -117,28 +117,29 @@ class SmtpBackend:
 
     def send(self, message: Message) -> None:
         email = self._email(message)
-        if not self._held:
+        local = self._local
+        if not getattr(local, "held", False):
             with contextlib.closing(self._connect()) as smtp:
                 smtp.send_message(email)
                 smtp.quit()
             return
-        if self._smtp is None:
-            self._smtp = self._connect()
+        if getattr(local, "smtp", None) is None:
+            local.smtp = self._connect()
         try:
-            self._smtp.send_message(email)
+            local.smtp.send_message(email)
         except smtplib.SMTPServerDisconnected:
             # The server closed an idle connection: once more on a new one.
-            self._smtp = self._connect()
-            self._smtp.send_message(email)
+            local.smtp = self._connect()
+            local.smtp.send_message(email)
 
     @contextlib.contextmanager
     def connection(self) -> Iterator[None]:
-        self._held = True
+        local = self._local
+        local.held, local.smtp = True, None
         try:
             yield
         finally:
-            self._held = False
-            smtp, self._smtp = self._smtp, None
+            smtp, local.smtp, local.held = local.smtp, None, False
             if smtp is not None:
                 with contextlib.suppress(smtplib.SMTPException, OSError):
                     smtp.quit()
