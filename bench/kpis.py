@@ -660,6 +660,7 @@ def export_child(url: str, round_id: int, fmt: str) -> None:
     """Run in a process of its own: export one round the way the download does, into a
     temporary file, and report the process's resident memory before and at its peak."""
     from app.kpis import exports
+    from app.kpis.response_csv import response_csv
 
     app = make_app(url)
     with app.app_context():
@@ -672,8 +673,8 @@ def export_child(url: str, round_id: int, fmt: str) -> None:
         started = time.perf_counter()
         with tempfile.TemporaryFile() as out:
             if fmt == "csv":
-                for line in exports.csv_lines(exports.response_rows(db.session, survey_round)):
-                    out.write(line.encode("utf-8"))
+                for text in response_csv(db.session, survey_round):
+                    out.write(text.encode("utf-8"))
             else:
                 handle = exports.xlsx_file(
                     {

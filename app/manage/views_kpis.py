@@ -28,6 +28,7 @@ from app.kpis.activity_report import activity_report, report_pdf
 from app.kpis.figures import compute_kpis, previous_year_label
 from app.kpis.findings import ActionError, add_action, refresh_findings, year_findings
 from app.kpis.needs import need_priorities, needs_coverage
+from app.kpis.response_csv import response_csv
 from app.kpis.results_register import ReviewError, review_result, year_results
 from app.kpis.scope import KpiError, KpiFilters, Scope
 from app.manage.blueprint import bp
@@ -287,12 +288,13 @@ def round_export(round_id: int, part: str, fmt: str):
     audit("download.responses", survey_round, f"{part} as {fmt.upper()}")
     db.session.commit()
     if fmt == "csv":
-        rows = (exports.response_rows if part == "responses" else exports.repeat_rows)(
-            db.session, survey_round
-        )
+        if part == "responses":
+            text = response_csv(db.session, survey_round)
+        else:
+            text = exports.csv_lines(exports.repeat_rows(db.session, survey_round))
         # The rows are read while the response streams: keep the request's session open.
         return Response(
-            stream_with_context(exports.csv_lines(rows)),
+            stream_with_context(text),
             mimetype="text/csv",
             headers={"Content-Disposition": f"attachment; filename={name}.csv"},
         )
