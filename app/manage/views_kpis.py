@@ -25,7 +25,8 @@ from app.common.audit import changes, snapshot
 from app.extensions import db
 from app.kpis import exports
 from app.kpis.activity_report import activity_report, report_pdf
-from app.kpis.figures import compute_kpis, previous_year_label
+from app.kpis.cache import year_kpis
+from app.kpis.figures import previous_year_label
 from app.kpis.findings import ActionError, add_action, refresh_findings, year_findings
 from app.kpis.needs import need_priorities, needs_coverage
 from app.kpis.response_csv import response_csv
@@ -67,13 +68,15 @@ def labelled(pairs, prefix: str = "") -> list[tuple[str, object]]:
 
 
 def _reports(label: str, filters: KpiFilters):
-    report = compute_kpis(db.session, label, filters, min_group_size(), clock.today())
+    """The year's KPIs and the previous year's totals (closed years come from the kept
+    reports: `app.kpis.cache`)."""
+    report = year_kpis(db.session, label, filters, min_group_size(), clock.today())
     plan_year = get_plan_year(db.session, label)
     previous = None
     previous_label = previous_year_label(plan_year)
     if get_plan_year(db.session, previous_label) is not None:
         # Compared on the totals only.
-        previous = compute_kpis(
+        previous = year_kpis(
             db.session, previous_label, filters, min_group_size(), clock.today(), breakdown=False
         )
     return report, previous
@@ -88,6 +91,7 @@ def kpis():
     except (KpiError, ValueError) as error:
         flash(f"Cannot show these KPIs: {error}", "error")
         return redirect(url_for("manage.kpis", year=None))
+    db.session.commit()  # the reports computed for closed years are kept
     items = year_items(db.session, get_plan_year(db.session, label))
     return render_template(
         "manage/kpis.html",
