@@ -1,9 +1,11 @@
 """The KPI benchmark keeps working: a small synthetic decade on PostgreSQL, where the KPI
-service and the benchmark's hand-written SQL must give the same evaluation figures."""
+service and the benchmark's hand-written SQL must give the same figures, and its last
+line gives the ratios."""
 
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -42,6 +44,10 @@ def test_benchmark_runs_and_agrees_with_hand_written_sql(tmp_path_factory):
     )
     assert result.returncode == 0, result.stdout + result.stderr
     out = result.stdout
-    assert "same evaluation figures as the hand-written query: yes" in out
-    assert "full-year KPI computation, 3-(f) to 3-(j)" in out
+    assert "same figures as the hand-written query: yes" in out
+    assert "API: GET /api/v1/kpis, 3-(f) to 3-(j), computed" in out
+    assert re.fullmatch(
+        r"kpis: api/hand-written ratio \d+\.\d\d; dashboard/hand-written ratio \d+\.\d\d",
+        out.strip().splitlines()[-1],
+    )
     assert "CSV       200 responses: peak" in out and "XLSX      200 responses" in out
