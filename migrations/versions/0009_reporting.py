@@ -1,5 +1,6 @@
-"""Reporting: closed plan years' KPIs kept in the database (kpi_cache), and the count of
-changes to each year's data (kpi_changes) that tells when a kept report is out of date.
+"""Reporting: closed plan years' KPIs kept in the database (kpi_cache), the count of
+changes to each year's data (kpi_changes) that tells when a kept report is out of date,
+and a round's invitations indexed by name (its staff page shows them a page at a time).
 
 Triggers count the changes, so that every writer is seen: each app instance or process,
 the commands, and SQL typed by hand. A change to a row that a KPI reads (an answer, a
@@ -140,6 +141,10 @@ def upgrade():
         ),
         sa.PrimaryKeyConstraint('plan_year_id', 'key', name=op.f('pk_kpi_cache')),
     )
+    with op.batch_alter_table('invitations', schema=None) as batch_op:
+        batch_op.create_index(
+            'ix_invitations_round_id_name', ['round_id', 'name', 'id'], unique=False
+        )
     dialect = op.get_bind().dialect.name
     tracked = {**TRACKED, 'plan_years': PLAN_YEARS}
     for table, (reads, counted, years) in tracked.items():
@@ -226,3 +231,5 @@ def downgrade():
             op.execute(f"DROP FUNCTION IF EXISTS kpi_changes_{table}()")
     op.drop_table('kpi_cache')
     op.drop_table('kpi_changes')
+    with op.batch_alter_table('invitations', schema=None) as batch_op:
+        batch_op.drop_index('ix_invitations_round_id_name')
