@@ -51,3 +51,51 @@ def test_benchmark_runs_and_agrees_with_hand_written_sql(tmp_path_factory):
         out.strip().splitlines()[-1],
     )
     assert "CSV       200 responses: peak" in out and "XLSX      200 responses" in out
+
+
+@pytest.mark.skipif(
+    not os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql"),
+    reason="the benchmark runs on PostgreSQL",
+)
+def test_export_benchmark_runs_and_the_download_is_the_python_pivot(tmp_path_factory):
+    url = fresh_database_url(tmp_path_factory, "bench_exports")
+    result = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "bench" / "exports.py"),
+            "--database-url",
+            url,
+            "--responses",
+            "300",
+            "--quick",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    out = result.stdout
+    assert "300 responses" in out and "the same bytes as the Python pivot's file: yes" in out
+    assert re.fullmatch(
+        r"export: csv/copy ratio \d+\.\d\d; peak rss \d+ MB", out.strip().splitlines()[-1]
+    )
+
+
+@pytest.mark.skipif(
+    not os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql"),
+    reason="the benchmark runs on PostgreSQL",
+)
+def test_pages_benchmark_runs(tmp_path_factory):
+    url = fresh_database_url(tmp_path_factory, "bench_pages")
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "pages.py"), "--database-url", url, "--runs", "1"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "round page, 6000 invitations" in result.stdout
+    assert re.fullmatch(
+        r"pages: round 6000/100 ratio \d+\.\d\d; participants 6000/100 ratio \d+\.\d\d",
+        result.stdout.strip().splitlines()[-1],
+    )
