@@ -5,12 +5,17 @@ It builds, in a database of its own, ten plan years of about 186 Member administ
 surveys answered by sampled respondents (`app.surveys.synthetic`, within each
 questionnaire's rules), then prints:
 
-- the time of the full-year KPI computation (`compute_kpis`, all of 3-(f) to 3-(j)) and of
-  its evaluation part alone, against one hand-written SQL query that computes the same
-  evaluation figures (medians of several runs), their ratio, and whether the figures agree;
+- the time of the year's KPIs as `GET /api/v1/kpis` computes them (3-(f) to 3-(j)) and as
+  the staff dashboard does (with the evaluation per activity and per item, and the
+  previous year's totals, which are closed and so read from their kept report), on the
+  year's last day, against one hand-written SQL query of every figure of the API
+  (bench/hand_written.py); medians of interleaved runs, their ratios, and whether every
+  figure agrees; also the dashboard with nothing kept, a closed year's kept report, and
+  the evaluation figures alone against the hand-written query of those alone;
 - the peak memory of exporting a round's responses to CSV (and XLSX), each export in a
   process of its own, for a round of a tenth of the size and one of the full size, so that
-  flat memory shows as two equal figures.
+  flat memory shows as two equal figures;
+- last, the line ``kpis: api/hand-written ratio X; dashboard/hand-written ratio Y``.
 
     .venv/bin/python bench/kpis.py                 # the full decade (a few minutes)
     .venv/bin/python bench/kpis.py --scale 0.05    # a quick run: 50 activities a year
