@@ -148,5 +148,6 @@ class KpiCache(Base):
     )
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     revision: Mapped[int] = mapped_column(BigInteger)
+    # JSON, not PostgreSQL's JSONB: the order of keys (items in the plan's order) is kept.
     report: Mapped[dict] = mapped_column(JSON)
     computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
