@@ -100,6 +100,9 @@ class Config:
     MAX_CONTENT_LENGTH = 5 * 1024 * 1024  # uploads (participant lists) stay small
     PARTICIPANT_IMPORT_MAX_ROWS = 5000
     ACTIVITIES_PER_PAGE = 50
+    # A round's invitations and an activity's participants, per page of their lists.
+    INVITATIONS_PER_PAGE = 100
+    PARTICIPANTS_PER_PAGE = 100
     SURVEYS_DIR = str(BASE_DIR / "surveys")
     # Links in emails are built from this, never from a request's Host header.
     BASE_URL = "http://127.0.0.1:5000"

@@ -5,12 +5,17 @@ It builds, in a database of its own, ten plan years of about 186 Member administ
 surveys answered by sampled respondents (`app.surveys.synthetic`, within each
 questionnaire's rules), then prints:
 
-- the time of the full-year KPI computation (`compute_kpis`, all of 3-(f) to 3-(j)) and of
-  its evaluation part alone, against one hand-written SQL query that computes the same
-  evaluation figures (medians of several runs), their ratio, and whether the figures agree;
+- the time of the year's KPIs as `GET /api/v1/kpis` computes them (3-(f) to 3-(j)) and as
+  the staff dashboard does (with the evaluation per activity and per item, and the
+  previous year's totals, which are closed and so read from their kept report), on the
+  year's last day, against one hand-written SQL query of every figure of the API
+  (bench/hand_written.py); medians of interleaved runs, their ratios, and whether every
+  figure agrees; also the dashboard with nothing kept, a closed year's kept report, and
+  the evaluation figures alone against the hand-written query of those alone;
 - the peak memory of exporting a round's responses to CSV (and XLSX), each export in a
   process of its own, for a round of a tenth of the size and one of the full size, so that
-  flat memory shows as two equal figures.
+  flat memory shows as two equal figures;
+- last, the line ``kpis: api/hand-written ratio X; dashboard/hand-written ratio Y``.
 
     .venv/bin/python bench/kpis.py                 # the full decade (a few minutes)
     .venv/bin/python bench/kpis.py --scale 0.05    # a quick run: 50 activities a year
@@ -42,6 +47,7 @@ sys.path.insert(0, str(ROOT))
 
 from app import create_app  # noqa: E402
 from app.extensions import db  # noqa: E402
+from app.kpis.cache import year_kpis  # noqa: E402
 from app.kpis.evaluation import evaluation_kpis  # noqa: E402
 from app.kpis.figures import compute_kpis  # noqa: E402
 from app.kpis.scope import KpiFilters, Scope  # noqa: E402
@@ -49,6 +55,8 @@ from app.models import (  # noqa: E402
     Activity,
     ActivityKind,
     Member,
+    Questionnaire,
+    QuestionnaireVersion,
     Response,
     SubRegion,
     SurveyRound,
@@ -60,9 +68,11 @@ from app.surveys.versions import latest_versions, sync_definitions  # noqa: E402
 from app.workplan.importer import import_workplan  # noqa: E402
 from app.workplan.members import load_reference_members  # noqa: E402
 from app.workplan.plan_years import get_or_create_plan_year, get_plan_year  # noqa: E402
+from bench import hand_written  # noqa: E402
 
 LAST_YEAR = 2025  # the decade ends with plan year 2025-2026
 TODAY = date(2026, 11, 29)
+LAST_DAY = date(LAST_YEAR + 1, 6, 30)  # the last day of the measured year: still open
 NOW = datetime(2026, 11, 29, 12, tzinfo=UTC)
 KINDS = [
     (ActivityKind.NATIONAL_WORKSHOP, 40),
@@ -560,50 +570,6 @@ class Decade:
 
 # -- measurements ---------------------------------------------------------------------------
 
-HAND_WRITTEN = """
-SELECT
-    (SELECT count(*) FROM responses r
-        JOIN survey_rounds sr ON sr.id = r.round_id
-        JOIN activities a ON a.id = sr.activity_id
-        WHERE sr.kind = 'evaluation' AND r.status = 'submitted' AND a.plan_year_id = :year
-    ) AS responses,
-    (SELECT count(*) FROM attendances WHERE activity_id IN (
-        SELECT sr.activity_id FROM survey_rounds sr
-        JOIN activities a ON a.id = sr.activity_id
-        JOIN responses r ON r.round_id = sr.id
-        WHERE sr.kind = 'evaluation' AND r.status = 'submitted' AND a.plan_year_id = :year)
-    ) AS invited,
-    round(avg(v) FILTER (WHERE k = 'overall_satisfaction'), 2) AS overall_mean,
-    count(*) FILTER (WHERE k = 'overall_satisfaction' AND v = 1) AS d1,
-    count(*) FILTER (WHERE k = 'overall_satisfaction' AND v = 2) AS d2,
-    count(*) FILTER (WHERE k = 'overall_satisfaction' AND v = 3) AS d3,
-    count(*) FILTER (WHERE k = 'overall_satisfaction' AND v = 4) AS d4,
-    count(*) FILTER (WHERE k = 'overall_satisfaction' AND v = 5) AS d5,
-    round(count(*) FILTER (WHERE k = 'overall_satisfaction' AND v >= 4)::numeric
-        / nullif(count(*) FILTER (WHERE k = 'overall_satisfaction'), 0), 4) AS top2,
-    round(100.0 * (count(*) FILTER (WHERE k = 'recommend' AND v >= 9)
-        - count(*) FILTER (WHERE k = 'recommend' AND v <= 6))
-        / nullif(count(*) FILTER (WHERE k = 'recommend'), 0), 1) AS nps,
-    round(avg(v) FILTER (WHERE k = 'content_quality'), 2) AS content,
-    round(avg(v) FILTER (WHERE k = 'facilitators'), 2) AS facilitators,
-    round(avg(v) FILTER (WHERE k = 'objectives_met'), 2) AS objectives,
-    round(avg(v) FILTER (WHERE k = 'organisation'), 2) AS organisation,
-    round(avg(v) FILTER (WHERE k = 'relevance'), 2) AS relevance,
-    round(avg(v) FILTER (WHERE k = 'knowledge_after')
-        - avg(v) FILTER (WHERE k = 'knowledge_before'), 2) AS knowledge_gain
-FROM (
-    SELECT an.question_key AS k, an.value_number AS v
-    FROM answers an
-    JOIN responses r ON r.id = an.response_id
-    JOIN survey_rounds sr ON sr.id = r.round_id
-    JOIN activities a ON a.id = sr.activity_id
-    WHERE sr.kind = 'evaluation' AND r.status = 'submitted' AND a.plan_year_id = :year
-      AND an.question_key IN ('overall_satisfaction', 'recommend', 'objectives_met',
-          'relevance', 'content_quality', 'facilitators', 'organisation',
-          'knowledge_before', 'knowledge_after')
-) AS scored
-"""
-
 
 def median_times(functions: list, runs: int) -> list[tuple[float, object]]:
     """Median time and last result of each function. The functions take turns, once to
@@ -619,35 +585,6 @@ def median_times(functions: list, runs: int) -> list[tuple[float, object]]:
     return [(statistics.median(t), r) for t, r in zip(times, results, strict=True)]
 
 
-def compare(kpi: dict, row) -> list[str]:
-    expected = {
-        "responses": kpi["responses"],
-        "response_rate": kpi["response_rate"],
-        "overall_mean": kpi["overall_mean"],
-        "distribution": kpi["overall_distribution"],
-        "top2": kpi["top2_share"],
-        "nps": kpi["nps"],
-        "dimensions": kpi["dimensions"],
-        "knowledge_gain": kpi["knowledge_gain"],
-    }
-    found = {
-        "responses": row.responses,
-        "response_rate": round(row.responses / row.invited, 4) if row.invited else None,
-        "overall_mean": float(row.overall_mean),
-        "distribution": {str(n): getattr(row, f"d{n}") for n in range(1, 6)},
-        "top2": float(row.top2),
-        "nps": float(row.nps),
-        "dimensions": {
-            name: float(getattr(row, name))
-            for name in ("content", "facilitators", "objectives", "organisation", "relevance")
-        },
-        "knowledge_gain": float(row.knowledge_gain),
-    }
-    return [
-        f"{k}: service {expected[k]} / SQL {found[k]}" for k in expected if expected[k] != found[k]
-    ]
-
-
 def memory_mb(field: str) -> float:
     """VmRSS (now) or VmHWM (peak since the last reset) of this process, in MB."""
     for line in Path("/proc/self/status").read_text().splitlines():
@@ -660,6 +597,7 @@ def export_child(url: str, round_id: int, fmt: str) -> None:
     """Run in a process of its own: export one round the way the download does, into a
     temporary file, and report the process's resident memory before and at its peak."""
     from app.kpis import exports
+    from app.kpis.response_csv import response_csv
 
     app = make_app(url)
     with app.app_context():
@@ -672,8 +610,8 @@ def export_child(url: str, round_id: int, fmt: str) -> None:
         started = time.perf_counter()
         with tempfile.TemporaryFile() as out:
             if fmt == "csv":
-                for line in exports.csv_lines(exports.response_rows(db.session, survey_round)):
-                    out.write(line.encode("utf-8"))
+                for text in response_csv(db.session, survey_round):
+                    out.write(text.encode("utf-8"))
             else:
                 handle = exports.xlsx_file(
                     {
@@ -759,54 +697,117 @@ def export_rounds(session) -> list[tuple[int, int]]:
     ]
 
 
-def measure_kpis(session, runs: int) -> bool:
-    year = f"{LAST_YEAR}-{LAST_YEAR + 1}"
-    plan_year = get_plan_year(session, year)
+def needs_areas(session) -> dict[str, set[str]]:
+    """The needs questionnaire's thematic areas and the work-plan items that serve them."""
+    version = session.scalar(
+        sa.select(QuestionnaireVersion)
+        .join(Questionnaire)
+        .where(Questionnaire.key == "needs-assessment")
+        .order_by(QuestionnaireVersion.number.desc())
+        .limit(1)
+    )
+    definition = Definition.from_json(version.definition)
+    return {c.value: set(c.items) for c in definition.choice_lists["areas"] if c.items}
 
-    def kpis():
-        """All of 3-(f) to 3-(j), as GET /api/v1/kpis computes them."""
-        return compute_kpis(session, year, KpiFilters(), 3, TODAY, breakdown=False)
+
+def measure_kpis(session, runs: int) -> tuple[bool, float, float]:
+    """Time the year's KPIs as the API and the dashboard compute them on the year's last
+    day (the year is open: computed on every request; the previous year is closed, its
+    report kept), against one hand-written query of every figure of the API; check the
+    figures agree. Returns (same figures, API / hand-written, dashboard / hand-written)."""
+    year = f"{LAST_YEAR}-{LAST_YEAR + 1}"
+    previous = f"{LAST_YEAR - 1}-{LAST_YEAR}"
+    plan_year = get_plan_year(session, year)
+    everything = hand_written.statement(needs_areas(session))
+    evaluation_sql = sa.text(hand_written.EVALUATION)
+
+    def api():
+        """GET /api/v1/kpis: 3-(f) to 3-(j), totals."""
+        return year_kpis(session, year, KpiFilters(), 3, LAST_DAY, breakdown=False).as_api()
 
     def dashboard():
-        """The same, with the dashboard's evaluation per activity and per item."""
-        return compute_kpis(session, year, KpiFilters(), 3, TODAY)
+        """The staff dashboard: the year with its evaluation per activity and per item,
+        and the previous year's totals for the change column (kept: it is closed)."""
+        return (
+            year_kpis(session, year, KpiFilters(), 3, LAST_DAY),
+            year_kpis(session, previous, KpiFilters(), 3, LAST_DAY, breakdown=False),
+        )
+
+    def dashboard_nothing_kept():
+        return (
+            compute_kpis(session, year, KpiFilters(), 3, LAST_DAY),
+            compute_kpis(session, previous, KpiFilters(), 3, LAST_DAY, breakdown=False),
+        )
+
+    def api_once_closed():
+        """The same request after the year has closed: its kept report."""
+        return year_kpis(session, year, KpiFilters(), 3, TODAY, breakdown=False).as_api()
 
     def evaluation_only():
-        return evaluation_kpis(Scope(session, plan_year, KpiFilters(), TODAY), 3, False)
+        return evaluation_kpis(Scope(session, plan_year, KpiFilters(), LAST_DAY), 3, False)
 
-    def hand_written():
-        return session.execute(sa.text(HAND_WRITTEN), {"year": plan_year.id}).one()
+    def by_hand():
+        return hand_written.hand_written_kpis(
+            session, everything, plan_year.id, plan_year.starts_on, LAST_DAY
+        )
 
-    timed = median_times([kpis, dashboard, evaluation_only, hand_written], runs)
-    (kpi_seconds, report), (dashboard_seconds, full), (evaluation_seconds, _), (sql, row) = timed
-    session.rollback()
-    api = report.as_api()
-    differences = compare(api["evaluation"], row)
-    if full.as_api() != api:
-        differences.append("the dashboard's totals differ from the API's")
-    print(
-        f"\nKPIs of {year} ({api['activities']['delivered']} delivered activities, "
-        f"{api['activities']['participants']} participants, "
-        f"{api['evaluation']['responses']} evaluation responses), median of {runs} runs:"
+    def by_hand_evaluation():
+        return session.execute(evaluation_sql, {"year": plan_year.id}).one()
+
+    dashboard()
+    api_once_closed()
+    session.commit()  # the closed years' reports, as the pages keep them
+    timed = median_times(
+        [
+            api,
+            dashboard,
+            by_hand,
+            dashboard_nothing_kept,
+            api_once_closed,
+            evaluation_only,
+            by_hand_evaluation,
+        ],
+        runs,
     )
-    for label, seconds in [
-        ("full-year KPI computation, 3-(f) to 3-(j)", kpi_seconds),
-        ("  of which the evaluation figures (3-(h))", evaluation_seconds),
-        ("hand-written SQL, the evaluation figures", sql),
-        ("dashboard: KPIs + evaluation per activity, item", dashboard_seconds),
-    ]:
-        print(f"  {label:48} {seconds * 1000:8.1f} ms")
-    for label, seconds in [
-        ("full-year KPI computation / hand-written", kpi_seconds),
-        ("evaluation figures / hand-written", evaluation_seconds),
-        ("dashboard / hand-written", dashboard_seconds),
-    ]:
-        print(f"  {label:48} {seconds / sql:8.2f}x")
+    seconds = [t for t, _ in timed]
+    figures, (full, _previous), hand = timed[0][1], timed[1][1], timed[2][1]
+    session.rollback()
+    differences = hand_written.differences(figures, hand)
+    if full.as_api() != figures:
+        differences.append("the dashboard's totals differ from the API's")
+    if timed[4][1] != figures:
+        differences.append("the kept report of the closed year differs from the computation")
     print(
-        "  same evaluation figures as the hand-written query: "
+        f"\nKPIs of {year} ({figures['activities']['delivered']} delivered activities, "
+        f"{figures['activities']['participants']} participants, "
+        f"{figures['evaluation']['responses']} evaluation responses), median of {runs} runs, "
+        f"on the year's last day:"
+    )
+    labels = [
+        "API: GET /api/v1/kpis, 3-(f) to 3-(j), computed",
+        "dashboard: the year, the previous year kept",
+        "hand-written SQL, every figure of the API",
+        "dashboard with nothing kept (both years computed)",
+        "API once the year has closed (its kept report)",
+        "the evaluation figures (3-(h)) alone",
+        "hand-written SQL, the evaluation figures alone",
+    ]
+    for label, value in zip(labels, seconds, strict=True):
+        print(f"  {label:52} {value * 1000:8.1f} ms")
+    api_ratio, dashboard_ratio = seconds[0] / seconds[2], seconds[1] / seconds[2]
+    for label, value in [
+        ("API / hand-written", api_ratio),
+        ("dashboard / hand-written", dashboard_ratio),
+        ("dashboard with nothing kept / hand-written", seconds[3] / seconds[2]),
+        ("API / hand-written evaluation figures alone", seconds[0] / seconds[6]),
+        ("evaluation figures / hand-written evaluation", seconds[5] / seconds[6]),
+    ]:
+        print(f"  {label:52} {value:8.2f}x")
+    print(
+        "  same figures as the hand-written query: "
         + ("yes" if not differences else "NO\n    " + "\n    ".join(differences))
     )
-    return not differences
+    return not differences, api_ratio, dashboard_ratio
 
 
 def vacuum(url: str) -> None:
@@ -856,7 +857,7 @@ def main() -> int:
                 print(f"Building a synthetic decade in {sa.make_url(url).database} ...")
                 decade = build(session, args)
                 vacuum(url)
-            same = measure_kpis(session, args.runs)
+            same, api_ratio, dashboard_ratio = measure_kpis(session, args.runs)
             if decade is not None:
                 build_export_rounds(session, decade, args)
             rounds = export_rounds(session)
@@ -871,6 +872,10 @@ def main() -> int:
                     f"{figures['seconds']:6.1f} s, {figures['bytes'] / 1e6:7.1f} MB written",
                     flush=True,
                 )
+        print(
+            f"kpis: api/hand-written ratio {api_ratio:.2f}; "
+            f"dashboard/hand-written ratio {dashboard_ratio:.2f}"
+        )
         return 0 if same else 1
     finally:
         if created and not args.keep:

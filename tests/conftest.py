@@ -63,8 +63,12 @@ def reset_database(url: str) -> None:
         metadata = sa.MetaData()
         metadata.reflect(connection)
         metadata.drop_all(connection)
-        if connection.dialect.name == "postgresql":  # the audit trail's trigger function
+        if connection.dialect.name == "postgresql":  # the trigger functions
             connection.exec_driver_sql("DROP FUNCTION IF EXISTS audit_entries_append_only()")
+            for name in connection.scalars(
+                sa.text("SELECT proname FROM pg_proc WHERE starts_with(proname, 'kpi_changes_')")
+            ):
+                connection.exec_driver_sql(f"DROP FUNCTION IF EXISTS {name}()")
     engine.dispose()
 
 

@@ -19,7 +19,7 @@ from app.extensions import csrf, db
 from app.journeys.dispatch import resend_invitation
 from app.journeys.invitations import invitation_link, round_invitations
 from app.journeys.scheduling import ScheduleError, deliver_activity
-from app.kpis.figures import compute_kpis
+from app.kpis.cache import year_kpis
 from app.kpis.scope import KpiError, KpiFilters
 from app.models import (
     Activity,
@@ -493,7 +493,7 @@ def kpis():
     try:
         filters = KpiFilters.parse(request.args)
         # The API returns the totals only: no per-activity breakdown to compute.
-        report = compute_kpis(
+        report = year_kpis(
             db.session, year, filters, min_group_size(), clock.today(), breakdown=False
         )
     except PlanYearError as error:

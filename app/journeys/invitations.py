@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import NamedTuple
 
 from sqlalchemy import case, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from app.common.clock import utcnow
 from app.models import (
@@ -149,8 +149,34 @@ class InvitationRow(NamedTuple):
     reminders: int  # reminders sent
 
 
-def invitation_rows(session: Session, survey_round: SurveyRound) -> list[InvitationRow]:
-    """The round's invitations by name, each with its first sending and its reminders."""
+@dataclass
+class InvitationPage:
+    """One page of a round's invitations, by name, and how many there are in all."""
+
+    rows: list[InvitationRow]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max((self.total + self.per_page - 1) // self.per_page, 1)
+
+
+def invitation_page(
+    session: Session, survey_round: SurveyRound, page: int = 1, per_page: int = 100
+) -> InvitationPage:
+    """A page of the round's invitations by name, each with its Member, its first sending
+    and its reminders: two statements (the page, the count), whatever the round's size.
+    The messages are read for the page's invitations only."""
+    chosen = (
+        select(Invitation.id)
+        .where(Invitation.round_id == survey_round.id)
+        .order_by(Invitation.name, Invitation.id)
+        .offset((max(page, 1) - 1) * per_page)
+        .limit(per_page)
+        .subquery()
+    )
     sent = (
         select(
             Message.invitation_id,
@@ -167,17 +193,43 @@ def invitation_rows(session: Session, survey_round: SurveyRound) -> list[Invitat
                 )
             ).label("reminders"),
         )
-        .where(Message.round_id == survey_round.id)
+        .where(Message.invitation_id.in_(select(chosen.c.id)))
         .group_by(Message.invitation_id)
         .subquery()
     )
     rows = session.execute(
         select(Invitation, sent.c.invited_at, func.coalesce(sent.c.reminders, 0))
+        .join(chosen, chosen.c.id == Invitation.id)
         .outerjoin(sent, sent.c.invitation_id == Invitation.id)
-        .where(Invitation.round_id == survey_round.id)
         .order_by(Invitation.name, Invitation.id)
+        .options(joinedload(Invitation.member))
     ).all()
-    return [
-        InvitationRow(invitation, invited_at, reminders)
-        for invitation, invited_at, reminders in rows
-    ]
+    total = session.scalar(
+        select(func.count()).select_from(Invitation).where(Invitation.round_id == survey_round.id)
+    )
+    return InvitationPage(
+        rows=[
+            InvitationRow(invitation, invited_at, reminders)
+            for invitation, invited_at, reminders in rows
+        ],
+        total=total or 0,
+        page=page,
+        per_page=per_page,
+    )
+
+
+def unanswered_members(session: Session, survey_round: SurveyRound) -> list[Member]:
+    """The active Members, by name, whose administration's invitation to the round
+    (a needs assessment) has no submitted answer yet."""
+    answered = select(Invitation.member_key).where(
+        Invitation.round_id == survey_round.id,
+        Invitation.member_key.is_not(None),
+        Invitation.submitted_at.is_not(None),
+    )
+    return list(
+        session.scalars(
+            select(Member)
+            .where(Member.active.is_(True), Member.id.not_in(answered))
+            .order_by(Member.name)
+        )
+    )

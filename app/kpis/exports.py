@@ -28,6 +28,7 @@ from app.surveys.model import Definition, text_in
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 BATCH = 1000
+CSV_CHUNK = 256 * 1024
 
 
 def neutralise(value: Any) -> Any:
@@ -121,15 +122,21 @@ def kpi_rows(report: KpiReport, previous: KpiReport | None) -> list[list[Any]]:
     return rows
 
 
-def csv_lines(rows) -> Iterator[str]:
+def csv_lines(rows, chunk: int = CSV_CHUNK) -> Iterator[str]:
+    """The rows as CSV after a byte-order mark (spreadsheets then read the file as
+    UTF-8), in pieces of about ``chunk`` characters: a download is a few hundred writes,
+    not one per row."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    yield "\ufeff"  # spreadsheets then read the file as UTF-8
+    yield "\ufeff"
     for row in rows:
         writer.writerow([cell(v) for v in row])
+        if buffer.tell() >= chunk:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate(0)
+    if buffer.tell():
         yield buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate(0)
 
 
 def xlsx_file(sheets: dict[str, Iterator[list[Any]]]) -> tempfile.SpooledTemporaryFile:
@@ -185,7 +192,7 @@ def repeat_columns(definition: Definition) -> list[tuple[str, list]]:
     return [(q.key, q.questions) for q in definition.questions() if q.type == "repeat"]
 
 
-def _number(value: Any) -> Any:
+def stored_number(value: Any) -> Any:
     """A stored number as a spreadsheet number: whole numbers as int."""
     if isinstance(value, Decimal):
         return int(value) if value == value.to_integral_value() else float(value)
@@ -240,7 +247,7 @@ def _batches(session: Session, round_id: int):
             if text is not None:
                 value = text
             elif number is not None:
-                value = _number(number)
+                value = stored_number(number)
             elif day is not None:
                 value = day
             else:

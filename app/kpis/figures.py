@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
-from sqlalchemy import case, distinct, func, or_, select
+from sqlalchemy import String, case, cast, distinct, func, literal, null, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from app.common import clock
@@ -33,6 +34,7 @@ from app.models import (
     ResponseStatus,
     ResultStatus,
     RoundStatus,
+    SubRegion,
     SurveyRound,
     TangibleResult,
     WorkPlanItem,
@@ -42,6 +44,7 @@ from app.models import (
 from app.workplan.plan_years import get_plan_year
 
 QUESTIONNAIRE_KINDS = ("needs_assessment", "evaluation", "follow_up")
+SUBREGION_ORDER = {s.value: index for index, s in enumerate(SubRegion)}
 
 
 @dataclass
@@ -84,22 +87,23 @@ class KpiReport:
 
 def compute_kpis(
     session: Session,
-    year: str,
+    year: str | PlanYear,
     filters: KpiFilters | None = None,
     min_group_size: int = 3,
     today: date | None = None,
     breakdown: bool = True,
 ) -> KpiReport:
-    """The year's KPIs. Without ``breakdown`` (the API, which shows only the totals) the
-    evaluation figures are not also computed per activity and per work-plan item; the
-    totals are the same either way."""
-    plan_year = get_plan_year(session, year)
+    """The year's KPIs (``year``: its label, or the stored plan year). Without
+    ``breakdown`` (the API, which shows only the totals) the evaluation figures are not
+    also computed per activity and per work-plan item, nor the verified results per item;
+    the totals are the same either way."""
+    plan_year = year if isinstance(year, PlanYear) else get_plan_year(session, year)
     if plan_year is None:
         raise KpiError(f"year: no plan stored for {year}")
     scope = Scope(session, plan_year, filters or KpiFilters(), today or clock.today())
     evaluation, by_activity, by_item = evaluation_kpis(scope, min_group_size, breakdown)
     activities, details = activity_kpis(scope)
-    tangible, tangible_by_item = tangible_kpis(scope)
+    tangible, tangible_by_item = tangible_kpis(scope, breakdown)
     return KpiReport(
         year=plan_year.label,
         filters=scope.filters,
@@ -119,9 +123,10 @@ def compute_kpis(
 # -- 3-(f) surveys conducted ---------------------------------------------------------------
 
 
-def rounds_in_scope(scope: Scope):
-    """Rounds open during the year: opened (not drafts), on or before today, with dates
-    that overlap the plan year; narrowed by the filters."""
+def round_conditions(scope: Scope) -> list:
+    """Conditions on SurveyRound for the rounds open during the year: opened (not
+    drafts), on or before today, with dates that overlap the plan year; narrowed by the
+    filters."""
     year = scope.plan_year
     conditions = [
         SurveyRound.status != RoundStatus.DRAFT,
@@ -136,41 +141,63 @@ def rounds_in_scope(scope: Scope):
                 select(Invitation.round_id).where(scope.member_condition(Invitation.member_id))
             )
         )
-    return select(SurveyRound.id).where(*conditions)
+    return conditions
+
+
+def rounds_in_scope(scope: Scope):
+    return select(SurveyRound.id).where(*round_conditions(scope))
 
 
 def survey_kpis(scope: Scope) -> dict:
-    session = scope.session
-    rounds = rounds_in_scope(scope)
+    """One query: the rounds by kind, each round's invitations and submitted responses
+    counted where it stands, on the per-round indexes (a few index entries a round, not
+    a join of every submitted response of every year)."""
+
+    def per_round(what, model, *conditions):
+        return (
+            select(what)
+            .select_from(model)
+            .where(model.round_id == SurveyRound.id, *conditions)
+            .correlate(SurveyRound)
+            .scalar_subquery()
+        )
+
+    invited = per_round(func.count(), Invitation, scope.member_condition(Invitation.member_id))
+    answered = per_round(
+        func.count(Invitation.submitted_at),
+        Invitation,
+        scope.member_condition(Invitation.member_id),
+    )
+    responses = per_round(
+        func.count(),
+        Response,
+        Response.status == ResponseStatus.SUBMITTED,
+        scope.member_condition(Response.member_id),
+    )
     by_kind = dict.fromkeys(QUESTIONNAIRE_KINDS, 0)
-    for kind, number in session.execute(
-        select(SurveyRound.kind, func.count())
-        .where(SurveyRound.id.in_(rounds))
+    totals = [0, 0, 0]
+    for kind, number, *counts in scope.session.execute(
+        select(
+            SurveyRound.kind,
+            func.count(),
+            func.sum(invited),
+            func.sum(answered),
+            func.sum(responses),
+        )
+        .where(*round_conditions(scope))
         .group_by(SurveyRound.kind)
     ):
         key = kind.value if hasattr(kind, "value") else kind
         if key in by_kind:
             by_kind[key] = number
-    invited, answered = session.execute(
-        select(func.count(), func.count(Invitation.submitted_at)).where(
-            Invitation.round_id.in_(rounds), scope.member_condition(Invitation.member_id)
-        )
-    ).one()
-    responses = session.scalar(
-        select(func.count())
-        .select_from(Response)
-        .where(
-            Response.round_id.in_(rounds),
-            Response.status == ResponseStatus.SUBMITTED,
-            scope.member_condition(Response.member_id),
-        )
-    )
+        totals = [total + int(count or 0) for total, count in zip(totals, counts, strict=True)]
+    invited_total, answered_total, responses_total = totals
     return {
         "rounds": sum(by_kind.values()),
         "by_kind": by_kind,
-        "invitations": invited,
-        "responses": responses or 0,
-        "response_rate": rate(answered, invited),
+        "invitations": invited_total,
+        "responses": responses_total,
+        "response_rate": rate(answered_total, invited_total),
     }
 
 
@@ -180,51 +207,29 @@ def survey_kpis(scope: Scope) -> dict:
 def activity_kpis(scope: Scope) -> tuple[dict, dict]:
     session = scope.session
     delivered = scope.delivered_cb_ids()
-    by_kind = {
-        kind.value: number
-        for kind, number in session.execute(
-            select(Activity.kind, func.count())
-            .where(Activity.id.in_(delivered))
-            .group_by(Activity.kind)
-        )
-    }
-    by_modality = {
-        (m.value if m else "not_set"): n
-        for m, n in session.execute(
-            select(Activity.modality, func.count())
-            .where(Activity.id.in_(delivered))
-            .group_by(Activity.modality)
-        )
-    }
-    by_subregion = {
-        s.value: n
-        for s, n in session.execute(
-            select(Member.subregion, func.count(distinct(activity_members.c.activity_id)))
-            .join(activity_members, activity_members.c.member_id == Member.id)
-            .where(activity_members.c.activity_id.in_(delivered))
-            .group_by(Member.subregion)
-        )
-    }
-    item_rows = session.execute(
+    by_kind: dict[str, int] = {}
+    by_modality: dict[str, int] = {}
+    experts = accredited = 0
+    # One grouped query for kinds, modalities and experts.
+    for kind, modality, number, kind_experts, kind_accredited in session.execute(
         select(
-            WorkPlanItem.code,
-            WorkPlanItem.pillar,
-            func.count(distinct(activity_items.c.activity_id)),
+            Activity.kind,
+            Activity.modality,
+            func.count(),
+            func.coalesce(func.sum(Activity.experts), 0),
+            func.coalesce(func.sum(Activity.accredited_experts), 0),
         )
-        .join(activity_items, activity_items.c.work_plan_item_id == WorkPlanItem.id)
-        .where(activity_items.c.activity_id.in_(delivered))
-        .group_by(WorkPlanItem.code, WorkPlanItem.pillar, WorkPlanItem.position)
-        .order_by(WorkPlanItem.position)
-    ).all()
-    by_pillar = {
-        str(p): n
-        for p, n in session.execute(
-            select(WorkPlanItem.pillar, func.count(distinct(activity_items.c.activity_id)))
-            .join(activity_items, activity_items.c.work_plan_item_id == WorkPlanItem.id)
-            .where(activity_items.c.activity_id.in_(delivered))
-            .group_by(WorkPlanItem.pillar)
-        )
-    }
+        .where(Activity.id.in_(delivered))
+        .group_by(Activity.kind, Activity.modality)
+        .order_by(Activity.kind, Activity.modality)
+    ):
+        by_kind[kind.value] = by_kind.get(kind.value, 0) + number
+        key = modality.value if modality else "not_set"
+        by_modality[key] = by_modality.get(key, 0) + number
+        experts += int(kind_experts)
+        accredited += int(kind_accredited)
+    by_subregion, sie = _host_figures(scope, delivered)
+    item_rows, by_pillar = _item_figures(scope, delivered)
     # Each person once, however many of the activities they attended.
     people, women, disclosed, members = session.execute(
         select(
@@ -238,19 +243,6 @@ def activity_kpis(scope: Scope) -> tuple[dict, dict]:
             ),
             scope.member_condition(Participant.member_id),
         )
-    ).one()
-    sie = session.scalar(
-        select(func.count(distinct(activity_members.c.activity_id)))
-        .join(Member, Member.id == activity_members.c.member_id)
-        .where(
-            activity_members.c.activity_id.in_(delivered), Member.is_small_island_economy.is_(True)
-        )
-    )
-    experts, accredited = session.execute(
-        select(
-            func.coalesce(func.sum(Activity.experts), 0),
-            func.coalesce(func.sum(Activity.accredited_experts), 0),
-        ).where(Activity.id.in_(delivered))
     ).one()
     coverage, uncovered, high_needs = needs_coverage(scope)
     summary = {
@@ -266,13 +258,77 @@ def activity_kpis(scope: Scope) -> tuple[dict, dict]:
         "by_modality": by_modality,
         "by_subregion": by_subregion,
         "by_pillar": by_pillar,
-        "by_item": {code: n for code, _pillar, n in item_rows},
-        "sie_activities": sie or 0,
-        "experts": int(experts),
-        "accredited_experts": int(accredited),
+        "by_item": item_rows,
+        "sie_activities": sie,
+        "experts": experts,
+        "accredited_experts": accredited,
         "high_needs": high_needs,
     }
     return summary, details
+
+
+def _host_figures(scope: Scope, delivered) -> tuple[dict[str, int], int]:
+    """Delivered activities by the sub-region of their host Members, and those with a
+    Small Island Economy among them: two counts of distinct activities, one statement."""
+    hosted = (
+        select(activity_members.c.activity_id, Member.subregion, Member.is_small_island_economy)
+        .join(Member, Member.id == activity_members.c.member_id)
+        .where(activity_members.c.activity_id.in_(delivered))
+        .subquery()
+    )
+    rows: list[Any] = list(
+        scope.session.execute(
+            union_all(
+                select(
+                    cast(hosted.c.subregion, String).label("subregion"),
+                    func.count(distinct(hosted.c.activity_id)),
+                ).group_by(hosted.c.subregion),
+                select(null().label("subregion"), func.count(distinct(hosted.c.activity_id))).where(
+                    hosted.c.is_small_island_economy.is_(True)
+                ),
+            )
+        )
+    )
+    by_subregion = {subregion: n for subregion, n in rows if subregion is not None}
+    sie = next((n for subregion, n in rows if subregion is None), 0)
+    return dict(sorted(by_subregion.items(), key=lambda pair: SUBREGION_ORDER[pair[0]])), sie
+
+
+def _item_figures(scope: Scope, delivered) -> tuple[dict[str, int], dict[str, int]]:
+    """Delivered activities by work-plan item (in the plan's order) and by pillar (an
+    activity serving two items of a pillar counts once), one statement."""
+    served = (
+        select(
+            activity_items.c.activity_id,
+            WorkPlanItem.code,
+            WorkPlanItem.pillar,
+            WorkPlanItem.position,
+        )
+        .join(WorkPlanItem, WorkPlanItem.id == activity_items.c.work_plan_item_id)
+        .where(activity_items.c.activity_id.in_(delivered))
+        .subquery()
+    )
+    rows = scope.session.execute(
+        union_all(
+            select(
+                served.c.code,
+                served.c.pillar,
+                served.c.position,
+                func.count(distinct(served.c.activity_id)),
+            ).group_by(served.c.code, served.c.pillar, served.c.position),
+            select(
+                null(), served.c.pillar, null(), func.count(distinct(served.c.activity_id))
+            ).group_by(served.c.pillar),
+        )
+    ).all()
+    by_item = {
+        code: n
+        for code, _pillar, _position, n in sorted(
+            (row for row in rows if row[0] is not None), key=lambda row: row[2]
+        )
+    }
+    by_pillar = {str(pillar): n for code, pillar, _position, n in rows if code is None}
+    return by_item, by_pillar
 
 
 # -- 3-(i) post action ----------------------------------------------------------------------
@@ -294,17 +350,18 @@ def findings_in_scope(scope: Scope):
 
 def post_action_kpis(scope: Scope) -> dict:
     findings = findings_in_scope(scope)
-    total, actioned = scope.session.execute(
-        select(func.count(), func.count(case((Finding.actions.any(), 1)))).where(
-            Finding.id.in_(findings)
-        )
-    ).one()
-    actions = scope.session.scalar(
+    actions = (
         select(func.count())
         .select_from(PlanningAction)
         .where(PlanningAction.finding_id.in_(findings))
+        .scalar_subquery()
     )
-    return {"findings": total, "actioned": actioned, "actions": actions or 0}
+    total, actioned, actions_total = scope.session.execute(
+        select(func.count(), func.count(case((Finding.actions.any(), 1))), actions).where(
+            Finding.id.in_(findings)
+        )
+    ).one()
+    return {"findings": total, "actioned": actioned, "actions": actions_total or 0}
 
 
 # -- 3-(j) tangible results -----------------------------------------------------------------
@@ -320,42 +377,42 @@ def results_in_scope(scope: Scope):
     return conditions
 
 
-def tangible_kpis(scope: Scope) -> tuple[dict, dict[str, int]]:
+def tangible_kpis(scope: Scope, breakdown: bool = True) -> tuple[dict, dict[str, int]]:
+    """Results by status, and the verified ones by Member and by category (one
+    statement); with ``breakdown``, the verified ones by work-plan item too."""
     session = scope.session
     conditions = results_in_scope(scope)
-    by_status = {s.value: 0 for s in ResultStatus}
-    for status, number in session.execute(
-        select(TangibleResult.status, func.count())
-        .where(*conditions)
-        .group_by(TangibleResult.status)
-    ):
-        by_status[status.value if hasattr(status, "value") else status] = number
     verified = [*conditions, TangibleResult.status == ResultStatus.VERIFIED]
-    by_member = pairs(
-        session,
-        select(Member.code, func.count())
-        .select_from(TangibleResult)
-        .join(Member, Member.id == TangibleResult.member_id)
-        .where(*verified)
-        .group_by(Member.code)
-        .order_by(Member.code),
-    )
-    by_category = pairs(
-        session,
-        select(TangibleResult.category, func.count())
-        .where(*verified)
-        .group_by(TangibleResult.category)
-        .order_by(TangibleResult.category),
-    )
-    by_item = pairs(
-        session,
-        select(WorkPlanItem.code, func.count())
-        .join(activity_items, activity_items.c.work_plan_item_id == WorkPlanItem.id)
-        .join(TangibleResult, TangibleResult.activity_id == activity_items.c.activity_id)
-        .where(*verified)
-        .group_by(WorkPlanItem.code, WorkPlanItem.position)
-        .order_by(WorkPlanItem.position),
-    )
+    rows = session.execute(
+        union_all(
+            select(literal("status"), cast(TangibleResult.status, String), func.count())
+            .where(*conditions)
+            .group_by(TangibleResult.status),
+            select(literal("member"), Member.code, func.count())
+            .select_from(TangibleResult)
+            .join(Member, Member.id == TangibleResult.member_id)
+            .where(*verified)
+            .group_by(Member.code),
+            select(literal("category"), TangibleResult.category, func.count())
+            .where(*verified)
+            .group_by(TangibleResult.category),
+        )
+    ).all()
+    by_status = {s.value: 0 for s in ResultStatus}
+    by_status.update({key: n for what, key, n in rows if what == "status"})
+    by_member = dict(sorted((key, n) for what, key, n in rows if what == "member"))
+    by_category = dict(sorted((key, n) for what, key, n in rows if what == "category"))
+    by_item: dict[str, int] = {}
+    if breakdown:
+        by_item = pairs(
+            session,
+            select(WorkPlanItem.code, func.count())
+            .join(activity_items, activity_items.c.work_plan_item_id == WorkPlanItem.id)
+            .join(TangibleResult, TangibleResult.activity_id == activity_items.c.activity_id)
+            .where(*verified)
+            .group_by(WorkPlanItem.code, WorkPlanItem.position)
+            .order_by(WorkPlanItem.position),
+        )
     return {
         "reported": by_status["reported"],
         "verified": by_status["verified"],

@@ -23,7 +23,7 @@ from app.common.audit import changes, snapshot
 from app.common.mail import backend_from_config, outbox_messages, send_now
 from app.extensions import db
 from app.journeys.dispatch import last_dispatch_run, resend_invitation
-from app.journeys.invitations import invitation_rows
+from app.journeys.invitations import invitation_page, unanswered_members
 from app.journeys.mail import (
     DEFAULT_TEMPLATES,
     PLACEHOLDERS,
@@ -48,11 +48,10 @@ from app.surveys.rounds import RoundError, extend_round, round_stats
 from app.web.audit import audit
 from app.web.forms import ConfirmForm
 from app.web.lookups import activity_or_404, round_or_404
-from app.web.params import enum_arg
+from app.web.params import enum_arg, page_arg
 from app.web.respondent import bind_invitation
 from app.web.settings import journey_settings
 from app.workplan.activities import ActivityError
-from app.workplan.members import members_by_name
 
 
 def open_link(survey_round: SurveyRound) -> str:
@@ -229,11 +228,13 @@ def email_template_edit(kind: str):
 def round_detail(round_id: int):
     survey_round = round_or_404(round_id)
     accepting = survey_round.accepts_answers(clock.today())
-    invitations = invitation_rows(db.session, survey_round)
+    invitations = invitation_page(
+        db.session, survey_round, page_arg(), current_app.config["INVITATIONS_PER_PAGE"]
+    )
     record = None
     if accepting and survey_round.kind is QuestionnaireKind.NEEDS_ASSESSMENT:
         record = RecordNeedsForm(prefix="record")
-        record.member.choices = _unanswered_members(survey_round, invitations)
+        record.member.choices = _unanswered_members(survey_round)
     return render_template(
         "manage/round.html",
         round=survey_round,
@@ -244,18 +245,14 @@ def round_detail(round_id: int):
         link=open_link(survey_round),
         extend=ExtendRoundForm(closes_on=survey_round.closes_on),
         record=record,
+        last_run=last_dispatch_run(db.session),
     )
 
 
-def _unanswered_members(survey_round: SurveyRound, invitations=None) -> list[tuple[str, str]]:
-    """The active Members whose needs assessment has not been submitted in this round."""
-    rows = invitations if invitations is not None else invitation_rows(db.session, survey_round)
-    answered = {inv.member_key for inv, _sent, _reminders in rows if inv.submitted_at}
-    return [
-        (m.code, f"{m.name} ({m.code})")
-        for m in members_by_name(db.session)
-        if m.active and m.id not in answered
-    ]
+def _unanswered_members(survey_round: SurveyRound) -> list[tuple[str, str]]:
+    """The active Members whose needs assessment has not been submitted in this round
+    (its own query: the page shows one page of the invitations)."""
+    return [(m.code, f"{m.name} ({m.code})") for m in unanswered_members(db.session, survey_round)]
 
 
 @bp.route("/rounds/<int:round_id>/record", methods=["POST"])

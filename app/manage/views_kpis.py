@@ -25,9 +25,11 @@ from app.common.audit import changes, snapshot
 from app.extensions import db
 from app.kpis import exports
 from app.kpis.activity_report import activity_report, report_pdf
-from app.kpis.figures import compute_kpis, previous_year_label
+from app.kpis.cache import year_kpis
+from app.kpis.figures import previous_year_label
 from app.kpis.findings import ActionError, add_action, refresh_findings, year_findings
 from app.kpis.needs import need_priorities, needs_coverage
+from app.kpis.response_csv import response_csv
 from app.kpis.results_register import ReviewError, review_result, year_results
 from app.kpis.scope import KpiError, KpiFilters, Scope
 from app.manage.blueprint import bp
@@ -66,13 +68,15 @@ def labelled(pairs, prefix: str = "") -> list[tuple[str, object]]:
 
 
 def _reports(label: str, filters: KpiFilters):
-    report = compute_kpis(db.session, label, filters, min_group_size(), clock.today())
+    """The year's KPIs and the previous year's totals (closed years come from the kept
+    reports: `app.kpis.cache`)."""
+    report = year_kpis(db.session, label, filters, min_group_size(), clock.today())
     plan_year = get_plan_year(db.session, label)
     previous = None
     previous_label = previous_year_label(plan_year)
     if get_plan_year(db.session, previous_label) is not None:
         # Compared on the totals only.
-        previous = compute_kpis(
+        previous = year_kpis(
             db.session, previous_label, filters, min_group_size(), clock.today(), breakdown=False
         )
     return report, previous
@@ -87,6 +91,7 @@ def kpis():
     except (KpiError, ValueError) as error:
         flash(f"Cannot show these KPIs: {error}", "error")
         return redirect(url_for("manage.kpis", year=None))
+    db.session.commit()  # the reports computed for closed years are kept
     items = year_items(db.session, get_plan_year(db.session, label))
     return render_template(
         "manage/kpis.html",
@@ -287,12 +292,13 @@ def round_export(round_id: int, part: str, fmt: str):
     audit("download.responses", survey_round, f"{part} as {fmt.upper()}")
     db.session.commit()
     if fmt == "csv":
-        rows = (exports.response_rows if part == "responses" else exports.repeat_rows)(
-            db.session, survey_round
-        )
+        if part == "responses":
+            text = response_csv(db.session, survey_round)
+        else:
+            text = exports.csv_lines(exports.repeat_rows(db.session, survey_round))
         # The rows are read while the response streams: keep the request's session open.
         return Response(
-            stream_with_context(exports.csv_lines(rows)),
+            stream_with_context(text),
             mimetype="text/csv",
             headers={"Content-Disposition": f"attachment; filename={name}.csv"},
         )

@@ -26,6 +26,7 @@ from app.models import Activity, Participant
 from app.web.audit import audit
 from app.web.forms import ConfirmForm
 from app.web.lookups import activity_or_404
+from app.web.params import page_arg
 from app.workplan.members import members_by_name
 from app.workplan.participants import (
     ParticipantData,
@@ -81,11 +82,17 @@ def participants(activity_id: int):
             db.session.commit()
             flash(f"{participant.name} added.", "success")
             return redirect(url_for("manage.participants", activity_id=activity.id))
+    page = page_arg()
+    per_page = current_app.config["PARTICIPANTS_PER_PAGE"]
+    people, total = participants_of(db.session, activity, page, per_page)
     return (
         render_template(
             "manage/participants.html",
             activity=activity,
-            participants=participants_of(db.session, activity),
+            participants=people,
+            total=total,
+            page=page,
+            pages=max((total + per_page - 1) // per_page, 1),
             form=form,
             confirm=ConfirmForm(),
         ),

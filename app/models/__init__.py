@@ -25,6 +25,8 @@ from app.models.invitation import (
 from app.models.kpi import (
     Finding,
     FindingKind,
+    KpiCache,
+    KpiChange,
     PlanningAction,
     ResultStatus,
     TangibleResult,
@@ -59,6 +61,8 @@ __all__ = [
     "FindingKind",
     "Gender",
     "Invitation",
+    "KpiCache",
+    "KpiChange",
     "LoginSession",
     "Member",
     "Message",

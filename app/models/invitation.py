@@ -37,6 +37,8 @@ class Invitation(Base):
         Index(
             "ix_invitations_round_id", "round_id", postgresql_include=["member_id", "submitted_at"]
         ),
+        # A round's invitations by name, a page at a time (the round's staff page).
+        Index("ix_invitations_round_id_name", "round_id", "name", "id"),
         UniqueConstraint("round_id", "member_key"),
         CheckConstraint(
             "(participant_id IS NOT NULL AND member_key IS NULL) "

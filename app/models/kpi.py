@@ -1,11 +1,14 @@
-"""What the KPI roll-ups need beyond answers: the tangible-results register (3-(j)) and
-the post-action log (3-(i))."""
+"""What the KPI roll-ups need beyond answers: the tangible-results register (3-(j)), the
+post-action log (3-(i)), and the kept reports of closed plan years with the count of
+changes that tells when they are out of date."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 
 from sqlalchemy import (
+    JSON,
+    BigInteger,
     Boolean,
     CheckConstraint,
     Date,
@@ -117,3 +120,34 @@ class PlanningAction(Base):
     item: Mapped[WorkPlanItem | None] = relationship()
     activity: Mapped[Activity | None] = relationship()
     created_by: Mapped[User | None] = relationship()
+
+
+class KpiChange(Base):
+    """How many times the data of a plan year's KPIs changed, counted by database triggers
+    (migration 0009): on PostgreSQL one row per writing transaction (``txid``), on SQLite
+    one row per plan year (``txid`` 0, also where old rows are folded). The year's
+    revision is the sum of ``changes``: it only grows."""
+
+    __tablename__ = "kpi_changes"
+
+    plan_year_id: Mapped[int] = mapped_column(
+        ForeignKey("plan_years.id", ondelete="CASCADE"), primary_key=True
+    )
+    txid: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    changes: Mapped[int] = mapped_column(BigInteger)
+
+
+class KpiCache(Base):
+    """A closed plan year's KPI report as computed at ``revision`` (see KpiChange), for
+    one set of filters and settings (``key``). Stale once the year's revision moves."""
+
+    __tablename__ = "kpi_cache"
+
+    plan_year_id: Mapped[int] = mapped_column(
+        ForeignKey("plan_years.id", ondelete="CASCADE"), primary_key=True
+    )
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    revision: Mapped[int] = mapped_column(BigInteger)
+    # JSON, not PostgreSQL's JSONB: the order of keys (items in the plan's order) is kept.
+    report: Mapped[dict] = mapped_column(JSON)
+    computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

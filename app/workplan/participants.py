@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from typing import BinaryIO
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, joinedload
 
 from app.common.tables import RowError, TableFileError, TableLimits, read_table, text_of
 from app.models import Activity, Attendance, Gender, Participant
@@ -337,17 +337,26 @@ def _import_one(
         result.attached += 1
 
 
-def participants_of(session: Session, activity: Activity) -> list[Participant]:
-    """The activity's participants by name, with their Member loaded."""
-    return list(
+def participants_of(
+    session: Session, activity: Activity, page: int = 1, per_page: int = 100
+) -> tuple[list[Participant], int]:
+    """One page of the activity's participants by name, with their Member loaded (in the
+    same statement), and how many it has in all."""
+    people = list(
         session.scalars(
             select(Participant)
             .join(Attendance, Attendance.participant_id == Participant.id)
             .where(Attendance.activity_id == activity.id)
             .order_by(Participant.name, Participant.id)
-            .options(selectinload(Participant.member))
+            .offset((max(page, 1) - 1) * per_page)
+            .limit(per_page)
+            .options(joinedload(Participant.member))
         )
     )
+    total = session.scalar(
+        select(func.count()).select_from(Attendance).where(Attendance.activity_id == activity.id)
+    )
+    return people, total or 0
 
 
 def participant_of(session: Session, activity: Activity, participant_id: int) -> Participant | None:

@@ -145,3 +145,11 @@ def test_the_outbox_page_says_when_the_dispatch_last_ran(app, session, staff_cli
     run_dispatch(session, journey.backend, journey.settings, journey.at(0), session.commit, "h")
     page = staff_client.get("/manage/outbox").get_data(as_text=True)
     assert re.search(r"Last dispatch: \d+ \w+ \d{4}, \d\d:\d\d UTC, 3 sent\.", page)
+
+
+def test_a_round_page_says_when_the_dispatch_last_ran(app, session, staff_client):
+    journey = make_journey(session, app)
+    page = f"/manage/rounds/{journey.delivery.evaluation.id}"
+    assert "The dispatch has not run yet" in staff_client.get(page).get_data(as_text=True)
+    run_dispatch(session, journey.backend, journey.settings, journey.at(0), session.commit, "h")
+    assert "Last dispatch:" in staff_client.get(page).get_data(as_text=True)
