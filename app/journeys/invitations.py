@@ -66,7 +66,11 @@ def invitation_link(base_url: str, key: bytes, invitation: Invitation) -> str:
 def find_invitation(session: Session, token: str) -> Invitation | None:
     if not token or len(token) > 100:
         return None
-    return session.scalar(select(Invitation).where(Invitation.token_hash == hash_token(token)))
+    return session.scalar(
+        select(Invitation)
+        .options(joinedload(Invitation.round))
+        .where(Invitation.token_hash == hash_token(token))
+    )
 
 
 def contact_points(session: Session, member_id: int) -> list[User]:

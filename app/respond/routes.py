@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from flask import (
     Blueprint,
+    abort,
     current_app,
     flash,
     make_response,
@@ -25,27 +26,28 @@ from sqlalchemy.exc import IntegrityError
 
 from app.common import clock
 from app.extensions import db, limiter
+from app.journeys.answering import find_respondent
 from app.journeys.invitations import find_invitation, mark_opened
 from app.models import Invitation, Response, ResponseStatus, Role, SurveyRound
-from app.surveys.model import Definition
+from app.ops.metrics import SUBMISSIONS
+from app.surveys.model import PICKER_TYPES, Definition, PickerOptions, Section
 from app.surveys.responses import (
     AlreadySubmitted,
     evaluation_action_plan,
-    find_response,
     load_values,
+    lock_draft,
     reachable_section,
     record_section,
     start_response,
 )
 from app.surveys.rounds import picker_options
 from app.surveys.section_state import SectionState, display_section, receive_section
-from app.surveys.versions import definition_of
-from app.web.lookups import round_by_slug_or_404
+from app.surveys.versions import definition_by_id
 from app.web.respondent import (
     bind_invitation,
-    bound_invitation_id,
+    bound_invitations,
     remember_resume_token,
-    resume_token,
+    resume_tokens,
 )
 
 bp = Blueprint("respond", __name__, url_prefix="/s")
@@ -89,26 +91,14 @@ def personal_link(token: str):
         flash("Log in as your administration's contact point to answer this survey.", "info")
         response = redirect(url_for("auth.login", next=url_for("portal.home")))
     else:
-        mark_opened(invitation)
-        db.session.commit()
-        bind_invitation(invitation)
         # The token leaves the address bar: the survey continues on a URL without it.
         response = redirect(url_for("respond.landing", slug=invitation.round.slug))
+        bind_invitation(invitation)
+        mark_opened(invitation)
+        db.session.commit()
     response.headers["Referrer-Policy"] = "no-referrer"
     response.headers["Cache-Control"] = "no-store"
     return response
-
-
-def _invitation(survey_round: SurveyRound) -> Invitation | None:
-    """The invitation this browser answers for: a participant's, bound by their personal
-    link, or an administration's, only while its contact point is logged in."""
-    invitation_id = bound_invitation_id(survey_round)
-    invitation = db.session.get(Invitation, invitation_id) if invitation_id else None
-    if invitation is None or invitation.round_id != survey_round.id:
-        return None
-    if invitation.participant_id is None and not _speaks_for(invitation):
-        return None
-    return invitation
 
 
 def _speaks_for(invitation: Invitation) -> bool:
@@ -123,15 +113,30 @@ def _speaks_for(invitation: Invitation) -> bool:
     )
 
 
-def _current_response(survey_round: SurveyRound, invitation: Invitation | None) -> Response | None:
-    """The response this browser is answering. A round without a shared link is answered
-    only through an invitation (for the needs assessment, only while its contact point is
-    logged in): without one, a draft kept in the session cookie opens nothing."""
+def _respondent(slug: str) -> tuple[SurveyRound, Invitation | None, Response | None, Definition]:
+    """The round, the invitation this browser answers for, the response it is answering
+    and the questionnaire, from one query (the parsed questionnaire is kept in memory).
+
+    The invitation is a participant's, bound by their personal link, or an
+    administration's, only while its contact point is logged in. A round without a shared
+    link is answered only through an invitation (for the needs assessment, only while its
+    contact point is logged in): without one, a draft kept in the session cookie opens
+    nothing. In a round that is not anonymous, the invitation points to its response.
+    """
+    found = find_respondent(db.session, slug, bound_invitations(), resume_tokens())
+    if found is None:
+        abort(404)
+    survey_round, invitation = found.round, found.invitation
+    if invitation is not None and invitation.participant_id is None and not _speaks_for(invitation):
+        invitation = None
     if invitation is not None and not survey_round.anonymous:
-        return invitation.response
-    if invitation is None and not survey_round.open_link:
-        return None
-    return find_response(db.session, survey_round, resume_token(survey_round))
+        response = found.by_invitation
+    elif invitation is None and not survey_round.open_link:
+        response = None
+    else:
+        response = found.by_token
+    definition = definition_by_id(db.session, survey_round.version_id, found.content_hash)
+    return survey_round, invitation, response, definition
 
 
 def _lang(definition: Definition) -> str:
@@ -168,10 +173,7 @@ def _invitation_only(survey_round: SurveyRound):
 
 @bp.route("/<slug>")
 def landing(slug: str):
-    survey_round = round_by_slug_or_404(slug)
-    definition = definition_of(survey_round.version)
-    invitation = _invitation(survey_round)
-    response = _current_response(survey_round, invitation)
+    survey_round, invitation, response, definition = _respondent(slug)
     if (response is not None and response.status is ResponseStatus.SUBMITTED) or (
         invitation is not None and invitation.submitted_at is not None
     ):
@@ -200,44 +202,49 @@ def _post_limit() -> str:
 @bp.route("/<slug>/start", methods=["POST"])
 @limiter.limit(_start_limit)
 def start(slug: str):
-    survey_round = round_by_slug_or_404(slug)
+    survey_round, invitation, response, _ = _respondent(slug)
     if not survey_round.accepts_answers(clock.today()):
         return _closed_page(survey_round)
-    invitation = _invitation(survey_round)
     if invitation is None and not survey_round.open_link:
         return _invitation_only(survey_round)
     if invitation is not None and invitation.submitted_at is not None:
         return _already_submitted(survey_round)
-    response = _current_response(survey_round, invitation)
     if response is None:
         response, token = start_response(db.session, survey_round, invitation)
-        db.session.commit()
         remember_resume_token(survey_round, token)
+        db.session.commit()
+        return redirect(url_for("respond.section", slug=slug, index=0))
     if response.status is ResponseStatus.SUBMITTED:
         return _already_submitted(survey_round)
     return redirect(url_for("respond.section", slug=slug, index=response.current_section))
 
 
-def _respondent(slug: str):
-    survey_round = round_by_slug_or_404(slug)
-    invitation = _invitation(survey_round)
-    response = _current_response(survey_round, invitation)
-    return survey_round, invitation, response, definition_of(survey_round.version)
-
-
-def _pickers_for(survey_round: SurveyRound, invitation: Invitation | None):
-    """Picker choices; an administration's own invitation can only answer for itself."""
-    pickers = picker_options(db.session, survey_round.plan_year)
+def _pickers_for(
+    survey_round: SurveyRound, section: Section, invitation: Invitation | None
+) -> PickerOptions:
+    """The picker choices the section asks for (none are read for a section without a
+    picker); an administration's own invitation can only answer for itself."""
+    kinds = {
+        q.type
+        for question in section.questions
+        for q in (question, *question.questions)
+        if q.type in PICKER_TYPES
+    }
+    if not kinds:
+        return PickerOptions()
+    pickers = picker_options(db.session, survey_round.plan_year_id, kinds)
     if invitation is not None and invitation.participant_id is None:
         pickers.members = [(invitation.member.code, invitation.member.name)]
     return pickers
 
 
-def _defaults(definition: Definition, invitation: Invitation | None) -> dict:
+def _defaults(section: Section, invitation: Invitation | None) -> dict:
     """Pre-fill the respondent's Member where the invitation tells it."""
     if invitation is None:
         return {}
-    return {q.key: invitation.member.code for q in definition.with_role("respondent_member")}
+    return {
+        q.key: invitation.member.code for q in section.questions if q.kpi == "respondent_member"
+    }
 
 
 @bp.route("/<slug>/<int:index>", methods=["GET", "POST"])
@@ -252,41 +259,66 @@ def section(slug: str, index: int):
         return _already_submitted(survey_round)
     if not survey_round.accepts_answers(clock.today()):
         return _closed_page(survey_round)
-    lang = _lang(definition)
-    stored = load_values(db.session, response, definition)
-    allowed = reachable_section(definition, response, stored, index)
-    if allowed != index:
-        return redirect(url_for("respond.section", slug=slug, index=allowed))
-    current = definition.sections[index]
-    pickers = _pickers_for(survey_round, invitation)
-
     if request.method == "GET":
+        stored = load_values(db.session, response, definition)
+        allowed = reachable_section(definition, response.current_section, stored, index)
+        if allowed != index:
+            return redirect(url_for("respond.section", slug=slug, index=allowed))
+        current = definition.sections[index]
         state = display_section(
             definition,
             current,
-            lang,
-            pickers,
+            _lang(definition),
+            _pickers_for(survey_round, current, invitation),
             stored,
-            defaults=_defaults(definition, invitation),
+            defaults=_defaults(current, invitation),
             check=bool(request.args.get("check")),
         )
         return _render(survey_round, state, invitation)
+    return _receive(survey_round, invitation, response, definition, index)
 
+
+def _receive(
+    survey_round: SurveyRound,
+    invitation: Invitation | None,
+    response: Response,
+    definition: Definition,
+    index: int,
+):
+    """A posted section: checked, then saved with the respondent's step taken."""
+    slug = survey_round.slug
+    # The draft is locked and read once: what the checks below see is what is saved.
+    draft = lock_draft(db.session, response.id, definition)
+    if draft.status is not ResponseStatus.DRAFT:
+        return _already_submitted(survey_round)
+    allowed = reachable_section(definition, draft.current_section, draft.values, index)
+    if allowed != index:
+        return redirect(url_for("respond.section", slug=slug, index=allowed))
+    current = definition.sections[index]
     action = request.form.get("action", "next")
-    state = receive_section(definition, current, lang, pickers, stored, request.form, action)
+    state = receive_section(
+        definition,
+        current,
+        _lang(definition),
+        _pickers_for(survey_round, current, invitation),
+        draft.values,
+        request.form,
+        action,
+    )
     if not state.accepted:
         return _render(survey_round, state, invitation, 400 if state.errors else 200)
+    kind = survey_round.kind.value
     try:
         outcome = record_section(
-            db.session, response, definition, current, state.answers, action, invitation
+            db.session, response, definition, current, state.answers, action, invitation, draft
         )
         db.session.commit()
     except AlreadySubmitted:
         db.session.rollback()
         return _already_submitted(survey_round)
     except IntegrityError:
-        # Another tab saved this response at the same moment (SQLite has no row lock):
-        # nothing of theirs is lost, and the respondent can send this page again.
+        # Another tab submitted this response at the same moment (SQLite has no row
+        # lock): nothing of theirs is lost, and the respondent can send this page again.
         db.session.rollback()
         db.session.refresh(response)
         if response.status is ResponseStatus.SUBMITTED:
@@ -297,6 +329,7 @@ def section(slug: str, index: int):
         )
         return redirect(url_for("respond.section", slug=slug, index=index))
     if outcome.submitted:
+        SUBMISSIONS.labels(kind).inc()
         return redirect(url_for("respond.thanks", slug=slug))
     if outcome.missing:
         flash("Some required answers are missing: they are marked below.", "error")

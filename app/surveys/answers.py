@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from app.models import Answer
 from app.surveys.model import (
     NUMBER_TYPES,
     OTHER_SUFFIX,
@@ -79,8 +79,9 @@ def answer_rows(
     return rows
 
 
-def values_from_rows(definition: Definition, rows: list[Answer]) -> dict[str, Any]:
-    """Answers rebuilt from stored rows (the inverse of `answer_rows`)."""
+def values_from_rows(definition: Definition, rows: Sequence[Any]) -> dict[str, Any]:
+    """Answers rebuilt from stored rows (the inverse of `answer_rows`): `Answer` objects or
+    result rows with the same column names."""
     values: dict[str, Any] = {}
     by_key = {q.key: q for q in definition.all_questions()}
     parents = {child.key: q for q in definition.questions() for child in q.questions}
@@ -110,7 +111,7 @@ def values_from_rows(definition: Definition, rows: list[Answer]) -> dict[str, An
     return values
 
 
-def _row_value(question: Question, row: Answer) -> Any:
+def _row_value(question: Question, row: Any) -> Any:
     qtype = question.type
     if qtype in ("text", "long_text"):
         return row.value_text

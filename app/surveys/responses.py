@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Row, Table, delete, insert, select, update
 from sqlalchemy.engine import CursorResult
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.common.clock import utcnow
 from app.models import (
@@ -25,7 +25,7 @@ from app.models import (
     SurveyRound,
 )
 from app.surveys.answers import answer_rows, clean, missing_answers, values_from_rows
-from app.surveys.model import Definition, Section, visible_sections
+from app.surveys.model import OTHER_SUFFIX, Definition, Section, visible_sections
 from app.surveys.tangible_results import register_tangible_results
 
 
@@ -40,13 +40,6 @@ class StepOutcome:
     target: int  # the section index to show next
     submitted: bool = False
     missing: list[tuple[int, str, str]] | None = None
-
-
-@dataclass
-class SubmitResult:
-    submitted: bool
-    # (section index, question key, message) when required answers are missing.
-    missing: list[tuple[int, str, str]]
 
 
 def hash_token(token: str) -> str:
@@ -79,6 +72,7 @@ def start_response(
         status=ResponseStatus.DRAFT,
         current_section=0,
         resume_token_hash=hash_token(token),
+        member_id=None if invitation is None or survey_round.anonymous else invitation.member_id,
     )
     if survey_round.anonymous:
         response.started_at = response.updated_at = anonymous_time(now)
@@ -88,7 +82,6 @@ def start_response(
         invitation.started_at = invitation.started_at or now
         if not survey_round.anonymous:
             invitation.response_id = response.id
-            response.member_id = invitation.member_id
         session.flush()
     return response, token
 
@@ -150,105 +143,200 @@ def find_response(
     )
 
 
+ANSWER_COLUMNS = (
+    Answer.question_key,
+    Answer.entry,
+    Answer.item,
+    Answer.value_text,
+    Answer.value_number,
+    Answer.value_date,
+    Answer.value_choice,
+)
+
+
+def stored_answers(session: Session, response_id: int) -> list[Row]:
+    """The stored answer rows of a response (columns of ``ANSWER_COLUMNS``)."""
+    return list(session.execute(select(*ANSWER_COLUMNS).where(Answer.response_id == response_id)))
+
+
 def load_values(session: Session, response: Response, definition: Definition) -> dict[str, Any]:
-    rows = session.scalars(select(Answer).where(Answer.response_id == response.id)).all()
-    return values_from_rows(definition, list(rows))
+    return values_from_rows(definition, stored_answers(session, response.id))
 
 
-def save_section(
+@dataclass
+class Draft:
+    """A response as it is once its row is locked: nobody else changes it until the
+    transaction ends."""
+
+    status: ResponseStatus
+    current_section: int
+    rows: list[Row]  # its stored answer rows (columns of ``ANSWER_COLUMNS``)
+    values: dict[str, Any]  # the same answers, as `values_from_rows` reads them
+
+
+def lock_draft(session: Session, response_id: int, definition: Definition) -> Draft:
+    """The response's state and answers with its row locked (SELECT ... FOR UPDATE OF
+    responses on PostgreSQL), in one statement: two tabs or a double click are handled
+    one after the other, and the second sees the first's result."""
+    found = session.execute(
+        select(Response.status, Response.current_section, *ANSWER_COLUMNS)
+        .select_from(Response)
+        .outerjoin(Answer, Answer.response_id == Response.id)
+        .where(Response.id == response_id)
+        .with_for_update(of=Response)
+    ).all()
+    rows = [row for row in found if row.question_key is not None]
+    return Draft(
+        found[0].status, found[0].current_section, rows, values_from_rows(definition, rows)
+    )
+
+
+def _row_key(row: Any) -> tuple:
+    return (
+        row["question_key"] if isinstance(row, dict) else row.question_key,
+        *(
+            row.get(name) if isinstance(row, dict) else getattr(row, name)
+            for name in ("entry", "item", "value_text", "value_number", "value_date")
+        ),
+        row.get("value_choice") if isinstance(row, dict) else row.value_choice,
+    )
+
+
+def _write_answers(
+    session: Session, response_id: int, definition: Definition, stored: list, kept: dict
+) -> None:
+    """Store ``kept`` over the ``stored`` rows, touching only the questions whose rows
+    changed: one DELETE of their old rows (if any) and one INSERT of their new ones."""
+    new_rows = answer_rows(definition, definition.questions(), kept)
+    old: dict[str, set[tuple]] = {}
+    for row in stored:
+        old.setdefault(row.question_key, set()).add(_row_key(row))
+    new: dict[str, set[tuple]] = {}
+    for row in new_rows:
+        new.setdefault(row["question_key"], set()).add(_row_key(row))
+    changed = {key for key in old.keys() | new.keys() if old.get(key) != new.get(key)}
+    if changed & old.keys():
+        session.execute(
+            delete(Answer).where(
+                Answer.response_id == response_id,
+                Answer.question_key.in_(sorted(changed & old.keys())),
+            )
+        )
+    inserted = [
+        {"response_id": response_id, **_FULL_ROW, **row}
+        for row in new_rows
+        if row["question_key"] in changed
+    ]
+    if inserted:
+        # A Core INSERT of the table: one statement for every row, whatever their types.
+        session.execute(insert(cast(Table, Answer.__table__)), inserted)
+
+
+# Every column of an answer row, so that one INSERT takes rows of different types.
+_FULL_ROW = {
+    "entry": 0,
+    "item": "",
+    "value_text": None,
+    "value_number": None,
+    "value_date": None,
+    "value_choice": None,
+}
+
+
+def record_section(
     session: Session,
     response: Response,
     definition: Definition,
     section: Section,
-    section_values: dict[str, Any],
-    next_section: int | None = None,
-) -> dict[str, Any]:
-    """Replace the stored answers of ``section`` with ``section_values`` (already validated)
-    and move the response on. Answers of questions that the new answers hide, in any
-    section, are discarded. Returns all answers after the save.
+    answers: dict[str, Any],
+    action: str,
+    invitation: Invitation | None = None,
+    draft: Draft | None = None,
+) -> StepOutcome:
+    """Save a validated section and take the respondent's step: back ("previous"), on to
+    the next section they are shown, or (after the last one, or on "submit") the final
+    submit, which sends them to the first section with a missing answer if there is one.
 
-    The response row is locked first (SELECT ... FOR UPDATE on PostgreSQL), so two tabs
-    or a double click are handled one after the other: the second sees the first's result.
+    Answers of questions that the new answers hide, in any section, are discarded. The
+    response is locked and read once (``draft``, when the caller has already locked it);
+    only the rows of questions that changed are written, and the response row is
+    updated once.
     """
-    session.refresh(response, with_for_update=True)
-    if response.status is not ResponseStatus.DRAFT:
+    locked = draft or lock_draft(session, response.id, definition)
+    if locked.status is not ResponseStatus.DRAFT:
         raise AlreadySubmitted()
-    values = load_values(session, response, definition)
+    values = dict(locked.values)
     for question in section.questions:
         values.pop(question.key, None)
-        values.pop(question.key + "-other", None)
-    values.update(section_values)
+        values.pop(question.key + OTHER_SUFFIX, None)
+    values.update(answers)
     kept = clean(definition, values)
-    session.execute(delete(Answer).where(Answer.response_id == response.id))
-    session.add_all(
-        Answer(response_id=response.id, **row)
-        for row in answer_rows(definition, definition.questions(), kept)
+    _write_answers(session, response.id, definition, locked.rows, kept)
+    target = next_section(definition, kept, section.index, action)
+    now = response_time(response, utcnow())
+    current = locked.current_section
+    if action == "previous":
+        outcome = StepOutcome(target if target is not None else section.index)
+    elif target is not None and action != "submit":
+        current = max(current, target)
+        outcome = StepOutcome(target)
+    else:
+        missing = missing_answers(definition, kept)
+        if not missing:
+            _submit(session, response, invitation, now)
+            register_tangible_results(session, response, definition, kept)
+            return StepOutcome(section.index, submitted=True)
+        outcome = StepOutcome(missing[0][0], missing=missing)
+    session.execute(
+        update(Response)
+        .where(Response.id == response.id)
+        .values(updated_at=now, current_section=current)
+        .execution_options(synchronize_session=False)
     )
-    if next_section is not None:
-        response.current_section = max(next_section, 0)
-    response.updated_at = response_time(response, utcnow())
-    session.flush()
-    return kept
+    return outcome
 
 
-def submit_response(
-    session: Session,
-    response: Response,
-    definition: Definition,
-    invitation: Invitation | None = None,
-) -> SubmitResult:
+def _submit(
+    session: Session, response: Response, invitation: Invitation | None, now: datetime
+) -> None:
     """Submit exactly once (and, with an invitation, use the invitation exactly once).
 
-    The Submission row's UNIQUE(response_id) decides between concurrent attempts: the
-    first to insert wins, the others get AlreadySubmitted (PostgreSQL makes a second insert
-    wait for the first transaction, then fail).
+    The invitation is taken by an UPDATE that only an unused invitation matches (in an
+    anonymous round two devices may hold two drafts for one invitation: the first to take
+    it counts). The Submission row's UNIQUE(response_id) and the response's UPDATE ...
+    WHERE status = 'draft' decide between concurrent attempts on one response; the loser
+    gets AlreadySubmitted, or an IntegrityError that the caller rolls back.
     """
-    if response.status is ResponseStatus.SUBMITTED:
-        raise AlreadySubmitted()
-    values = load_values(session, response, definition)
-    missing = missing_answers(definition, values)
-    if missing:
-        return SubmitResult(False, missing)
     if invitation is not None:
-        # In an anonymous round two devices may hold two drafts for one invitation: the
-        # invitation row, locked, decides which one counts.
-        session.refresh(invitation, with_for_update=True)
-        if invitation.submitted_at is not None:
-            raise AlreadySubmitted()
-    savepoint = session.begin_nested()
-    try:
-        session.add(
-            Submission(response_id=response.id, submitted_at=response_time(response, utcnow()))
+        taken = session.execute(
+            update(Invitation)
+            .where(Invitation.id == invitation.id, Invitation.submitted_at.is_(None))
+            .values(submitted_at=utcnow())
+            .execution_options(synchronize_session=False)
         )
-        session.flush()
-    except IntegrityError:
-        savepoint.rollback()
-        raise AlreadySubmitted() from None
-    savepoint.commit()
-    now = utcnow()
-    if invitation is not None:
-        invitation.submitted_at = now
-    now = response_time(response, now)
+        if cast(CursorResult, taken).rowcount != 1:
+            raise AlreadySubmitted()
+    session.execute(insert(Submission).values(response_id=response.id, submitted_at=now))
     submit = (
         update(Response)
         .where(Response.id == response.id, Response.status == ResponseStatus.DRAFT)
         .values(status=ResponseStatus.SUBMITTED, submitted_at=now, updated_at=now)
         .execution_options(synchronize_session=False)
     )
-    changed = cast(CursorResult, session.execute(submit)).rowcount
-    if changed != 1:
+    if cast(CursorResult, session.execute(submit)).rowcount != 1:
         raise AlreadySubmitted()
-    session.refresh(response)
-    return SubmitResult(True, [])
+    for name, value in (("status", ResponseStatus.SUBMITTED), ("submitted_at", now)):
+        set_committed_value(response, name, value)
+    set_committed_value(response, "updated_at", now)
 
 
 def reachable_section(
-    definition: Definition, response: Response, answers: dict[str, Any], index: int
+    definition: Definition, current_section: int, answers: dict[str, Any], index: int
 ) -> int:
     """``index`` if the respondent may open that section now, else the furthest visible
-    section they have reached (sections are answered in order)."""
+    section they have reached (``current_section``: sections are answered in order)."""
     shown = [s.index for s in visible_sections(definition, answers)]
-    reachable = [i for i in shown if i <= response.current_section] or shown[:1]
+    reachable = [i for i in shown if i <= current_section] or shown[:1]
     return index if index in reachable else reachable[-1]
 
 
@@ -262,33 +350,6 @@ def next_section(
     if action == "previous":
         return max((i for i in shown if i < index), default=index)
     return min((i for i in shown if i > index), default=None)
-
-
-def record_section(
-    session: Session,
-    response: Response,
-    definition: Definition,
-    section: Section,
-    answers: dict[str, Any],
-    action: str,
-    invitation: Invitation | None = None,
-) -> StepOutcome:
-    """Save a validated section and take the respondent's step: back ("previous"), on to
-    the next section they are shown, or (after the last one, or on "submit") the final
-    submit, which sends them to the first section with a missing answer if there is one."""
-    after = save_section(session, response, definition, section, answers)
-    target = next_section(definition, after, section.index, action)
-    if action == "previous":
-        return StepOutcome(target if target is not None else section.index)
-    if target is not None and action != "submit":
-        response.current_section = max(response.current_section, target)
-        session.flush()
-        return StepOutcome(target)
-    result = submit_response(session, response, definition, invitation)
-    if not result.submitted:
-        return StepOutcome(result.missing[0][0], missing=result.missing)
-    register_tangible_results(session, response)
-    return StepOutcome(section.index, submitted=True)
 
 
 def evaluation_action_plan(session: Session, invitation: Invitation | None) -> str | None:

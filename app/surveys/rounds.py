@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date
 
@@ -25,7 +26,7 @@ from app.models import (
     SurveyRound,
     WorkPlanItem,
 )
-from app.surveys.model import PickerOptions
+from app.surveys.model import PICKER_TYPES, PickerOptions
 
 
 class RoundError(ValueError):
@@ -115,33 +116,45 @@ def round_counts(session: Session, round_ids: list[int]) -> dict[int, dict[str, 
     return counts
 
 
-def picker_options(session: Session, plan_year: PlanYear | None) -> PickerOptions:
-    """Members (active), and the activities and work-plan items of ``plan_year``."""
-    members = [
-        (m.code, m.name)
-        for m in session.scalars(
-            select(Member).where(Member.active.is_(True)).order_by(Member.name)
-        )
-    ]
-    if plan_year is None:
-        return PickerOptions(members=members)
-    activities = [
-        (a.id, a.title)
-        for a in session.scalars(
-            select(Activity)
-            .where(Activity.plan_year_id == plan_year.id, Activity.counts_as_cb_activity)
-            .order_by(Activity.title)
-        )
-    ]
-    items = [
-        (i.code, f"{i.code} {i.title}")
-        for i in session.scalars(
-            select(WorkPlanItem)
-            .where(WorkPlanItem.plan_year_id == plan_year.id)
-            .order_by(WorkPlanItem.position)
-        )
-    ]
-    return PickerOptions(members=members, activities=activities, items=items)
+def picker_options(
+    session: Session,
+    plan_year: PlanYear | int | None,
+    kinds: Collection[str] = PICKER_TYPES,
+) -> PickerOptions:
+    """Members (active), and the activities and work-plan items of ``plan_year`` (a plan
+    year or its id); only the lists of the picker types named in ``kinds`` are read."""
+    pickers = PickerOptions()
+    if "member" in kinds:
+        pickers.members = [
+            (m.code, m.name)
+            for m in session.execute(
+                select(Member.code, Member.name)
+                .where(Member.active.is_(True))
+                .order_by(Member.name)
+            )
+        ]
+    plan_year_id = plan_year.id if isinstance(plan_year, PlanYear) else plan_year
+    if plan_year_id is None:
+        return pickers
+    if "activity" in kinds:
+        pickers.activities = [
+            (a.id, a.title)
+            for a in session.execute(
+                select(Activity.id, Activity.title)
+                .where(Activity.plan_year_id == plan_year_id, Activity.counts_as_cb_activity)
+                .order_by(Activity.title)
+            )
+        ]
+    if "work_plan_item" in kinds:
+        pickers.items = [
+            (i.code, f"{i.code} {i.title}")
+            for i in session.execute(
+                select(WorkPlanItem.code, WorkPlanItem.title)
+                .where(WorkPlanItem.plan_year_id == plan_year_id)
+                .order_by(WorkPlanItem.position)
+            )
+        ]
+    return pickers
 
 
 def find_round_by_slug(session: Session, slug: str) -> SurveyRound | None:

@@ -4,6 +4,8 @@ is submitted. Staff review the entries afterwards (`app.kpis.results_register`).
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -18,22 +20,31 @@ from app.surveys.answers import values_from_rows
 from app.surveys.model import Definition
 
 
-def register_tangible_results(session: Session, response: Response) -> int:
+def register_tangible_results(
+    session: Session,
+    response: Response,
+    definition: Definition | None = None,
+    values: dict[str, Any] | None = None,
+) -> int:
     """Make (once) a register entry for each tangible result of a submitted follow-up
-    response. Returns how many entries were added."""
+    response. Returns how many entries were added. The caller that has just submitted
+    the response passes its ``definition`` and ``values``; otherwise they are read."""
     survey_round = response.round
     if (
         survey_round.kind is not QuestionnaireKind.FOLLOW_UP
         or response.status is not ResponseStatus.SUBMITTED
     ):
         return 0
-    definition = Definition.from_json(response.version.definition)
+    if definition is None:
+        definition = Definition.from_json(response.version.definition)
     groups = definition.with_role("tangible_result")
     if not groups:
         return 0
-    values = values_from_rows(
-        definition, list(session.scalars(select(Answer).where(Answer.response_id == response.id)))
-    )
+    if values is None:
+        values = values_from_rows(
+            definition,
+            list(session.scalars(select(Answer).where(Answer.response_id == response.id))),
+        )
     existing = set(
         session.scalars(
             select(TangibleResult.entry).where(TangibleResult.response_id == response.id)

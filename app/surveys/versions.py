@@ -114,8 +114,39 @@ def sync_definitions(session: Session, paths: list[Path]) -> SyncResult:
     return result
 
 
+# Parsed definitions by (version id, content hash). A stored version never changes, so
+# its parsed form is kept for the life of the process; the hash keeps a database that
+# was reset or restored (ids used again for other content) from reading a stale entry.
+_PARSED: dict[tuple[int, str], Definition] = {}
+_PARSED_MAX = 256
+
+
 def definition_of(version: QuestionnaireVersion) -> Definition:
-    return Definition.from_json(version.definition)
+    return _parsed(version.id, version.content_hash, lambda: version.definition)
+
+
+def definition_by_id(session: Session, version_id: int, content_hash: str) -> Definition:
+    """The parsed definition of a version, read from the database only the first time the
+    process needs it (the respondent pages know the id and hash from their one query)."""
+
+    def stored() -> dict:
+        version = session.get(QuestionnaireVersion, version_id)
+        if version is None:
+            raise LookupError(f"questionnaire version {version_id} does not exist")
+        return version.definition
+
+    return _parsed(version_id, content_hash, stored)
+
+
+def _parsed(version_id: int, content_hash: str, stored) -> Definition:
+    key = (version_id, content_hash)
+    definition = _PARSED.get(key)
+    if definition is None:
+        definition = Definition.from_json(stored())
+        if len(_PARSED) >= _PARSED_MAX:
+            _PARSED.pop(next(iter(_PARSED)), None)
+        _PARSED[key] = definition
+    return definition
 
 
 def latest_versions(session: Session) -> list[QuestionnaireVersion]:

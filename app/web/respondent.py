@@ -35,3 +35,13 @@ def remember_resume_token(survey_round: SurveyRound, token: str) -> None:
     tokens[str(survey_round.id)] = token
     session[TOKENS_KEY] = tokens
     session.permanent = True
+
+
+def bound_invitations() -> dict[str, int]:
+    """Every invitation this browser is bound to, by round id (as text)."""
+    return dict(session.get(INVITATIONS_KEY) or {})
+
+
+def resume_tokens() -> dict[str, str]:
+    """Every resume token this browser holds, by round id (as text)."""
+    return dict(session.get(TOKENS_KEY) or {})

@@ -1,0 +1,163 @@
+"""How many SQL statements each respondent request sends.
+
+A respondent's request reads the round, their invitation and their response in one
+statement, keeps the parsed questionnaire in memory, reads picker lists only for a
+section that asks a picker question, and a section POST locks and reads the draft once and
+writes only the rows that changed. The budget per kind of request does not grow with the
+number of Members, activities, work-plan items, other responses or earlier answers.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from app.models import Answer, Invitation, Member, Response, ResponseStatus
+from app.surveys import versions
+from app.surveys.versions import definition_by_id, sync_definitions
+from tests.conftest import csrf_token
+from tests.factories import ActivityFactory, WorkPlanItemFactory, member
+from tests.journey import EVALUATION_ANSWERS, answer_evaluation, make_journey, open_link
+from tests.samples import ALL_TYPES
+
+# Statements per kind of request (the first request of a process also reads the version).
+BUDGET = {
+    "personal link": 2,
+    "landing": 2,
+    "start": 3,
+    "section GET": 2,
+    "section POST": 4,
+    "final submit": 6,
+    "thanks": 1,
+}
+SESSION_BUDGET = 45
+
+
+def _session_counts(client, count_queries, link: str, slug: str) -> list[tuple[str, int]]:
+    """Statements of each request of one whole evaluation, from the personal link to
+    the thank-you page (12 requests), with the parsed questionnaire not yet in memory."""
+    versions._PARSED.clear()
+    counts: list[tuple[str, int]] = []
+
+    def counted(kind: str, send, *args, **kwargs):
+        before = count_queries.count
+        response = send(*args, **kwargs)
+        counts.append((kind, count_queries.count - before))
+        return response
+
+    counted("personal link", open_link, client, link)
+    page = counted("landing", client.get, f"/s/{slug}").get_data(as_text=True)
+    started = counted(
+        "start", client.post, f"/s/{slug}/start", data={"csrf_token": csrf_token(page)}
+    )
+    assert started.status_code == 302
+    last = len(EVALUATION_ANSWERS) - 1
+    for index, answers in enumerate(EVALUATION_ANSWERS):
+        shown = counted("section GET", client.get, f"/s/{slug}/{index}")
+        assert shown.status_code == 200
+        data = {"csrf_token": csrf_token(shown.get_data(as_text=True)), **answers}
+        data["action"] = "submit" if index == last else "next"
+        kind = "final submit" if index == last else "section POST"
+        sent = counted(kind, client.post, f"/s/{slug}/{index}", data=data)
+        assert sent.status_code == 302, sent.get_data(as_text=True)[-600:]
+    assert sent.location.endswith("/thanks")
+    thanks = counted("thanks", client.get, f"/s/{slug}/thanks")
+    assert "have been submitted" in thanks.get_data(as_text=True)
+    return counts
+
+
+def _grow_the_tables(session, slug: str, app) -> None:
+    """Many more Members, activities, items and other respondents' answers."""
+    for number in range(60):
+        session.add(
+            Member(
+                code=f"Z{number:02d}",
+                name=f"Administration {number}",
+                subregion=member("NPL").subregion,
+                active=True,
+            )
+        )
+    for number in range(80):
+        ActivityFactory(title=f"Other workshop {number}")
+    for number in range(40):
+        WorkPlanItemFactory(code=f"9-({number})")
+    session.commit()
+
+
+def test_an_evaluation_session_stays_within_its_statement_budget(
+    app, session, client, count_queries
+):
+    journey = make_journey(session, app)
+    journey.dispatch()
+    slug = journey.delivery.evaluation.slug
+    first = _session_counts(client, count_queries, journey.link_for("ana@customs.gov.np"), slug)
+
+    # Other participants answer (more answer rows and responses in the table), and the
+    # plan grows, before a third participant answers in a browser of their own.
+    _grow_the_tables(session, slug, app)
+    other = app.test_client()
+    answer_evaluation_from_link(other, journey.link_for("bo@customs.gov.np"), slug)
+    later = _session_counts(
+        app.test_client(), count_queries, journey.link_for("dee@customs.gov.bt"), slug
+    )
+
+    assert later == first  # the same statements per request, whatever the tables hold
+    for kind, count in first:
+        assert count <= BUDGET[kind], (kind, count, first)
+    assert sum(count for _, count in first) <= SESSION_BUDGET, first
+
+    # The answers are all there, once: three submitted responses, a row per answer.
+    submitted = session.scalars(
+        select(Response).where(Response.status == ResponseStatus.SUBMITTED)
+    ).all()
+    assert len(submitted) == 3
+    for response in submitted:
+        rows = session.scalars(select(Answer).where(Answer.response_id == response.id)).all()
+        assert len(rows) == sum(len(a) for a in EVALUATION_ANSWERS)
+
+
+def answer_evaluation_from_link(client, link: str, slug: str) -> None:
+    open_link(client, link)
+    answer_evaluation(client, slug)
+
+
+def test_a_section_post_rewrites_only_the_answers_that_changed(app, session, client):
+    journey = make_journey(session, app)
+    journey.dispatch()
+    slug = journey.delivery.evaluation.slug
+    open_link(client, journey.link_for("ana@customs.gov.np"))
+    page = client.get(f"/s/{slug}").get_data(as_text=True)
+    client.post(f"/s/{slug}/start", data={"csrf_token": csrf_token(page)})
+    token = csrf_token(client.get(f"/s/{slug}/0").get_data(as_text=True))
+    first = {**EVALUATION_ANSWERS[0], "csrf_token": token}
+    assert client.post(f"/s/{slug}/0", data=first).status_code == 302
+    invitation = session.scalar(select(Invitation).where(Invitation.email == "ana@customs.gov.np"))
+
+    def rows() -> dict[str, tuple[int, str | None]]:
+        session.expire_all()
+        return {
+            a.question_key: (a.id, a.value_choice)
+            for a in session.scalars(
+                select(Answer).where(Answer.response_id == invitation.response_id)
+            )
+        }
+
+    before = rows()
+    changed = {**first, "relevance": "2"}
+    assert client.post(f"/s/{slug}/0", data=changed).status_code == 302
+    after = rows()
+    assert after.keys() == before.keys()
+    assert after["relevance"][0] != before["relevance"][0]  # that row was written again
+    assert {k: v for k, v in after.items() if k != "relevance"} == {
+        k: v for k, v in before.items() if k != "relevance"
+    }  # every other row is the same row, untouched
+
+
+def test_the_parsed_questionnaire_is_kept_per_version_and_content(session):
+    result = sync_definitions(session, [ALL_TYPES])
+    version = result.created[0]
+    versions._PARSED.clear()
+    parsed = definition_by_id(session, version.id, version.content_hash)
+    assert definition_by_id(session, version.id, version.content_hash) is parsed
+    # The same id with other content (a database reset or restored) is read again.
+    other = definition_by_id(session, version.id, "another hash")
+    assert other is not parsed and other.key == parsed.key
