@@ -99,3 +99,35 @@ def test_pages_benchmark_runs(tmp_path_factory):
         r"pages: round 6000/100 ratio \d+\.\d\d; participants 6000/100 ratio \d+\.\d\d",
         result.stdout.strip().splitlines()[-1],
     )
+
+
+@pytest.mark.skipif(
+    not os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql"),
+    reason="the benchmark runs on PostgreSQL",
+)
+def test_respondent_benchmark_runs_and_loses_nothing():
+    result = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "bench" / "respond.py"),
+            "--runs",
+            "1",
+            "--seconds",
+            "3",
+            "--clients",
+            "6",
+            "--workers",
+            "2",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    last = result.stdout.strip().splitlines()[-1]
+    assert re.fullmatch(
+        r"respond: section-post cpu ratio \d+\.\d\d; final-submit p95 ratio \d+\.\d\d; "
+        r"statements/session \d+; lost 0; doubled 0",
+        last,
+    ), result.stdout
+    assert int(re.search(r"statements/session (\d+)", last).group(1)) <= 45

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from sqlalchemy import and_, false, or_, select
+from sqlalchemy import and_, bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from app.models import Invitation, QuestionnaireVersion, Response, SurveyRound
@@ -32,6 +32,32 @@ class Respondent:
     by_token: Response | None  # the response the browser's resume token names
 
 
+# Built once: a request binds the slug, the browser's invitation ids and resume-token
+# hashes (either list may be empty).
+_RESPONDENT = (
+    select(SurveyRound, QuestionnaireVersion.content_hash, Invitation, Response)
+    .join(QuestionnaireVersion, QuestionnaireVersion.id == SurveyRound.version_id)
+    .outerjoin(
+        Invitation,
+        and_(
+            Invitation.id.in_(bindparam("invitations", expanding=True)),
+            Invitation.round_id == SurveyRound.id,
+        ),
+    )
+    .outerjoin(
+        Response,
+        or_(
+            Response.id == Invitation.response_id,
+            and_(
+                Response.round_id == SurveyRound.id,
+                Response.resume_token_hash.in_(bindparam("tokens", expanding=True)),
+            ),
+        ),
+    )
+    .where(SurveyRound.slug == bindparam("slug"))
+)
+
+
 def find_respondent(
     session: Session,
     slug: str,
@@ -41,27 +67,13 @@ def find_respondent(
     """The round ``slug`` and what the browser holds in it: ``invitations`` and ``tokens``
     map round ids (as text) to the bound invitation id and the resume token. None for an
     unknown slug."""
-    invitation_ids = [i for i in invitations.values() if isinstance(i, int)]
-    token_hashes = [hash_token(t) for t in tokens.values() if isinstance(t, str)]
-    response_match = [Response.id == Invitation.response_id]
-    if token_hashes:
-        response_match.append(
-            and_(
-                Response.round_id == SurveyRound.id,
-                Response.resume_token_hash.in_(token_hashes),
-            )
-        )
     rows = session.execute(
-        select(SurveyRound, QuestionnaireVersion.content_hash, Invitation, Response)
-        .join(QuestionnaireVersion, QuestionnaireVersion.id == SurveyRound.version_id)
-        .outerjoin(
-            Invitation,
-            and_(Invitation.id.in_(invitation_ids), Invitation.round_id == SurveyRound.id)
-            if invitation_ids
-            else false(),
-        )
-        .outerjoin(Response, or_(*response_match))
-        .where(SurveyRound.slug == slug)
+        _RESPONDENT,
+        {
+            "slug": slug,
+            "invitations": [i for i in invitations.values() if isinstance(i, int)],
+            "tokens": [hash_token(t) for t in tokens.values() if isinstance(t, str)],
+        },
     ).all()
     if not rows:
         return None

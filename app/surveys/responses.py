@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Row, Table, delete, insert, select, update
+from sqlalchemy import Row, Table, bindparam, delete, insert, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
@@ -143,20 +143,62 @@ def find_response(
     )
 
 
+# The respondent path's statements, built once on the tables (Core, not the ORM): a
+# request only binds its values, and nothing is compiled or keyed again.
+_answers = cast(Table, Answer.__table__)
+_responses = cast(Table, Response.__table__)
 ANSWER_COLUMNS = (
-    Answer.question_key,
-    Answer.entry,
-    Answer.item,
-    Answer.value_text,
-    Answer.value_number,
-    Answer.value_date,
-    Answer.value_choice,
+    _answers.c.question_key,
+    _answers.c.entry,
+    _answers.c.item,
+    _answers.c.value_text,
+    _answers.c.value_number,
+    _answers.c.value_date,
+    _answers.c.value_choice,
+)
+_STORED = select(*ANSWER_COLUMNS).where(_answers.c.response_id == bindparam("response_id"))
+_LOCKED = (
+    select(_responses.c.status, _responses.c.current_section, *ANSWER_COLUMNS)
+    .select_from(_responses.outerjoin(_answers, _answers.c.response_id == _responses.c.id))
+    .where(_responses.c.id == bindparam("response_id"))
+    .with_for_update(of=_responses)
+)
+_DELETE = delete(_answers).where(
+    _answers.c.response_id == bindparam("response_id"),
+    _answers.c.question_key.in_(bindparam("keys", expanding=True)),
+)
+_INSERT = insert(_answers)
+_STEP = (
+    update(_responses)
+    .where(_responses.c.id == bindparam("response_id"))
+    .values(updated_at=bindparam("now"), current_section=bindparam("current"))
+)
+_TAKE_INVITATION = (
+    update(cast(Table, Invitation.__table__))
+    .where(
+        Invitation.__table__.c.id == bindparam("invitation_id"),
+        Invitation.__table__.c.submitted_at.is_(None),
+    )
+    .values(submitted_at=bindparam("now"))
+)
+_SUBMISSION = insert(cast(Table, Submission.__table__))
+_SUBMIT = (
+    update(_responses)
+    .where(
+        _responses.c.id == bindparam("response_id"),
+        _responses.c.status == ResponseStatus.DRAFT,
+    )
+    .values(
+        status=ResponseStatus.SUBMITTED,
+        submitted_at=bindparam("now"),
+        updated_at=bindparam("now"),
+    )
 )
 
 
 def stored_answers(session: Session, response_id: int) -> list[Row]:
     """The stored answer rows of a response (columns of ``ANSWER_COLUMNS``)."""
-    return list(session.execute(select(*ANSWER_COLUMNS).where(Answer.response_id == response_id)))
+    return list(session.execute(_STORED, {"response_id": response_id}))
 
 
 def load_values(session: Session, response: Response, definition: Definition) -> dict[str, Any]:
@@ -178,28 +220,15 @@ def lock_draft(session: Session, response_id: int, definition: Definition) -> Dr
     """The response's state and answers with its row locked (SELECT ... FOR UPDATE OF
     responses on PostgreSQL), in one statement: two tabs or a double click are handled
     one after the other, and the second sees the first's result."""
-    found = session.execute(
-        select(Response.status, Response.current_section, *ANSWER_COLUMNS)
-        .select_from(Response)
-        .outerjoin(Answer, Answer.response_id == Response.id)
-        .where(Response.id == response_id)
-        .with_for_update(of=Response)
-    ).all()
+    found = session.execute(_LOCKED, {"response_id": response_id}).all()
     rows = [row for row in found if row.question_key is not None]
     return Draft(
         found[0].status, found[0].current_section, rows, values_from_rows(definition, rows)
     )
 
 
-def _row_key(row: Any) -> tuple:
-    return (
-        row["question_key"] if isinstance(row, dict) else row.question_key,
-        *(
-            row.get(name) if isinstance(row, dict) else getattr(row, name)
-            for name in ("entry", "item", "value_text", "value_number", "value_date")
-        ),
-        row.get("value_choice") if isinstance(row, dict) else row.value_choice,
-    )
+# The columns that tell two answer rows apart, in the order of ``ANSWER_COLUMNS``.
+_ROW_FIELDS = tuple(column.key for column in ANSWER_COLUMNS)
 
 
 def _write_answers(
@@ -207,29 +236,23 @@ def _write_answers(
 ) -> None:
     """Store ``kept`` over the ``stored`` rows, touching only the questions whose rows
     changed: one DELETE of their old rows (if any) and one INSERT of their new ones."""
-    new_rows = answer_rows(definition, definition.questions(), kept)
+    new_rows = [
+        {"response_id": response_id, **_FULL_ROW, **row}
+        for row in answer_rows(definition, definition.questions(), kept)
+    ]
     old: dict[str, set[tuple]] = {}
     for row in stored:
-        old.setdefault(row.question_key, set()).add(_row_key(row))
+        old.setdefault(row.question_key, set()).add(tuple(getattr(row, n) for n in _ROW_FIELDS))
     new: dict[str, set[tuple]] = {}
     for row in new_rows:
-        new.setdefault(row["question_key"], set()).add(_row_key(row))
+        new.setdefault(row["question_key"], set()).add(tuple(row[name] for name in _ROW_FIELDS))
     changed = {key for key in old.keys() | new.keys() if old.get(key) != new.get(key)}
     if changed & old.keys():
-        session.execute(
-            delete(Answer).where(
-                Answer.response_id == response_id,
-                Answer.question_key.in_(sorted(changed & old.keys())),
-            )
-        )
-    inserted = [
-        {"response_id": response_id, **_FULL_ROW, **row}
-        for row in new_rows
-        if row["question_key"] in changed
-    ]
+        session.execute(_DELETE, {"response_id": response_id, "keys": sorted(changed & old.keys())})
+    inserted = [row for row in new_rows if row["question_key"] in changed]
     if inserted:
-        # A Core INSERT of the table: one statement for every row, whatever their types.
-        session.execute(insert(cast(Table, Answer.__table__)), inserted)
+        # One statement for every row, whatever their types.
+        session.execute(_INSERT, inserted)
 
 
 # Every column of an answer row, so that one INSERT takes rows of different types.
@@ -287,12 +310,7 @@ def record_section(
             register_tangible_results(session, response, definition, kept)
             return StepOutcome(section.index, submitted=True)
         outcome = StepOutcome(missing[0][0], missing=missing)
-    session.execute(
-        update(Response)
-        .where(Response.id == response.id)
-        .values(updated_at=now, current_section=current)
-        .execution_options(synchronize_session=False)
-    )
+    session.execute(_STEP, {"response_id": response.id, "now": now, "current": current})
     return outcome
 
 
@@ -308,22 +326,12 @@ def _submit(
     gets AlreadySubmitted, or an IntegrityError that the caller rolls back.
     """
     if invitation is not None:
-        taken = session.execute(
-            update(Invitation)
-            .where(Invitation.id == invitation.id, Invitation.submitted_at.is_(None))
-            .values(submitted_at=utcnow())
-            .execution_options(synchronize_session=False)
-        )
+        taken = session.execute(_TAKE_INVITATION, {"invitation_id": invitation.id, "now": utcnow()})
         if cast(CursorResult, taken).rowcount != 1:
             raise AlreadySubmitted()
-    session.execute(insert(Submission).values(response_id=response.id, submitted_at=now))
-    submit = (
-        update(Response)
-        .where(Response.id == response.id, Response.status == ResponseStatus.DRAFT)
-        .values(status=ResponseStatus.SUBMITTED, submitted_at=now, updated_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    if cast(CursorResult, session.execute(submit)).rowcount != 1:
+    session.execute(_SUBMISSION, {"response_id": response.id, "submitted_at": now})
+    submitted = session.execute(_SUBMIT, {"response_id": response.id, "now": now})
+    if cast(CursorResult, submitted).rowcount != 1:
         raise AlreadySubmitted()
     for name, value in (("status", ResponseStatus.SUBMITTED), ("submitted_at", now)):
         set_committed_value(response, name, value)
