@@ -1,0 +1,394 @@
+"""An XLSForm workbook turned into a questionnaire file (the YAML of `surveys/`).
+
+Groups at the top level become sections (questions outside any group are gathered into
+sections of their own); `begin_repeat` becomes a repeat group; a `table-list` group of
+`select_one` questions on one list becomes a matrix; `calculate` rows are written into the
+conditions that use them, when the condition language can say them. Everything the app
+cannot take is a problem naming its sheet, row and column; with any problem, nothing is
+produced. The file produced is checked by `app.surveys.definitions` like any other, and
+its errors are reported at the rows they come from.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from app.surveys.definitions import (
+    BUILT_IN_LISTS,
+    CHOICE_VALUE,
+    DEFINITION_KEY,
+    KINDS,
+    QUESTION_KEY,
+    load_definition_text,
+)
+from app.surveys.expressions import parse
+from app.surveys.versions import validate_files
+from app.surveys.xlsform_columns import (
+    XlsformProblem,
+)
+from app.surveys.xlsform_questions import OWN_CHOICES, QuestionRows
+from app.surveys.xlsform_read import (
+    SURVEY_NOTICED,
+    SURVEY_READ,
+    SURVEY_REFUSED,
+    Row,
+    Workbook,
+    read_workbook,
+)
+from app.surveys.xlsform_yaml import definition_yaml
+
+QUESTION_TYPES = {"text", "integer", "decimal", "date", "note", "select_one", "select_multiple"}
+TYPE_ALIASES = {"int": "integer", "select one": "select_one", "select multiple": "select_multiple"}
+METADATA_TYPES = {
+    "start",
+    "end",
+    "today",
+    "deviceid",
+    "phonenumber",
+    "username",
+    "email",
+    "simserial",
+    "subscriberid",
+    "audit",
+    "start-geopoint",
+}
+
+
+@dataclass
+class ImportResult:
+    key: str | None = None
+    yaml_text: str | None = None
+    problems: list[XlsformProblem] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems and self.yaml_text is not None
+
+
+def import_xlsform(stream: IO[bytes], filename: str, key: str | None = None) -> ImportResult:
+    """The questionnaire file of the XLSForm in ``stream``, or the problems that stop it."""
+    book = read_workbook(stream)
+    result = ImportResult(problems=list(book.problems), notices=list(book.notices))
+    if result.problems:
+        return result
+    builder = _Builder(book, result)
+    content = builder.definition(filename, key)
+    if result.problems or content is None:
+        return result
+    text = definition_yaml(content)
+    loaded = load_definition_text(text, f"{content['key']}.yaml")
+    for error in loaded.errors:
+        row = builder.row_of_key.get(error.key or "")
+        result.problems.append(
+            XlsformProblem("survey", row.number if row else None, None, error.message)
+        )
+    if not result.problems:
+        result.key, result.yaml_text = content["key"], text
+    return result
+
+
+def _type_of(row: Row) -> tuple[str, list[str]]:
+    """The row's type and its arguments: `select_one areas or_other` -> select_one, [areas,
+    or_other]."""
+    text = re.sub(r"\s+", " ", row.get("type").lower())
+    for alias, name in TYPE_ALIASES.items():
+        if text == alias or text.startswith(alias + " "):
+            text = name + text[len(alias) :]
+    text = re.sub(r"^(begin|end) (group|repeat)$", r"\1_\2", text)
+    base, *arguments = text.split(" ")
+    return base, arguments
+
+
+class _Builder(QuestionRows):
+    def __init__(self, book: Workbook, result: ImportResult):
+        self.book = book
+        self.result = result
+        self.row_of_key: dict[str, Row] = {}
+        self.bad_values: dict[str, list[Row]] = {}
+        self.lists = self.choice_lists()
+        self.calculations: dict[str, str] = {}
+        self.names = {row.get("name") for row in book.survey if row.get("name")}
+        self.sections: list[dict] = []
+        self.section: dict | None = None
+        self.group: dict | None = None  # an open matrix or repeat inside the section
+        self.list_users: dict[str, set[str]] = {}
+        self.title: dict = {}
+        self._settings: dict[int, dict] = {}
+
+    # -- choices --------------------------------------------------------------------------
+    def choice_lists(self) -> dict[str, list[dict]]:
+        lists: dict[str, list[dict]] = {}
+        for row in self.book.choices:
+            name, value = row.get("list_name"), row.get("name")
+            if not name or not QUESTION_KEY.match(name):
+                self.problem(
+                    row,
+                    "list_name",
+                    f"list name {name!r} must be lowercase letters, digits and _",
+                    "choices",
+                )
+                continue
+            if not CHOICE_VALUE.match(value):
+                # Refused only if the list is kept: the lists of the pickers are not.
+                self.bad_values.setdefault(name, []).append(row)
+            if any(c["value"] == value for c in lists.get(name, [])):
+                self.problem(row, "name", f"{value!r} appears twice in list {name!r}", "choices")
+            label = row.texts.get("label")
+            if not label:
+                self.problem(row, "label", f"choice {value!r} has no label", "choices")
+                continue
+            choice: dict[str, Any] = {"value": value, "label": label}
+            if row.get("items"):
+                choice["items"] = [code.strip() for code in row.get("items").split(",")]
+            lists.setdefault(name, []).append(choice)
+        return lists
+
+    # -- the whole form ---------------------------------------------------------------------
+    def definition(self, filename: str, key: str | None) -> dict | None:
+        settings = self.book.settings
+        texts = self.settings_texts(settings)
+        form_title = settings.get("form_title") if settings else ""
+        self.title = texts.get("title") or {"en": form_title or _humanised(filename)}
+        self.columns()
+        for row in self.book.survey:
+            self.row(row)
+        if self.group is not None or (
+            self.section is not None and self.section["open"] and not self.section["implicit"]
+        ):
+            self.problem(None, None, "a group or repeat is not closed (end_group, end_repeat)")
+        lists = {
+            name: choices
+            for name, choices in self.lists.items()
+            if (not self.list_users.get(name) or self.list_users[name] - set(OWN_CHOICES))
+            and BUILT_IN_LISTS.get(name) != choices
+        }
+        for name in lists:
+            for row in self.bad_values.get(name, []):
+                self.problem(
+                    row,
+                    "name",
+                    f"choice name {row.get('name')!r} must be letters, digits, _ or . (64 at most)",
+                    "choices",
+                )
+        return {
+            "key": self.definition_key(settings, key, filename),
+            "kind": self.kind(settings),
+            "title": self.title,
+            "intro": texts.get("intro"),
+            "thanks": texts.get("thanks"),
+            "choice_lists": lists,
+            "sections": [
+                {k: v for k, v in s.items() if k not in ("open", "implicit")} for s in self.sections
+            ],
+        }
+
+    def settings_texts(self, settings: Row | None) -> dict:
+        if settings is None or not settings.get("app_settings"):
+            return {}
+        try:
+            texts = json.loads(settings.get("app_settings"))
+        except ValueError:
+            self.problem(settings, "app_settings", "not valid JSON", "settings")
+            return {}
+        return texts if isinstance(texts, dict) else {}
+
+    def definition_key(self, settings: Row | None, key: str | None, filename: str) -> str:
+        raw = key or (settings.get("form_id") if settings else "") or _stem(filename)
+        normal = re.sub(r"[\s_]+", "-", raw.strip().lower())
+        if not DEFINITION_KEY.match(normal):
+            where = (None, "--key") if key or settings is None else (settings, "form_id")
+            self.problem(
+                where[0],
+                where[1],
+                f"{raw!r} cannot be a questionnaire key: lowercase letters, digits and "
+                "hyphens, starting with a letter (give one with --key)",
+                "settings",
+            )
+        return normal
+
+    def kind(self, settings: Row | None) -> str:
+        kind = settings.get("kind") if settings else ""
+        if kind and kind not in KINDS:
+            self.problem(settings, "kind", f"kind must be one of {', '.join(KINDS)}", "settings")
+        return kind or "other"
+
+    def columns(self) -> None:
+        """Refused columns where they are filled in; a notice for the ones read past."""
+        seen: set[str] = set()
+        for row in self.book.survey:
+            for column in [*row.cells, *row.texts]:
+                base = column.split("::")[0]
+                if base in SURVEY_REFUSED:
+                    self.problem(row, column, SURVEY_REFUSED[base])
+                elif base not in SURVEY_READ and base not in seen and not base.startswith("$"):
+                    seen.add(base)
+                    what = (
+                        "presentation only"
+                        if base in SURVEY_NOTICED
+                        else "not a column the app reads"
+                    )
+                    self.result.notices.append(f"survey sheet, column {column}: {what}; ignored")
+
+    # -- rows -------------------------------------------------------------------------------
+    def row(self, row: Row) -> None:
+        base, arguments = _type_of(row)
+        if not base:
+            if row.get("name") or row.texts:
+                self.problem(row, "type", "this row has no type")
+            return
+        if base in ("begin_group", "end_group", "begin_repeat", "end_repeat"):
+            self.structure(row, base)
+        elif base == "calculate":
+            self.calculate(row)
+        elif base in METADATA_TYPES:
+            self.result.notices.append(
+                f"survey sheet, row {row.number}: {base!r} is device metadata; the app "
+                "records its own times (skipped)"
+            )
+        elif base not in QUESTION_TYPES:
+            hint = " (choices from a file: copy them into the choices sheet)"
+            self.problem(
+                row,
+                "type",
+                f"{row.get('type')!r} is not supported"
+                + (hint if base.endswith("_from_file") else ""),
+            )
+        else:
+            self.question(row, base, arguments)
+
+    def structure(self, row: Row, base: str) -> None:
+        if base == "begin_group":
+            self.begin_group(row)
+        elif base == "begin_repeat":
+            if self.group is not None:
+                self.problem(row, "type", "a repeat cannot be inside a repeat or a matrix")
+                return
+            repeat = self.question_fields(row, "repeat")
+            if repeat is not None:
+                settings = self.app_settings(row)
+                repeat.update(
+                    {k: settings[k] for k in ("min", "max", "add_label") if k in settings}
+                )
+                repeat["questions"] = []
+                self.add(repeat)
+                self.group = repeat
+        elif self.group is not None and self.group["type"] == (
+            "repeat" if base == "end_repeat" else "matrix"
+        ):
+            self.group = None
+        elif (
+            base == "end_group"
+            and self.section is not None
+            and self.section["open"]
+            and not self.section["implicit"]
+        ):
+            self.section["open"] = False
+            self.section = None
+        else:
+            self.problem(row, "type", f"{base} does not close an open group or repeat")
+
+    def begin_group(self, row: Row) -> None:
+        matrix = row.get("question_type") == "matrix" or "table-list" in row.get("appearance")
+        inside = self.section is not None and self.section["open"] and not self.section["implicit"]
+        if matrix and self.group is None:
+            question = self.question_fields(row, "matrix")
+            if question is not None:
+                question.update(rows=[], choices=None, required=True)
+                self.add(question)
+                self.group = question
+            return
+        if inside or self.group is not None:
+            self.problem(
+                row,
+                "type",
+                "a group inside a group is not supported: sections are one level deep, and "
+                "only a table-list group of select_one questions (a matrix) can be inside one",
+            )
+            return
+        name = row.get("name")
+        if not QUESTION_KEY.match(name):
+            self.problem(
+                row, "name", f"group name {name!r} must be lowercase letters, digits and _"
+            )
+        self.sections.append(_section(name, row.texts.get("label") or {"en": _humanised(name)}))
+        self.sections[-1]["relevant"] = self.expression(row, "relevant")
+        self.section = self.sections[-1]
+
+    def calculate(self, row: Row) -> None:
+        name = row.get("name")
+        formula = self.expression(row, "calculation")
+        if formula is None:
+            if not row.get("calculation"):
+                self.problem(row, "calculation", "a calculate row needs a calculation")
+            return
+        if parse(formula).uses_current_value:
+            self.problem(row, "calculation", "'.' has no meaning in a calculation")
+            return
+        self.calculations[name] = f"({formula})"
+        self.result.notices.append(
+            f"survey sheet, row {row.number}: calculate {name!r} is written into the "
+            "conditions that use it"
+        )
+
+    def add(self, question: dict) -> None:
+        if self.group is not None and self.group["type"] == "repeat":
+            self.group["questions"].append(question)
+            return
+        if self.section is None or not self.section["open"]:
+            taken = {s["key"] for s in self.sections} | self.names
+            number = len(self.sections) + 1
+            while f"section_{number}" in taken:
+                number += 1
+            self.sections.append(_section(f"section_{number}", self.title, implicit=True))
+            self.section = self.sections[-1]
+        self.section["questions"].append(question)
+
+
+def _section(key: str, title: dict, implicit: bool = False) -> dict:
+    return {
+        "key": key,
+        "title": title,
+        "intro": None,
+        "relevant": None,
+        "questions": [],
+        "open": True,
+        "implicit": implicit,
+    }
+
+
+def _humanised(name: str) -> str:
+    return re.sub(r"[_-]+", " ", _stem(name)).strip().capitalize() or "Questions"
+
+
+def _stem(filename: str) -> str:
+    return re.sub(r"\.[A-Za-z0-9]+$", "", filename.replace("\\", "/").rsplit("/", 1)[-1])
+
+
+class ImportTargetError(ValueError):
+    """The questionnaire file cannot be written where asked."""
+
+
+def save_import(result: ImportResult, folder: Path, source_name: str, overwrite: bool) -> Path:
+    """Write the imported questionnaire as ``<folder>/<key>.yaml``: never over another
+    file unless ``overwrite``, never beside a file that has the same key."""
+    assert result.ok and result.key and result.yaml_text
+    target = folder / f"{result.key}.yaml"
+    if target.exists() and not overwrite:
+        raise ImportTargetError(
+            f"{target} exists: give another --key, or --overwrite to replace it (the next "
+            "sync then stores it as a new version)"
+        )
+    for other in validate_files([folder]) if folder.is_dir() else []:
+        if other.data and other.data["key"] == result.key and Path(other.path) != target:
+            raise ImportTargetError(f"{other.path} already has the key {result.key!r}")
+    folder.mkdir(parents=True, exist_ok=True)
+    header = f"# Imported from the XLSForm {source_name}.\n"
+    partial = target.with_suffix(".yaml.part")
+    partial.write_text(header + result.yaml_text, encoding="utf-8")
+    partial.replace(target)
+    return target
