@@ -95,7 +95,7 @@ class _Sheets:
             self.survey.append(intro)
         for question in section["questions"]:
             self.question(question)
-        self.survey.append({"type": "end_group", "name": section["key"]})
+        self.survey.append({"type": "end_group"})
 
     def question(self, question: dict) -> None:
         qtype = question["type"]
@@ -126,7 +126,7 @@ class _Sheets:
         if qtype == "repeat":
             for child in question["questions"]:
                 self.question(child)
-            self.survey.append({"type": "end_repeat", "name": question["key"]})
+            self.survey.append({"type": "end_repeat"})
 
     def common(self, question: dict) -> dict[str, Any]:
         row: dict[str, Any] = {
@@ -177,7 +177,7 @@ class _Sheets:
             }
             self.texts(row, "label", matrix_row["label"])
             self.survey.append(row)
-        self.survey.append({"type": "end_group", "name": question["key"]})
+        self.survey.append({"type": "end_group"})
 
     # -- generated choice lists -------------------------------------------------------------
     def rating_list(self, question: dict) -> str:

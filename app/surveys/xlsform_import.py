@@ -56,6 +56,14 @@ METADATA_TYPES = {
     "audit",
     "start-geopoint",
 }
+# Where a checked definition's error comes from: its field, as an XLSForm column.
+_FIELD = re.compile(r"^(?:bad expression in )?'(\w+)'|^(?:unknown )?KPI (role)")
+_COLUMN_OF_FIELD = {
+    "expression": "constraint",
+    "choices": "type",
+    "min": "app_settings",
+    "role": "kpi",
+}
 
 
 @dataclass
@@ -84,8 +92,16 @@ def import_xlsform(stream: IO[bytes], filename: str, key: str | None = None) -> 
     loaded = load_definition_text(text, f"{content['key']}.yaml")
     for error in loaded.errors:
         row = builder.row_of_key.get(error.key or "")
+        field = _FIELD.match(error.message)
+        name = (field.group(1) or field.group(2)) if field and row else None
+        column = _COLUMN_OF_FIELD.get(name, name) if name else None
         result.problems.append(
-            XlsformProblem("survey", row.number if row else None, None, error.message)
+            XlsformProblem(
+                "survey",
+                row.number if row else None,
+                row.header(column) if row and column else None,
+                error.message,
+            )
         )
     if not result.problems:
         result.key, result.yaml_text = content["key"], text
@@ -119,6 +135,7 @@ class _Builder(QuestionRows):
         self.list_users: dict[str, set[str]] = {}
         self.title: dict = {}
         self._settings: dict[int, dict] = {}
+        self.refused_groups = 0
 
     # -- choices --------------------------------------------------------------------------
     def choice_lists(self) -> dict[str, list[dict]]:
@@ -175,16 +192,36 @@ class _Builder(QuestionRows):
                     f"choice name {row.get('name')!r} must be letters, digits, _ or . (64 at most)",
                     "choices",
                 )
+        intro = texts.get("intro") or self.leading_notes()
         return {
             "key": self.definition_key(settings, key, filename),
             "kind": self.kind(settings),
             "title": self.title,
-            "intro": texts.get("intro"),
+            "intro": intro,
             "thanks": texts.get("thanks"),
             "choice_lists": lists,
             "sections": [
                 {k: v for k, v in s.items() if k not in ("open", "implicit")} for s in self.sections
             ],
+        }
+
+    def leading_notes(self) -> dict | None:
+        """The notes a form opens with, outside any group and shown always, as the
+        questionnaire's intro (rather than a page of their own)."""
+        first = self.sections[0] if self.sections else None
+        if first is None or not first["implicit"] or len(self.sections) == 1:
+            return None
+        notes = first["questions"]
+        if not all(q["type"] == "note" and not q["relevant"] and not q["hint"] for q in notes):
+            return None
+        self.sections.pop(0)
+        languages = {code for note in notes for code in note["label"] or {}}
+        return {
+            code: "\n\n".join(
+                (note["label"] or {}).get(code) or (note["label"] or {}).get("en", "")
+                for note in notes
+            )
+            for code in languages
         }
 
     def settings_texts(self, settings: Row | None) -> dict:
@@ -264,6 +301,8 @@ class _Builder(QuestionRows):
     def structure(self, row: Row, base: str) -> None:
         if base == "begin_group":
             self.begin_group(row)
+        elif base == "end_group" and self.refused_groups:
+            self.refused_groups -= 1
         elif base == "begin_repeat":
             if self.group is not None:
                 self.problem(row, "type", "a repeat cannot be inside a repeat or a matrix")
@@ -309,6 +348,7 @@ class _Builder(QuestionRows):
                 "a group inside a group is not supported: sections are one level deep, and "
                 "only a table-list group of select_one questions (a matrix) can be inside one",
             )
+            self.refused_groups += 1  # its end_group closes nothing
             return
         name = row.get("name")
         if not QUESTION_KEY.match(name):

@@ -42,7 +42,7 @@ SURVEY_REFUSED = {
 }
 # Presentation only: read past with a notice.
 SURVEY_NOTICED = {"required_message", "guidance_hint", "label_short"}
-ALIASES = {"list name": "list_name", "value": "name", "caption": "label"}
+ALIASES = {"list name": "list_name", "value": "name", "caption": "label", "id_string": "form_id"}
 MAX_ROWS = 5000
 
 
