@@ -361,3 +361,17 @@ def test_language_columns_are_read_by_name_or_code():
     assert language_code("French") == "fr"
     assert language_code("fr") == "fr"
     assert language_code("Klingon") is None
+
+
+def test_a_calculation_the_condition_language_cannot_say_is_refused(tmp_path):
+    survey = [
+        ["type", "name", "label", "calculation", "relevant"],
+        ["text", "first", "First name", None, None],
+        ["calculate", "greeting", None, "concat('Hello ', ${first})", None],
+        ["note", "hello", "Hello!", None, "${greeting} != ''"],
+    ]
+    result = import_rows(tmp_path, survey)
+    assert str(result.problems[0]).startswith(
+        "survey sheet, row 3, column calculation: cannot take \"concat('Hello ', ${first})\": "
+        "unknown function or word 'concat'"
+    )
