@@ -13,7 +13,8 @@ from app.extensions import db
 from app.surveys.rounds import picker_options
 from app.surveys.versions import find_version, list_questionnaires
 from app.surveys.xlsform_export import xlsform_bytes
-from app.surveys.xlsform_import import ImportTargetError, import_xlsform, save_import
+from app.surveys.xlsform_import import import_xlsform
+from app.surveys.xlsform_yaml import ImportTargetError, save_definition_file
 from app.workplan.plan_years import list_plan_years
 
 
@@ -73,8 +74,9 @@ def import_xlsform_command(
             click.echo(f"error   {source.name}: {problem}")
         raise click.ClickException(f"{len(result.problems)} problem(s); nothing was written")
     folder = into or Path(current_app.config["SURVEYS_DIR"])
+    assert result.key and result.yaml_text
     try:
-        target = save_import(result, folder, source.name, overwrite)
+        target = save_definition_file(result.key, result.yaml_text, folder, source.name, overwrite)
     except ImportTargetError as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"Written {target} ({result.key}); check it with: flask surveys validate {target}")

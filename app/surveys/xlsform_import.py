@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import IO, Any
 
 from app.surveys.definitions import (
@@ -26,7 +25,6 @@ from app.surveys.definitions import (
     load_definition_text,
 )
 from app.surveys.expressions import parse
-from app.surveys.versions import validate_files
 from app.surveys.xlsform_columns import (
     XlsformProblem,
 )
@@ -407,28 +405,3 @@ def _humanised(name: str) -> str:
 
 def _stem(filename: str) -> str:
     return re.sub(r"\.[A-Za-z0-9]+$", "", filename.replace("\\", "/").rsplit("/", 1)[-1])
-
-
-class ImportTargetError(ValueError):
-    """The questionnaire file cannot be written where asked."""
-
-
-def save_import(result: ImportResult, folder: Path, source_name: str, overwrite: bool) -> Path:
-    """Write the imported questionnaire as ``<folder>/<key>.yaml``: never over another
-    file unless ``overwrite``, never beside a file that has the same key."""
-    assert result.ok and result.key and result.yaml_text
-    target = folder / f"{result.key}.yaml"
-    if target.exists() and not overwrite:
-        raise ImportTargetError(
-            f"{target} exists: give another --key, or --overwrite to replace it (the next "
-            "sync then stores it as a new version)"
-        )
-    for other in validate_files([folder]) if folder.is_dir() else []:
-        if other.data and other.data["key"] == result.key and Path(other.path) != target:
-            raise ImportTargetError(f"{other.path} already has the key {result.key!r}")
-    folder.mkdir(parents=True, exist_ok=True)
-    header = f"# Imported from the XLSForm {source_name}.\n"
-    partial = target.with_suffix(".yaml.part")
-    partial.write_text(header + result.yaml_text, encoding="utf-8")
-    partial.replace(target)
-    return target

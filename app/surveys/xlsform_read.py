@@ -133,7 +133,7 @@ def _rows(sheet: Any, name: str, book: Workbook, default: str = "en") -> list[Ro
 
 def _cell(row: Row, header: str, value: Any, sheet: str, book: Workbook, default: str) -> None:
     base, _, language = header.partition("::")
-    if base in TRANSLATED or (language and base in ("add_label",)):
+    if base in TRANSLATED:
         code = language_code(language) if language else default
         if code is None:
             book.problems.append(

@@ -1,13 +1,16 @@
 """A definition, in the shape `app.surveys.definitions` checks it into, written back as a
-questionnaire file: the fields a person would write, texts in English alone as plain
-text, defaults left out."""
+questionnaire file (the fields a person would write, texts in English alone as plain
+text, defaults left out), and saved in a folder of questionnaire files."""
 
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import yaml
+
+from app.surveys.versions import validate_files
 
 TOP = ("key", "kind", "title", "intro", "thanks", "choice_lists", "sections")
 SECTION = ("key", "title", "intro", "relevant", "questions")
@@ -104,3 +107,29 @@ def definition_yaml(content: dict) -> str:
             ]
         data[name] = value
     return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
+
+
+class ImportTargetError(ValueError):
+    """The questionnaire file cannot be written where asked."""
+
+
+def save_definition_file(
+    key: str, text: str, folder: Path, source_name: str, overwrite: bool
+) -> Path:
+    """Write an imported questionnaire as ``<folder>/<key>.yaml``: never over another
+    file unless ``overwrite``, never beside a file that has the same key."""
+    target = folder / f"{key}.yaml"
+    if target.exists() and not overwrite:
+        raise ImportTargetError(
+            f"{target} exists: give another --key, or --overwrite to replace it (the next "
+            "sync then stores it as a new version)"
+        )
+    for other in validate_files([folder]) if folder.is_dir() else []:
+        if other.data and other.data["key"] == key and Path(other.path) != target:
+            raise ImportTargetError(f"{other.path} already has the key {key!r}")
+    folder.mkdir(parents=True, exist_ok=True)
+    header = f"# Imported from the XLSForm {source_name}.\n"
+    partial = target.with_suffix(".yaml.part")
+    partial.write_text(header + text, encoding="utf-8")
+    partial.replace(target)
+    return target

@@ -9,7 +9,8 @@ from sqlalchemy import select
 from app.models import Answer
 from app.surveys.rounds import NewRound, create_round, open_round
 from app.surveys.versions import sync_definitions
-from app.surveys.xlsform_import import import_xlsform, save_import
+from app.surveys.xlsform_import import import_xlsform
+from app.surveys.xlsform_yaml import save_definition_file
 from tests.factories import plan_year
 from tests.respond.test_respond import Respondent
 from tests.surveys.test_xlsform import ODK_FORM
@@ -19,7 +20,9 @@ from tests.surveys.test_xlsform import ODK_FORM
 def respondent(client, session, tmp_path):
     with ODK_FORM.open("rb") as stream:
         result = import_xlsform(stream, ODK_FORM.name)
-    path = save_import(result, tmp_path, ODK_FORM.name, overwrite=False)
+    path = save_definition_file(
+        result.key, result.yaml_text, tmp_path, ODK_FORM.name, overwrite=False
+    )
     [version] = sync_definitions(session, [path]).created
     survey_round = create_round(
         session,
