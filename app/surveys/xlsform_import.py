@@ -28,7 +28,8 @@ from app.surveys.expressions import parse
 from app.surveys.xlsform_columns import (
     XlsformProblem,
 )
-from app.surveys.xlsform_questions import OWN_CHOICES, QuestionRows
+from app.surveys.xlsform_groups import GroupRows, humanised, new_section, stem
+from app.surveys.xlsform_questions import OWN_CHOICES
 from app.surveys.xlsform_read import (
     SURVEY_NOTICED,
     SURVEY_READ,
@@ -118,7 +119,7 @@ def _type_of(row: Row) -> tuple[str, list[str]]:
     return base, arguments
 
 
-class _Builder(QuestionRows):
+class _Builder(GroupRows):
     def __init__(self, book: Workbook, result: ImportResult):
         self.book = book
         self.result = result
@@ -133,7 +134,8 @@ class _Builder(QuestionRows):
         self.list_users: dict[str, set[str]] = {}
         self.title: dict = {}
         self._settings: dict[int, dict] = {}
-        self.refused_groups = 0
+        self.open: list[str] = []  # the kinds of the groups open at this row
+        self.inner: list[str | None] = []  # relevants of groups flattened into a section
 
     # -- choices --------------------------------------------------------------------------
     def choice_lists(self) -> dict[str, list[dict]]:
@@ -168,14 +170,12 @@ class _Builder(QuestionRows):
         settings = self.book.settings
         texts = self.settings_texts(settings)
         form_title = settings.get("form_title") if settings else ""
-        self.title = texts.get("title") or {"en": form_title or _humanised(filename)}
+        self.title = texts.get("title") or {"en": form_title or humanised(filename)}
         self.columns()
         for row in self.book.survey:
             self.row(row)
-        if self.group is not None or (
-            self.section is not None and self.section["open"] and not self.section["implicit"]
-        ):
-            self.problem(None, None, "a group or repeat is not closed (end_group, end_repeat)")
+        if self.open:
+            self.problem(None, None, f"a {self.open[-1]} is not closed (end_group, end_repeat)")
         lists = {
             name: choices
             for name, choices in self.lists.items()
@@ -233,7 +233,7 @@ class _Builder(QuestionRows):
         return texts if isinstance(texts, dict) else {}
 
     def definition_key(self, settings: Row | None, key: str | None, filename: str) -> str:
-        raw = key or (settings.get("form_id") if settings else "") or _stem(filename)
+        raw = key or (settings.get("form_id") if settings else "") or stem(filename)
         normal = re.sub(r"[\s_]+", "-", raw.strip().lower())
         if not DEFINITION_KEY.match(normal):
             where = (None, "--key") if key or settings is None else (settings, "form_id")
@@ -296,67 +296,6 @@ class _Builder(QuestionRows):
         else:
             self.question(row, base, arguments)
 
-    def structure(self, row: Row, base: str) -> None:
-        if base == "begin_group":
-            self.begin_group(row)
-        elif base == "end_group" and self.refused_groups:
-            self.refused_groups -= 1
-        elif base == "begin_repeat":
-            if self.group is not None:
-                self.problem(row, "type", "a repeat cannot be inside a repeat or a matrix")
-                return
-            repeat = self.question_fields(row, "repeat")
-            if repeat is not None:
-                settings = self.app_settings(row)
-                repeat.update(
-                    {k: settings[k] for k in ("min", "max", "add_label") if k in settings}
-                )
-                repeat["questions"] = []
-                self.add(repeat)
-                self.group = repeat
-        elif self.group is not None and self.group["type"] == (
-            "repeat" if base == "end_repeat" else "matrix"
-        ):
-            self.group = None
-        elif (
-            base == "end_group"
-            and self.section is not None
-            and self.section["open"]
-            and not self.section["implicit"]
-        ):
-            self.section["open"] = False
-            self.section = None
-        else:
-            self.problem(row, "type", f"{base} does not close an open group or repeat")
-
-    def begin_group(self, row: Row) -> None:
-        matrix = row.get("question_type") == "matrix" or "table-list" in row.get("appearance")
-        inside = self.section is not None and self.section["open"] and not self.section["implicit"]
-        if matrix and self.group is None:
-            question = self.question_fields(row, "matrix")
-            if question is not None:
-                question.update(rows=[], choices=None, required=True)
-                self.add(question)
-                self.group = question
-            return
-        if inside or self.group is not None:
-            self.problem(
-                row,
-                "type",
-                "a group inside a group is not supported: sections are one level deep, and "
-                "only a table-list group of select_one questions (a matrix) can be inside one",
-            )
-            self.refused_groups += 1  # its end_group closes nothing
-            return
-        name = row.get("name")
-        if not QUESTION_KEY.match(name):
-            self.problem(
-                row, "name", f"group name {name!r} must be lowercase letters, digits and _"
-            )
-        self.sections.append(_section(name, row.texts.get("label") or {"en": _humanised(name)}))
-        self.sections[-1]["relevant"] = self.expression(row, "relevant")
-        self.section = self.sections[-1]
-
     def calculate(self, row: Row) -> None:
         name = row.get("name")
         formula = self.expression(row, "calculation")
@@ -382,26 +321,6 @@ class _Builder(QuestionRows):
             number = len(self.sections) + 1
             while f"section_{number}" in taken:
                 number += 1
-            self.sections.append(_section(f"section_{number}", self.title, implicit=True))
+            self.sections.append(new_section(f"section_{number}", self.title, implicit=True))
             self.section = self.sections[-1]
         self.section["questions"].append(question)
-
-
-def _section(key: str, title: dict, implicit: bool = False) -> dict:
-    return {
-        "key": key,
-        "title": title,
-        "intro": None,
-        "relevant": None,
-        "questions": [],
-        "open": True,
-        "implicit": implicit,
-    }
-
-
-def _humanised(name: str) -> str:
-    return re.sub(r"[_-]+", " ", _stem(name)).strip().capitalize() or "Questions"
-
-
-def _stem(filename: str) -> str:
-    return re.sub(r"\.[A-Za-z0-9]+$", "", filename.replace("\\", "/").rsplit("/", 1)[-1])

@@ -63,6 +63,9 @@ class QuestionRows:
     def add(self, question: dict) -> None:
         raise NotImplementedError
 
+    def inner_relevant(self, relevant: str | None) -> str | None:
+        raise NotImplementedError
+
     # -- one question row ---------------------------------------------------------------------
     def question(self, row: Row, base: str, arguments: list[str]) -> None:
         if self.group is not None and self.group["type"] == "matrix":
@@ -139,6 +142,8 @@ class QuestionRows:
             "hint": row.texts.get("hint"),
             "relevant": self.expression(row, "relevant"),
         }
+        if self.group is None:  # inside a repeat or matrix, the group carries them
+            question["relevant"] = self.inner_relevant(question["relevant"])
         if app != "note":
             question["required"] = self.required(row)
             question["kpi"] = row.get("kpi") or None

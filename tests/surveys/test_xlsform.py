@@ -333,21 +333,51 @@ def test_refusals_in_the_choices_and_settings_sheets(tmp_path):
 def test_structure_refusals(tmp_path):
     survey = [
         ["type", "name", "label"],
-        ["begin_group", "outer", "Outer"],
+        ["begin_repeat", "visits", "Visits"],
         ["begin_group", "inner", "Inner"],
         ["text", "a", "A"],
         ["end_group", None, None],
         ["end_group", None, None],
         ["end_repeat", None, None],
+        ["end_repeat", None, None],
     ]
     result = import_rows(tmp_path, survey)
     assert [str(p) for p in result.problems] == [
-        "survey sheet, row 3, column type: a group inside a group is not supported: sections "
-        "are one level deep, and only a table-list group of select_one questions (a matrix) "
-        "can be inside one",
-        "survey sheet, row 7, column type: end_repeat does not close an open group or repeat",
+        "survey sheet, row 3, column type: a group cannot be inside a repeat",
+        "survey sheet, row 6, column type: end_group where the repeat opened above needs "
+        "end_repeat",
+        "survey sheet, row 8, column type: end_repeat does not close an open group or repeat",
     ]
-    assert not import_rows(tmp_path, [["type", "name", "label"], ["begin_repeat", "r", "R"]]).ok
+    unclosed = import_rows(tmp_path, [["type", "name", "label"], ["begin_repeat", "r", "R"]])
+    assert [str(p) for p in unclosed.problems] == [
+        "survey sheet: a repeat is not closed (end_group, end_repeat)"
+    ]
+
+
+def test_a_group_inside_a_section_is_written_into_it(tmp_path):
+    survey = [
+        ["type", "name", "label", "relevant"],
+        ["begin_group", "household", "Household", None],
+        ["integer", "size", "People in the household", None],
+        ["begin_group", "children", "Children", "${size} > 1"],
+        ["integer", "under_five", "Children under five", None],
+        ["text", "school", "Which school?", "${under_five} = 0"],
+        ["end_group", None, None, None],
+        ["text", "notes", "Notes", None],
+        ["end_group", None, None, None],
+    ]
+    result = import_rows(tmp_path, survey)
+    assert result.ok, [str(p) for p in result.problems]
+    [section] = load_definition_text(result.yaml_text).content["sections"]
+    shown = [(q["key"], q["type"], q["relevant"]) for q in section["questions"]]
+    assert shown == [
+        ("size", "integer", None),
+        ("children", "note", "${size} > 1"),
+        ("under_five", "integer", "${size} > 1"),
+        ("school", "text", "(${size} > 1) and (${under_five} = 0)"),
+        ("notes", "text", None),
+    ]
+    assert any("group 'children' inside a section is written into it" in n for n in result.notices)
 
 
 def test_a_file_that_is_not_a_workbook_is_one_problem():
