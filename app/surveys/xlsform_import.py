@@ -180,7 +180,7 @@ class _Builder(GroupRows):
             name: choices
             for name, choices in self.lists.items()
             if (not self.list_users.get(name) or self.list_users[name] - set(OWN_CHOICES))
-            and BUILT_IN_LISTS.get(name) != choices
+            and not _is_built_in(name, choices)
         }
         for name in lists:
             for row in self.bad_values.get(name, []):
@@ -324,3 +324,16 @@ class _Builder(GroupRows):
             self.sections.append(new_section(f"section_{number}", self.title, implicit=True))
             self.section = self.sections[-1]
         self.section["questions"].append(question)
+
+
+def _is_built_in(name: str, choices: list[dict]) -> bool:
+    """Whether a list is the built-in list of that name, in the languages the form has
+    (a form in English alone carries only the English labels of `agree5`)."""
+    built_in = BUILT_IN_LISTS.get(name)
+    if built_in is None or [c["value"] for c in built_in] != [c["value"] for c in choices]:
+        return False
+    return all(
+        not choice.get("items")
+        and all(own.get(code) == text for code, text in choice["label"].items())
+        for choice, own in zip(choices, (c["label"] for c in built_in), strict=True)
+    )

@@ -405,3 +405,10 @@ def test_a_calculation_the_condition_language_cannot_say_is_refused(tmp_path):
         "survey sheet, row 3, column calculation: cannot take \"concat('Hello ', ${first})\": "
         "unknown function or word 'concat'"
     )
+
+
+def test_an_imported_odk_form_goes_out_and_comes_back_unchanged(tmp_path):
+    first = load_definition_text(imported(ODK_FORM).yaml_text).content
+    again = imported(exported(first, tmp_path))
+    assert again.ok, [str(p) for p in again.problems]
+    assert load_definition_text(again.yaml_text).content == first
