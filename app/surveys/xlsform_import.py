@@ -332,8 +332,9 @@ def _is_built_in(name: str, choices: list[dict]) -> bool:
     built_in = BUILT_IN_LISTS.get(name)
     if built_in is None or [c["value"] for c in built_in] != [c["value"] for c in choices]:
         return False
+    labels: list[Any] = [c["label"] for c in built_in]
     return all(
         not choice.get("items")
         and all(own.get(code) == text for code, text in choice["label"].items())
-        for choice, own in zip(choices, (c["label"] for c in built_in), strict=True)
+        for choice, own in zip(choices, labels, strict=True)
     )
