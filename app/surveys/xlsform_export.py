@@ -60,6 +60,7 @@ class _Sheets:
         self.lists: dict[str, list[dict]] = dict(content["choice_lists"])
         self.names = set(_all_keys(content))
         self.picker_lists: dict[str, str] = {}
+        self.inline: dict[str, str] = {}  # `~<key>` -> the name the XLSForm gives it
         self.pickers = pickers
 
     # -- naming ---------------------------------------------------------------------------
@@ -115,6 +116,8 @@ class _Sheets:
                 row["appearance"] = appearance
         if qtype == "rating":
             settings = {"low_label": question["low_label"], "high_label": question["high_label"]}
+        if str(question.get("choices", "")).startswith("~"):
+            settings["inline_choices"] = True
         constraints = stated_constraints(qtype, question.get("constraints") or {})
         if constraints:
             row["constraint"] = constraint_formula(qtype, constraints)
@@ -153,12 +156,14 @@ class _Sheets:
             return "select_one yes_no", None
         if qtype == "multiple_choice":
             other = " or_other" if question.get("other") else ""
-            return f"select_multiple {question['choices']}{other}", None
+            return f"select_multiple {self.list_of(question)}{other}", None
         if qtype == "single_choice":
-            many = len(self.lists[question["choices"]]) > MINIMAL_ABOVE
-            return f"select_one {question['choices']}", "minimal" if many else None
+            name = self.list_of(question)
+            return f"select_one {name}", "minimal" if len(
+                self.lists[name]
+            ) > MINIMAL_ABOVE else None
         if qtype == "likert":
-            return f"select_one {question['choices']}", "likert"
+            return f"select_one {self.list_of(question)}", "likert"
         if qtype == "rating":
             return f"select_one {self.rating_list(question)}", "likert"
         return f"select_one {self.picker_list(qtype)}", "minimal"
@@ -166,10 +171,12 @@ class _Sheets:
     def matrix(self, question: dict) -> None:
         group = self.common(question)
         group.update(type="begin_group", appearance="table-list", required=None)
+        if question["choices"].startswith("~"):
+            group["app_settings"] = json.dumps({"inline_choices": True})
         self.survey.append(group)
         for matrix_row in question["rows"]:
             row: dict[str, Any] = {
-                "type": f"select_one {question['choices']}",
+                "type": f"select_one {self.list_of(question)}",
                 "name": matrix_row["key"],
                 "required": "yes" if question.get("required") else None,
                 "kpi": matrix_row.get("kpi"),
@@ -180,6 +187,17 @@ class _Sheets:
         self.survey.append({"type": "end_group"})
 
     # -- generated choice lists -------------------------------------------------------------
+    def list_of(self, question: dict) -> str:
+        """The XLSForm list of a question's choices. A list written in the question itself
+        (stored as `~<key>`) gets a name XLSForm takes: `<key>_choices`."""
+        name = question["choices"]
+        if not name.startswith("~"):
+            return name
+        if name not in self.inline:
+            self.inline[name] = self.unique(f"{question['key']}_choices", self.lists)
+            self.lists[self.inline[name]] = self.lists.pop(name)
+        return self.inline[name]
+
     def rating_list(self, question: dict) -> str:
         name = self.unique(f"rating_{question['key']}", self.lists)
         choices = [{"value": value, "label": {"en": value}} for value in RATING_VALUES]

@@ -91,7 +91,8 @@ class GroupRows(QuestionRows):
             question = self.question_fields(row, "matrix")
             self.open.append(MATRIX if question is not None else REFUSED)
             if question is not None:
-                question.update(rows=[], choices=None, required=True)
+                inline = bool(self.app_settings(row).get("inline_choices"))
+                question.update(rows=[], choices=None, list=None, inline=inline, required=True)
                 self.add(question)
                 self.group = question
         elif SECTION in self.open:

@@ -29,7 +29,7 @@ from app.surveys.xlsform_columns import (
     XlsformProblem,
 )
 from app.surveys.xlsform_groups import GroupRows, humanised, new_section, stem
-from app.surveys.xlsform_questions import OWN_CHOICES
+from app.surveys.xlsform_questions import INLINE, OWN_CHOICES
 from app.surveys.xlsform_read import (
     SURVEY_NOTICED,
     SURVEY_READ,
@@ -179,7 +179,7 @@ class _Builder(GroupRows):
         lists = {
             name: choices
             for name, choices in self.lists.items()
-            if (not self.list_users.get(name) or self.list_users[name] - set(OWN_CHOICES))
+            if (not self.list_users.get(name) or self.list_users[name] - {*OWN_CHOICES, INLINE})
             and not _is_built_in(name, choices)
         }
         for name in lists:

@@ -33,6 +33,7 @@ APP_TYPES = {
     "note": {"note", SECTION_INTRO_TYPE},
 }
 OWN_CHOICES = ("yes_no", "rating", "member", "activity", "work_plan_item")  # no `choices`
+INLINE = "inline"  # a list written into the question that uses it
 LIKERT_VALUES = ["1", "2", "3", "4", "5"]
 YES = {"yes", "true", "true()", "1"}
 NO = {"", "no", "false", "false()", "0"}
@@ -163,9 +164,10 @@ class QuestionRows:
 
     def choices(self, row: Row, question: dict, arguments: list[str]) -> None:
         name, extra = arguments[0], arguments[1:]
-        self.list_users.setdefault(name, set()).add(question["type"])
+        inline = bool(self.app_settings(row).get("inline_choices"))
+        self.list_users.setdefault(name, set()).add(INLINE if inline else question["type"])
         if question["type"] not in OWN_CHOICES:
-            question["choices"] = name
+            question["choices"] = [dict(c) for c in self.lists[name]] if inline else name
         if extra == ["or_other"] and question["type"] == "multiple_choice":
             question["other"] = True
         elif extra == ["or_other"]:
@@ -209,11 +211,11 @@ class QuestionRows:
                 row, "type", "a table-list group (a matrix) holds select_one questions only"
             )
             return
-        if matrix["choices"] not in (None, arguments[0]):
+        if matrix["list"] not in (None, arguments[0]):
             self.problem(
                 row,
                 "type",
-                f"the rows of a matrix share one choice list ({matrix['choices']!r} above)",
+                f"the rows of a matrix share one choice list ({matrix['list']!r} above)",
             )
             return
         for column in ("relevant", "constraint"):
@@ -223,8 +225,13 @@ class QuestionRows:
         if row.get("question_type") not in ("", MATRIX_ROW_TYPE) or not QUESTION_KEY.match(name):
             self.problem(row, "name", f"{name!r} must be lowercase letters, digits and _")
             return
-        self.list_users.setdefault(arguments[0], set()).add("matrix")
-        matrix["choices"] = arguments[0]
+        self.list_users.setdefault(arguments[0], set()).add(
+            INLINE if matrix["inline"] else "matrix"
+        )
+        matrix["list"] = arguments[0]
+        matrix["choices"] = (
+            [dict(c) for c in self.lists[arguments[0]]] if matrix["inline"] else arguments[0]
+        )
         matrix["required"] = matrix["required"] and self.required(row)
         matrix["rows"].append(
             {"key": name, "label": row.texts.get("label"), "kpi": row.get("kpi") or None}

@@ -69,6 +69,8 @@ def _question(question: dict) -> dict:
             value = _constraints(question["type"], value)
         elif name == "questions":
             value = [_question(child) for child in value]
+        elif name == "choices" and isinstance(value, list):
+            value = [_choice(choice) for choice in value]
         written[name] = value
     if question.get("type") == "repeat" and "min" in question:
         written["min"] = question["min"]

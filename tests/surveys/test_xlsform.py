@@ -412,3 +412,36 @@ def test_an_imported_odk_form_goes_out_and_comes_back_unchanged(tmp_path):
     again = imported(exported(first, tmp_path))
     assert again.ok, [str(p) for p in again.problems]
     assert load_definition_text(again.yaml_text).content == first
+
+
+INLINE_LISTS = """\
+key: inline-lists
+kind: other
+title: Inline lists
+sections:
+  - key: main
+    title: Main
+    questions:
+      - key: fruit
+        type: single_choice
+        label: Fruit
+        choices:
+          - {value: apple, label: Apple, items: ["1-(a)"]}
+          - {value: pear, label: {en: Pear, fr: Poire}}
+      - key: grid
+        type: matrix
+        label: Rate
+        rows: [{key: taste, label: Taste}]
+        choices: [{value: good, label: Good}, {value: bad, label: Bad}]
+"""
+
+
+def test_choices_written_in_a_question_go_out_named_and_come_back_in_it(tmp_path):
+    original = load_definition_text(INLINE_LISTS).content
+    path = exported(original, tmp_path)
+    convert(xlsform=str(path), validate=False)
+    types = [row["type"] for row in sheet_rows(path, "survey")]
+    assert "select_one fruit_choices" in types and "select_one grid_choices" in types
+    result = imported(path)
+    assert result.ok and "choices:\n    - value: apple" in result.yaml_text
+    assert load_definition_text(result.yaml_text).content == original
