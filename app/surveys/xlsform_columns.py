@@ -92,7 +92,17 @@ class XlsformProblem:
         return f"{where}: {self.message}"
 
 
-# -- constraints --------------------------------------------------------------------------
+# -- expressions and constraints ------------------------------------------------------------
+
+_DATE_TEXT = re.compile(r"(?<!date\()(['\"])(\d{4}-\d{2}-\d{2})\1")
+
+
+def xlsform_expression(source: str | None) -> str | None:
+    """An app condition in XLSForm: the same syntax, but a date written as text
+    (`'2015-01-01'`, which the app compares as text) becomes `date('2015-01-01')`, which
+    ODK compares as a date. The import turns it back."""
+    return _DATE_TEXT.sub(r"date('\2')", source) if source else source
+
 
 
 def _quoted(text: str) -> str:
@@ -107,7 +117,7 @@ def _constraint_part(name: str, value: object, qtype: str) -> str:
     if name == "pattern":
         return f"regex(., {_quoted(str(value))})"
     if name == "expression":
-        return f"({value})"
+        return f"({xlsform_expression(str(value))})"
     operator = ">=" if name == "min" else "<="
     if qtype == "multiple_choice":
         return f"count-selected(.) {operator} {value}"

@@ -39,6 +39,7 @@ from app.surveys.xlsform_columns import (
     constraint_messages,
     language_column,
     stated_constraints,
+    xlsform_expression,
 )
 
 SURVEY_COLUMNS = ("type", "name", *TRANSLATED, "required", "relevant", "constraint")
@@ -80,7 +81,7 @@ class _Sheets:
             "type": "begin_group",
             "name": section["key"],
             "appearance": "field-list",
-            "relevant": section.get("relevant"),
+            "relevant": xlsform_expression(section.get("relevant")),
             "question_type": SECTION_TYPE,
         }
         self.texts(row, "label", section["title"])
@@ -134,7 +135,7 @@ class _Sheets:
     def common(self, question: dict) -> dict[str, Any]:
         row: dict[str, Any] = {
             "name": question["key"],
-            "relevant": question.get("relevant"),
+            "relevant": xlsform_expression(question.get("relevant")),
             "required": "yes" if question.get("required") else None,
             "kpi": question.get("kpi"),
             "level": question.get("level"),

@@ -104,7 +104,7 @@ def test_every_question_type_has_its_xlsform_row(tmp_path):
         ), name
     assert rows["name"]["constraint"] == "string-length(.) >= 2 and string-length(.) <= 40"
     assert rows["name"]["constraint_message::English (en)"] == "Forty characters at most."
-    assert rows["since"]["constraint"] == ". >= date('2000-01-01') and (. >= '2000-01-01')"
+    assert rows["since"]["constraint"] == ". >= date('2000-01-01') and (. >= date('2000-01-01'))"
     assert rows["colours_liked"]["constraint"] == "count-selected(.) <= 2"
     assert rows["because"]["relevant"] == "${agree} = 'no'" and rows["because"]["required"] == "yes"
     assert (
