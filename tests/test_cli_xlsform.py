@@ -6,7 +6,8 @@ from openpyxl import load_workbook
 from pyxform.xls2xform import convert
 
 from app.surveys.definitions import load_definition_file
-from tests.samples import SURVEYS
+from tests.factories import ActivityFactory, WorkPlanItemFactory, plan_year
+from tests.samples import ALL_TYPES, SURVEYS
 from tests.surveys.test_xlsform import KOBO_FORM, ODK_FORM
 
 
@@ -120,3 +121,25 @@ def test_a_refused_form_writes_nothing(runner, session, tmp_path):
     missing = runner.invoke(args=["surveys", "import-xlsform", str(tmp_path / "none.xlsx")])
     assert missing.exit_code == 1 and "No such file or directory" in missing.output
     assert list(Path(folder).iterdir()) == []
+
+
+def test_export_fills_the_pickers_from_the_plan_year_asked(runner, session, tmp_path):
+    runner.invoke(args=["surveys", "sync", str(ALL_TYPES)])
+    ActivityFactory(title="Workshop of the older year", plan_year=plan_year("2024-2025"))
+    WorkPlanItemFactory(code="3-(h)", plan_year=plan_year("2024-2025"))
+    ActivityFactory(title="Workshop of the newer year", plan_year=plan_year("2025-2026"))
+    session.flush()
+
+    def picked(path, name):
+        rows = load_workbook(path)["choices"].iter_rows(values_only=True)
+        return [r[2] for r in rows if r[0] == name]
+
+    newest, older = tmp_path / "newest.xlsx", tmp_path / "older.xlsx"
+    export = ["surveys", "export-xlsform", "all-types"]
+    assert runner.invoke(args=[*export, str(newest)]).exit_code == 0
+    assert runner.invoke(args=[*export, "--year", "2024-2025", str(older)]).exit_code == 0
+    assert picked(newest, "activities") == ["Workshop of the newer year"]
+    assert picked(older, "activities") == ["Workshop of the older year"]
+    assert picked(older, "work_plan_items")[0].startswith("3-(h) ")
+    wrong = runner.invoke(args=[*export, "--year", "1999-2000", str(tmp_path / "x.xlsx")])
+    assert wrong.exit_code == 1 and "No plan year 1999-2000." in wrong.output

@@ -104,7 +104,6 @@ def xlsform_expression(source: str | None) -> str | None:
     return _DATE_TEXT.sub(r"date('\2')", source) if source else source
 
 
-
 def _quoted(text: str) -> str:
     return f'"{text}"' if "'" in text else f"'{text}'"
 
