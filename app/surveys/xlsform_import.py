@@ -109,14 +109,15 @@ def import_xlsform(stream: IO[bytes], filename: str, key: str | None = None) -> 
 
 def _type_of(row: Row) -> tuple[str, list[str]]:
     """The row's type and its arguments: `select_one areas or_other` -> select_one, [areas,
-    or_other]."""
-    text = re.sub(r"\s+", " ", row.get("type").lower())
+    or_other]. The type is read in any case; a list's name as written."""
+    text = re.sub(r"\s+", " ", row.get("type"))
     for alias, name in TYPE_ALIASES.items():
-        if text == alias or text.startswith(alias + " "):
+        if text.lower() == alias or text.lower().startswith(alias + " "):
             text = name + text[len(alias) :]
-    text = re.sub(r"^(begin|end) (group|repeat)$", r"\1_\2", text)
+    if re.fullmatch(r"(begin|end) (group|repeat)", text.lower()):
+        text = text.lower().replace(" ", "_")
     base, *arguments = text.split(" ")
-    return base, arguments
+    return base.lower(), [arguments[0], *(a.lower() for a in arguments[1:])] if arguments else []
 
 
 class _Builder(GroupRows):

@@ -445,3 +445,20 @@ def test_choices_written_in_a_question_go_out_named_and_come_back_in_it(tmp_path
     result = imported(path)
     assert result.ok and "choices:\n    - value: apple" in result.yaml_text
     assert load_definition_text(result.yaml_text).content == original
+
+
+def test_types_are_read_in_any_case_and_list_names_as_written(tmp_path):
+    survey = [
+        ["type", "name", "label"],
+        ["Begin Group", "main", "Main"],
+        ["SELECT_MULTIPLE fruit Or_Other", "liked", "Liked"],
+        ["Select One Fruit", "best", "Best"],
+        ["End Group", None, None],
+    ]
+    result = import_rows(tmp_path, survey)
+    assert [str(p) for p in result.problems] == [
+        "survey sheet, row 4, column type: choice list 'Fruit' is not in the choices sheet"
+    ]
+    result = import_rows(tmp_path, [*survey[:3], survey[4]])
+    [section] = load_definition_text(result.yaml_text).content["sections"]
+    assert section["questions"][0]["other"] is True
