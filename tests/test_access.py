@@ -107,6 +107,7 @@ STAFF_ENDPOINTS = {
     "surveys",
     "survey_version",
     "survey_preview",
+    "survey_xlsform",
     "round_new",
     "round_detail",
     "round_change",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 
 from app.common import clock
 from app.common.choices import select_choices
@@ -27,6 +27,7 @@ from app.surveys.rounds import (
 )
 from app.surveys.section_state import display_section, receive_section
 from app.surveys.versions import all_versions, definition_of, list_questionnaires
+from app.surveys.xlsform_export import xlsform_bytes
 from app.web.audit import audit
 from app.web.forms import ConfirmForm
 from app.web.lookups import round_or_404, version_or_404
@@ -174,3 +175,18 @@ def round_change(round_id: int, change: str):
             "info",
         )
     return redirect(url_for("manage.round_detail", round_id=round_id))
+
+
+@bp.route("/surveys/<key>/v<int:number>/xlsform")
+def survey_xlsform(key: str, number: int):
+    """The version as an XLSForm, its pickers filled with the newest plan year's lists."""
+    version = version_or_404(key, number)
+    pickers = picker_options(db.session, next(iter(list_plan_years(db.session)), None))
+    data = xlsform_bytes(version.definition, version.number, pickers)
+    audit("download.xlsform", version.questionnaire, f"{key} v{number}")
+    db.session.commit()
+    return Response(
+        data,
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": f"attachment; filename={key}-v{number}.xlsx"},
+    )
