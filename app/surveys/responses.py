@@ -198,7 +198,7 @@ _SUBMIT = (
 
 def stored_answers(session: Session, response_id: int) -> list[Row]:
     """The stored answer rows of a response (columns of ``ANSWER_COLUMNS``)."""
-    return list(session.execute(_STORED, {"response_id": response_id}))
+    return list(session.connection().execute(_STORED, {"response_id": response_id}))
 
 
 def load_values(session: Session, response: Response, definition: Definition) -> dict[str, Any]:
@@ -220,7 +220,7 @@ def lock_draft(session: Session, response_id: int, definition: Definition) -> Dr
     """The response's state and answers with its row locked (SELECT ... FOR UPDATE OF
     responses on PostgreSQL), in one statement: two tabs or a double click are handled
     one after the other, and the second sees the first's result."""
-    found = session.execute(_LOCKED, {"response_id": response_id}).all()
+    found = session.connection().execute(_LOCKED, {"response_id": response_id}).all()
     rows = [row for row in found if row.question_key is not None]
     return Draft(
         found[0].status, found[0].current_section, rows, values_from_rows(definition, rows)
@@ -248,11 +248,11 @@ def _write_answers(
         new.setdefault(row["question_key"], set()).add(tuple(row[name] for name in _ROW_FIELDS))
     changed = {key for key in old.keys() | new.keys() if old.get(key) != new.get(key)}
     if changed & old.keys():
-        session.execute(_DELETE, {"response_id": response_id, "keys": sorted(changed & old.keys())})
+        session.connection().execute(_DELETE, {"response_id": response_id, "keys": sorted(changed & old.keys())})
     inserted = [row for row in new_rows if row["question_key"] in changed]
     if inserted:
         # One statement for every row, whatever their types.
-        session.execute(_INSERT, inserted)
+        session.connection().execute(_INSERT, inserted)
 
 
 # Every column of an answer row, so that one INSERT takes rows of different types.
@@ -310,7 +310,7 @@ def record_section(
             register_tangible_results(session, response, definition, kept)
             return StepOutcome(section.index, submitted=True)
         outcome = StepOutcome(missing[0][0], missing=missing)
-    session.execute(_STEP, {"response_id": response.id, "now": now, "current": current})
+    session.connection().execute(_STEP, {"response_id": response.id, "now": now, "current": current})
     return outcome
 
 
@@ -326,11 +326,11 @@ def _submit(
     gets AlreadySubmitted, or an IntegrityError that the caller rolls back.
     """
     if invitation is not None:
-        taken = session.execute(_TAKE_INVITATION, {"invitation_id": invitation.id, "now": utcnow()})
+        taken = session.connection().execute(_TAKE_INVITATION, {"invitation_id": invitation.id, "now": utcnow()})
         if cast(CursorResult, taken).rowcount != 1:
             raise AlreadySubmitted()
-    session.execute(_SUBMISSION, {"response_id": response.id, "submitted_at": now})
-    submitted = session.execute(_SUBMIT, {"response_id": response.id, "now": now})
+    session.connection().execute(_SUBMISSION, {"response_id": response.id, "submitted_at": now})
+    submitted = session.connection().execute(_SUBMIT, {"response_id": response.id, "now": now})
     if cast(CursorResult, submitted).rowcount != 1:
         raise AlreadySubmitted()
     for name, value in (("status", ResponseStatus.SUBMITTED), ("submitted_at", now)):
