@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+from flask.cli import with_appcontext
 
 from app.common import clock
 from app.common.audit import COMMAND_LINE, record
@@ -24,6 +25,7 @@ from app.workplan.plan_years import PlanYearError, get_plan_year
 
 
 @click.command("export-analysis")
+@with_appcontext
 @click.argument("round_id", required=False)
 @click.argument("out", type=click.Path(path_type=Path), required=False)
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="csv", show_default=True)

@@ -8,7 +8,7 @@ import csv
 import io
 import math
 import zipfile
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 import openpyxl
 import pyreadstat
@@ -22,106 +22,35 @@ from app.kpis.analysis_files import (
     write_export,
     year_plan,
 )
-from app.models import Answer, Response, ResponseStatus, RoundStatus
-from app.surveys.answers import answer_rows, clean
-from app.surveys.model import Definition
-from app.surveys.responses import hash_token
-from app.surveys.rounds import NewRound, create_round
 from app.surveys.versions import sync_definitions
-from tests.factories import ActivityFactory, member, plan_year
+from tests.factories import plan_year
+from tests.kpis.analysis_world import (
+    CHINESE,
+    OTHER,
+    SHORT,
+    THAI,
+    all_types_version,
+    answered_round,
+    make_round,
+    respond,
+    workshop,
+)
 from tests.samples import ALL_TYPES
-
-THAI = "สวัสดีครับ ระบบใหม่"
-CHINESE = "海关现代化项目"
-OTHER = "ม่วง 紫色"
 
 
 @pytest.fixture()
 def version(session):
-    return sync_definitions(session, [ALL_TYPES]).created[0]
+    return all_types_version(session)
 
 
 @pytest.fixture()
 def activity(session):
-    return ActivityFactory(title="Regional workshop on risk management — 曼谷")
-
-
-def _round(session, version, anonymous=False, year="2025-2026"):
-    survey_round = create_round(
-        session,
-        NewRound(version=version, plan_year=plan_year(year), opens_on=date(2025, 9, 1)),
-    )
-    survey_round.status = RoundStatus.OPEN
-    survey_round.anonymous = anonymous
-    session.flush()
-    return survey_round
-
-
-def _respond(session, survey_round, values, member_code=None, submitted=True):
-    response = Response(
-        round=survey_round,
-        version_id=survey_round.version_id,
-        status=ResponseStatus.SUBMITTED if submitted else ResponseStatus.DRAFT,
-        resume_token_hash=hash_token(f"analysis-{survey_round.id}-{len(values)}-{id(values)}"),
-        member_id=member(member_code).id if member_code else None,
-        submitted_at=datetime(2025, 9, 20, 8, 30, tzinfo=UTC) if submitted else None,
-    )
-    session.add(response)
-    session.flush()
-    definition = Definition.from_json(survey_round.version.definition)
-    for row in answer_rows(definition, definition.questions(), clean(definition, values)):
-        session.add(Answer(response_id=response.id, **row))
-    session.flush()
-    return response
-
-
-def _full(activity_id):
-    return {
-        "name": THAI,
-        "code": "ABC-1",
-        "story": CHINESE,
-        "age": "12",
-        "budget": "2.5",
-        "since": date(2015, 3, 4),
-        "agree": "no",
-        "because": "=1+1",
-        "colour": "green",
-        "colours_liked": ["red", "other"],
-        "colours_liked-other": OTHER,
-        "happy": "4",
-        "score": "9",
-        "grid": {"speed": "5", "cost": "2"},
-        "member": "FJI",
-        "activity": str(activity_id),
-        "item": "1-(a)",
-        "double_age": "24",
-        "results": [
-            {"what": "A new risk unit", "when": date(2026, 1, 5), "how_much": "3"},
-            {"what": CHINESE, "how_much": "1"},
-        ],
-    }
-
-
-SHORT = {
-    "name": "Ana",
-    "age": "3",
-    "agree": "yes",
-    "colour": "red",
-    "colours_liked": ["blue"],
-    "happy": "2",
-    "grid": {"speed": "1"},
-}
+    return workshop()
 
 
 @pytest.fixture()
 def answered(session, version, activity):
-    """A round with a full response, a short one, an empty one and a draft."""
-    survey_round = _round(session, version)
-    full = _respond(session, survey_round, _full(activity.id), "FJI")
-    short = _respond(session, survey_round, SHORT, "NPL")
-    empty = _respond(session, survey_round, {}, "TON")
-    _respond(session, survey_round, {"name": "draft"}, "FJI", submitted=False)
-    return survey_round, full, short, empty
+    return answered_round(session, version, activity)
 
 
 def _files(session, plan, fmt, tmp_path) -> dict[str, bytes]:
@@ -327,12 +256,12 @@ def test_xlsx_has_the_responses_the_repeats_and_the_codebook(session, answered, 
 
 
 def test_an_anonymous_round_exports_no_member_and_no_name(session, version, tmp_path):
-    survey_round = _round(session, version, anonymous=True)
+    survey_round = make_round(session, version, anonymous=True)
     values = dict(SHORT, story="written by someone")
     values.pop("name")
     # Even a response that somehow kept its Member does not give it away.
-    _respond(session, survey_round, dict(values, name="Ana"), "FJI")
-    _respond(session, survey_round, values, "KHM")
+    respond(session, survey_round, dict(values, name="Ana"), "FJI")
+    respond(session, survey_round, values, "KHM")
     plan = round_plan(session, survey_round)
     assert "response_member" not in [c.name for c in plan.columns]
     for fmt in ("csv", "sav", "dta"):
@@ -371,12 +300,12 @@ def _second_version(session, tmp_path):
 def test_a_year_export_puts_every_round_of_the_questionnaire_under_the_same_names(
     session, version, activity, tmp_path
 ):
-    first = _round(session, version)
-    one = _respond(session, first, dict(SHORT, code="ABC-7"), "FJI")
+    first = make_round(session, version)
+    one = respond(session, first, dict(SHORT, code="ABC-7"), "FJI")
     newer = _second_version(session, tmp_path)
-    second = _round(session, newer, anonymous=True)
-    two = _respond(session, second, dict(SHORT, colours_liked=["light.blue", "red"]), "NPL")
-    _round(session, version, year="2024-2025")  # another year: not in the file
+    second = make_round(session, newer, anonymous=True)
+    two = respond(session, second, dict(SHORT, colours_liked=["light.blue", "red"]), "NPL")
+    make_round(session, version, year="2024-2025")  # another year: not in the file
     plan = year_plan(session, "all-types", plan_year("2025-2026"))
     assert [r.id for r in plan.rounds] == [first.id, second.id]
     files = _files(session, plan, "csv", tmp_path)
@@ -447,8 +376,8 @@ def test_long_keys_and_labels_are_cut_to_the_limits_and_the_codebook_says_so(
     path = tmp_path / "all-types.yaml"
     path.write_text(text)
     newer = sync_definitions(session, [path]).created[0]
-    survey_round = _round(session, newer)
-    _respond(session, survey_round, dict(SHORT, twice_the_years_of_service_in_customs_so_far="6"))
+    survey_round = make_round(session, newer)
+    respond(session, survey_round, dict(SHORT, twice_the_years_of_service_in_customs_so_far="6"))
     plan = round_plan(session, survey_round)
     files = _files(session, plan, "dta", tmp_path)
     book = _csv(files["x-codebook.csv"])
