@@ -40,6 +40,7 @@ SEPARATOR = "__"
 
 # SPSS and Stata limits on names and labels (bytes for SPSS, characters for Stata).
 SPSS_NAME, STATA_NAME = 64, 32
+STATA_LABEL_SET_DIGITS = 4
 SPSS_VARIABLE_LABEL, SPSS_VALUE_LABEL = 256, 120
 STATA_VARIABLE_LABEL, STATA_VALUE_LABEL = 80, 32000
 SPSS_RESERVED = {"all", "and", "by", "eq", "ge", "gt", "le", "lt", "ne", "not", "or", "to", "with"}
@@ -306,11 +307,18 @@ def format_name(name: str, limit: int, reserved: set[str]) -> str:
 
 def format_names(columns: Sequence[Column], fmt: str) -> list[str]:
     """The names of the columns in a .sav ("sav") or .dta ("dta") file, unique ignoring
-    case (SPSS does not tell case apart): a clash gets _2, _3, ... within the limit."""
-    limit, reserved = (SPSS_NAME, SPSS_RESERVED) if fmt == "sav" else (STATA_NAME, STATA_RESERVED)
+    case (SPSS does not tell case apart): a clash gets _2, _3, ... within the limit.
+
+    In a .dta a column with value labels has at most 28 characters: pyreadstat names
+    its label set after it, with a number (0, 1, ...) appended, and Stata's 32 count
+    that name too (room for 10,000 labelled columns)."""
+    sav = fmt == "sav"
+    reserved = SPSS_RESERVED if sav else STATA_RESERVED
     names: list[str] = []
     seen: set[str] = set()
     for column in columns:
+        labelled = bool(getattr(column, "labels", None)) and not sav
+        limit = SPSS_NAME if sav else STATA_NAME - (STATA_LABEL_SET_DIGITS if labelled else 0)
         name = base = format_name(column.name, limit, reserved)
         n = 1
         while name.lower() in seen:

@@ -22,8 +22,11 @@ from app.kpis.analysis_files import (
     write_export,
     year_plan,
 )
+from app.models import RoundStatus  # noqa: F401
+from app.surveys.model import Definition
+from app.surveys.rounds import NewRound, create_round
 from app.surveys.versions import sync_definitions
-from tests.factories import plan_year
+from tests.factories import ActivityFactory, plan_year
 from tests.kpis.analysis_world import (
     CHINESE,
     OTHER,
@@ -389,3 +392,92 @@ def test_long_keys_and_labels_are_cut_to_the_limits_and_the_codebook_says_so(
     assert len(meta.column_names_to_labels[row["stata_name"]]) == 80
     names = list(dict.fromkeys(r["stata_name"] for r in book if r["table"] == "responses"))
     assert list(frame.columns) == names
+
+
+@pytest.mark.parametrize("key", ["participant-evaluation", "follow-up-action", "needs-assessment"])
+def test_the_shipped_questionnaires_give_the_same_answers_in_csv_spss_and_stata(
+    session, tmp_path, key
+):
+    """Synthetic answers to each shipped questionnaire: every cell of the .sav and the
+    .dta is the CSV's cell, through the codebook's code for coded columns."""
+    import random
+
+    from app.surveys.model import PickerOptions
+    from app.surveys.synthetic import AnswerSampler
+    from tests.samples import ROOT
+
+    version = next(
+        v
+        for v in sync_definitions(session, [ROOT / "surveys"]).created
+        if v.questionnaire.key == key
+    )
+    activity = ActivityFactory()
+    survey_round = create_round(
+        session,
+        NewRound(
+            version=version,
+            opens_on=date(2025, 9, 1),
+            plan_year=None if version.questionnaire.kind != "needs_assessment" else plan_year(),
+            activity=activity if key != "needs-assessment" else None,
+        ),
+    )
+    definition = Definition.from_json(version.definition)
+    pickers = PickerOptions(
+        members=[("FJI", "Fiji"), ("THA", "Thailand")],
+        activities=[(activity.id, activity.title)],
+        items=[("1-(a)", "Item")],
+    )
+    sampler = AnswerSampler(definition, pickers, date(2025, 9, 30))
+    rng = random.Random(14)
+    for number in range(12):
+        values = sampler.sample(rng, tone=1 + number % 5)
+        respond(session, survey_round, values, ["FJI", "THA", None][number % 3])
+    plan = round_plan(session, survey_round)
+    csv_files = _files(session, plan, "csv", tmp_path)
+    book = _csv(csv_files["x-codebook.csv"])
+    for table, suffix in (("responses", ""), ("repeats", "-repeats")):
+        if f"x{suffix}.csv" not in csv_files:
+            continue
+        rows = _csv(csv_files[f"x{suffix}.csv"])
+        assert len(rows) >= (12 if table == "responses" else 1)
+        entries = [r for r in book if r["table"] == table]
+        for fmt in ("sav", "dta"):
+            files = _files(session, plan, fmt, tmp_path)
+            path = tmp_path / f"{table}.{fmt}"
+            path.write_bytes(files[f"x{suffix}.{fmt}"])
+            read = pyreadstat.read_sav if fmt == "sav" else pyreadstat.read_dta
+            frame, meta = read(str(path))
+            name_of = {
+                r["column"]: r[f"{'spss' if fmt == 'sav' else 'stata'}_name"] for r in entries
+            }
+            assert list(frame.columns) == list(dict.fromkeys(name_of.values()))
+            assert all(len(n) <= (64 if fmt == "sav" else 32) for n in frame.columns)
+            limit = 256 if fmt == "sav" else 80
+            assert all(
+                len(label.encode() if fmt == "sav" else label) <= limit
+                for label in meta.column_labels
+            )
+            for column, name in name_of.items():
+                codes = {
+                    r["value"]: float(r["code"])
+                    for r in entries
+                    if r["column"] == column and r["code"]
+                }
+                storage = next(r["storage"] for r in entries if r["column"] == column)
+                for row, value in zip(rows, frame[name].tolist(), strict=True):
+                    _same(row[column], value, storage, codes, f"{fmt} {column}")
+
+
+def _same(text: str, value, storage: str, codes: dict, where: str) -> None:
+    if text == "":
+        assert _missing(value) or value == "", where
+    elif storage == "coded":
+        assert value == codes[text], where
+    elif storage == "number":
+        assert value == float(text), where
+    elif storage == "date":
+        assert value == date.fromisoformat(text), where
+    elif storage == "datetime":
+        assert value == datetime.fromisoformat(text), where
+    else:
+        assert value == (text[1:] if text[:2] in ("'=", "'+", "'-", "'@") else text), where
