@@ -49,6 +49,7 @@ from app.surveys.model import text_in
 FORMATS = ("csv", "sav", "dta", "xlsx")
 CHUNK_ROWS = 5000
 ORDINAL_TYPES = ("likert", "rating", "matrix")
+STATA_VERSION = 14  # file format release 118
 
 
 class AnalysisExportError(ValueError):
@@ -297,8 +298,14 @@ def _write_frame(store: _ColumnStore, fmt: str, path: Path) -> None:
             variable_measure={n: _measure(c) for n, c in zip(names, store.columns, strict=True)},
         )
     else:
+        # Release 118 (Stata 14 and later) rather than pyreadstat's default 119 (Stata 15
+        # and later, made for more than 32,767 variables): UTF-8 either way.
         pyreadstat.write_dta(
-            frame, str(path), column_labels=labels, variable_value_labels=value_labels
+            frame,
+            str(path),
+            column_labels=labels,
+            variable_value_labels=value_labels,
+            version=STATA_VERSION,
         )
 
 

@@ -4,6 +4,7 @@ tests, of the domain, the pages and the command)."""
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, date, datetime
 
 from app.models import Answer, Response, ResponseStatus, RoundStatus
@@ -15,6 +16,7 @@ from app.surveys.versions import sync_definitions
 from tests.factories import ActivityFactory, member, plan_year
 from tests.samples import ALL_TYPES
 
+TOKENS = itertools.count()  # every response its own resume token
 THAI = "สวัสดีครับ ระบบใหม่"
 CHINESE = "海关现代化项目"
 OTHER = "ม่วง 紫色"
@@ -44,7 +46,7 @@ def respond(session, survey_round, values, member_code=None, submitted=True):
         round=survey_round,
         version_id=survey_round.version_id,
         status=ResponseStatus.SUBMITTED if submitted else ResponseStatus.DRAFT,
-        resume_token_hash=hash_token(f"analysis-{survey_round.id}-{len(values)}-{id(values)}"),
+        resume_token_hash=hash_token(f"analysis-{next(TOKENS)}"),
         member_id=member(member_code).id if member_code else None,
         submitted_at=datetime(2025, 9, 20, 8, 30, tzinfo=UTC) if submitted else None,
     )

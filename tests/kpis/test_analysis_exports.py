@@ -169,6 +169,12 @@ def test_spss_and_stata_files_carry_values_variable_labels_and_value_labels(
     files = _files(session, round_plan(session, survey_round), fmt, tmp_path)
     assert set(files) == {f"x-repeats.{fmt}", "x-codebook.csv", f"x.{fmt}"}
     (tmp_path / f"x.{fmt}").write_bytes(files[f"x.{fmt}"])
+    # Stata 14 and later read release 118; SPSS files start with $FL2.
+    assert (
+        files[f"x.{fmt}"][:4] == b"$FL2"
+        if fmt == "sav"
+        else b"<release>118<" in files["x.dta"][:60]
+    )
     read = pyreadstat.read_sav if fmt == "sav" else pyreadstat.read_dta
     frame, meta = read(str(tmp_path / f"x.{fmt}"))
     rows = frame.to_dict("records")
@@ -481,3 +487,26 @@ def _same(text: str, value, storage: str, codes: dict, where: str) -> None:
         assert value == datetime.fromisoformat(text), where
     else:
         assert value == (text[1:] if text[:2] in ("'=", "'+", "'-", "'@") else text), where
+
+
+@pytest.mark.parametrize("fmt", ["csv", "sav", "dta", "xlsx"])
+def test_a_round_without_responses_exports_its_columns_and_no_row(session, version, tmp_path, fmt):
+    survey_round = make_round(session, version)
+    respond(session, survey_round, SHORT, "FJI", submitted=False)  # a draft only
+    plan = round_plan(session, survey_round)
+    path = tmp_path / f"empty.{fmt}"
+    with path.open("wb") as stream:
+        write_export(session, plan, fmt, "x", stream)
+    if fmt == "xlsx":
+        rows = list(openpyxl.load_workbook(path, read_only=True)["Responses"].values)
+        assert rows == [tuple(c.name for c in plan.columns)]
+        return
+    with zipfile.ZipFile(path) as archive:
+        data = archive.read(f"x.{fmt}")
+    if fmt == "csv":
+        assert data.decode("utf-8-sig").splitlines() == [",".join(c.name for c in plan.columns)]
+        return
+    (tmp_path / f"x.{fmt}").write_bytes(data)
+    read = pyreadstat.read_sav if fmt == "sav" else pyreadstat.read_dta
+    frame, meta = read(str(tmp_path / f"x.{fmt}"))
+    assert len(frame) == 0 and meta.column_names_to_labels["colour"] == "Favourite colour"
