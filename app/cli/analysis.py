@@ -31,8 +31,14 @@ from app.workplan.plan_years import PlanYearError, get_plan_year
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="csv", show_default=True)
 @click.option("--survey", "key", help="A questionnaire key: export every round of it in --year.")
 @click.option("--year", help="The plan year of --survey, e.g. 2025-2026.")
+@click.option("--lang", default="en", show_default=True, help="The language of .sav/.dta labels.")
 def export_analysis(
-    round_id: str | None, out: Path | None, fmt: str, key: str | None, year: str | None
+    round_id: str | None,
+    out: Path | None,
+    fmt: str,
+    key: str | None,
+    year: str | None,
+    lang: str,
 ) -> None:
     """Write an analysis-ready export: ROUND_ID [OUT], or --survey KEY --year YEAR [OUT].
 
@@ -51,6 +57,10 @@ def export_analysis(
             survey_round,
             f"round-{survey_round.id}",
         )
+    try:
+        plan.in_language(lang)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--lang") from None
     name = export_name(what, clock.utcnow())
     path = _path(out, name, fmt)
     try:

@@ -98,6 +98,18 @@ class AnalysisPlan:
     repeat_columns: list[Column]
     languages: list[str]
     anonymous: dict[int, bool]
+    lang: str = "en"  # the language of the labels in .sav and .dta files
+
+    def in_language(self, lang: str) -> AnalysisPlan:
+        """The plan with its .sav and .dta labels in ``lang`` (English where a text has
+        no translation); ValueError for a language the questionnaire does not use."""
+        if lang not in self.languages:
+            raise ValueError(
+                f"the questionnaire has no labels in {lang!r} "
+                f"(its languages: {', '.join(self.languages)})"
+            )
+        self.lang = lang
+        return self
 
     @property
     def has_member(self) -> bool:

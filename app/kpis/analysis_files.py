@@ -279,16 +279,16 @@ def _write_stat(session: Session, plan: AnalysisPlan, fmt: str, name: str, archi
     with tempfile.TemporaryDirectory() as folder:
         for store, suffix in zip(stores, ("", "-repeats"), strict=False):
             path = Path(folder) / f"{name}{suffix}.{fmt}"
-            _write_frame(store, fmt, path)
+            _write_frame(store, fmt, path, plan.lang)
             store.chunks = []
             archive.write(path, path.name)
             path.unlink()
 
 
-def _write_frame(store: _ColumnStore, fmt: str, path: Path) -> None:
+def _write_frame(store: _ColumnStore, fmt: str, path: Path, lang: str) -> None:
     names = format_names(store.columns, fmt)
     frame = store.frame(names)
-    labels, value_labels = stat_labels(store.columns, names, fmt)
+    labels, value_labels = stat_labels(store.columns, names, fmt, lang)
     if fmt == "sav":
         pyreadstat.write_sav(
             frame,
@@ -309,23 +309,28 @@ def _write_frame(store: _ColumnStore, fmt: str, path: Path) -> None:
         )
 
 
-def stat_labels(columns: list[Column], names: list[str], fmt: str) -> tuple[dict, dict]:
-    """Variable labels and value labels (English, else the first text) within the
-    format's limits."""
+def stat_labels(
+    columns: list[Column], names: list[str], fmt: str, lang: str = "en"
+) -> tuple[dict, dict]:
+    """Variable labels and value labels in ``lang`` (English where a text has no
+    translation, else its first text) within the format's limits."""
     sav = fmt == "sav"
     label_limit = SPSS_VARIABLE_LABEL if sav else STATA_VARIABLE_LABEL
     value_limit = SPSS_VALUE_LABEL if sav else STATA_VALUE_LABEL
-    labels = {n: clip(c.label(), label_limit, sav) for n, c in zip(names, columns, strict=True)}
+    labels = {n: clip(c.label(lang), label_limit, sav) for n, c in zip(names, columns, strict=True)}
     value_labels = {
-        n: {code: clip(_first(text), value_limit, sav) for code, text in sorted(c.labels.items())}
+        n: {
+            code: clip(_first(text, lang), value_limit, sav)
+            for code, text in sorted(c.labels.items())
+        }
         for n, c in zip(names, columns, strict=True)
         if c.labels and c.storage in (CODED, NUMBER)
     }
     return labels, value_labels
 
 
-def _first(texts: dict) -> str:
-    return texts.get("en") or next(iter(texts.values()), "")
+def _first(texts: dict, lang: str) -> str:
+    return texts.get(lang) or texts.get("en") or next(iter(texts.values()), "")
 
 
 def _measure(column: Column) -> str:
@@ -378,7 +383,7 @@ def codebook_rows(plan: AnalysisPlan) -> Iterator[list[Any]]:
                 column.kpi,
                 column.level,
                 *(text_in(column.question, lang) for lang in languages),
-                column.label(),
+                column.label(plan.lang),
             ]
             if not column.labels:
                 yield [*start, "", "", *("" for _ in languages)]

@@ -4,10 +4,11 @@ XLSX. Every download is in the audit trail."""
 
 from __future__ import annotations
 
-from flask import Response, abort
+from flask import Response, abort, request
 
 from app.common import clock
 from app.extensions import db
+from app.kpis.analysis import AnalysisPlan
 from app.kpis.analysis_files import (
     AnalysisExportError,
     export_file,
@@ -33,12 +34,11 @@ MIMETYPES = {
 @bp.route(f"/rounds/<int:round_id>/analysis.<{FORMATS}:fmt>")
 def round_analysis_export(round_id: int, fmt: str):
     survey_round = round_or_404(round_id)
+    plan = _in_language(round_plan(db.session, survey_round))
     name = export_name(f"round-{round_id}", clock.utcnow())
-    audit("download.analysis", survey_round, f"round {round_id} as {fmt.upper()}")
+    audit("download.analysis", survey_round, f"round {round_id} as {fmt.upper()}{_lang(plan)}")
     db.session.commit()
-    return _download(
-        export_file(db.session, round_plan(db.session, survey_round), fmt, name), name, fmt
-    )
+    return _download(export_file(db.session, plan, fmt, name), name, fmt)
 
 
 @bp.route(f"/surveys/<key>/<year>/analysis.<{FORMATS}:fmt>")
@@ -54,14 +54,28 @@ def survey_year_analysis_export(key: str, year: str, fmt: str):
         plan = year_plan(db.session, key, plan_year)
     except AnalysisExportError as error:
         abort(404, str(error))
+    _in_language(plan)
     name = export_name(f"{key}-{plan_year.label}", clock.utcnow())
     audit(
         "download.analysis",
         questionnaire,
-        f"{key} {plan_year.label} ({len(plan.rounds)} rounds) as {fmt.upper()}",
+        f"{key} {plan_year.label} ({len(plan.rounds)} rounds) as {fmt.upper()}{_lang(plan)}",
     )
     db.session.commit()
     return _download(export_file(db.session, plan, fmt, name), name, fmt)
+
+
+def _in_language(plan: AnalysisPlan) -> AnalysisPlan:
+    """The labels of .sav and .dta files in ``?lang=`` (default English); 400 for a
+    language the questionnaire does not use."""
+    try:
+        return plan.in_language(request.args.get("lang") or "en")
+    except ValueError as error:
+        abort(400, f"Parameter lang: {error}.")
+
+
+def _lang(plan: AnalysisPlan) -> str:
+    return "" if plan.lang == "en" else f", labels in {plan.lang}"
 
 
 def _download(handle, name: str, fmt: str) -> Response:

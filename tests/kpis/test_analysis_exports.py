@@ -510,3 +510,22 @@ def test_a_round_without_responses_exports_its_columns_and_no_row(session, versi
     read = pyreadstat.read_sav if fmt == "sav" else pyreadstat.read_dta
     frame, meta = read(str(tmp_path / f"x.{fmt}"))
     assert len(frame) == 0 and meta.column_names_to_labels["colour"] == "Favourite colour"
+
+
+def test_spss_labels_in_another_language_of_the_questionnaire(session, answered, tmp_path):
+    plan = round_plan(session, answered[0])
+    assert plan.languages == ["en", "fr"]
+    with pytest.raises(ValueError, match=r"no labels in 'th' \(its languages: en, fr\)"):
+        plan.in_language("th")
+    files = _files(session, plan.in_language("fr"), "sav", tmp_path)
+    (tmp_path / "fr.sav").write_bytes(files["x.sav"])
+    _frame, meta = pyreadstat.read_sav(str(tmp_path / "fr.sav"))
+    assert meta.variable_value_labels["happy"][1] == "Pas du tout d'accord"
+    assert meta.variable_value_labels["agree"] == {0: "Non", 1: "Oui"}
+    assert meta.variable_value_labels["colours_liked__red"] == {
+        0: "Non sélectionné",
+        1: "Sélectionné",
+    }
+    assert meta.column_names_to_labels["name"] == "Your name"  # no French: English
+    book = _csv(files["x-codebook.csv"])
+    assert next(r for r in book if r["column"] == "happy")["value_label_en"] == "Strongly disagree"

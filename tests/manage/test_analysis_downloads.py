@@ -77,10 +77,25 @@ def test_the_round_page_offers_the_analysis_files_and_each_downloads(
     xlsx = staff_client.get(f"/manage/rounds/{survey_round.id}/analysis.xlsx")
     assert xlsx.headers["Content-Disposition"].endswith(".xlsx")
     assert load_workbook(io.BytesIO(xlsx.data)).sheetnames == ["Responses", "Repeats", "Codebook"]
-    assert _audit(session) == [
+    assert _audit(session)[:2] == [
         ("download.analysis", f"round {survey_round.id} as SAV"),
         ("download.analysis", f"round {survey_round.id} as XLSX"),
     ]
+    french = staff_client.get(f"/manage/rounds/{survey_round.id}/analysis.dta?lang=fr")
+    with zipfile.ZipFile(io.BytesIO(french.data)) as archive:
+        dta = next(n for n in archive.namelist() if n.endswith(".dta") and "repeats" not in n)
+        (tmp_path / "fr.dta").write_bytes(archive.read(dta))
+    assert pyreadstat.read_dta(str(tmp_path / "fr.dta"))[1].variable_value_labels["agree"] == {
+        0: "Non",
+        1: "Oui",
+    }
+    assert _audit(session)[-1] == (
+        "download.analysis",
+        f"round {survey_round.id} as DTA, labels in fr",
+    )
+    unknown = staff_client.get(f"/manage/rounds/{survey_round.id}/analysis.sav?lang=th")
+    assert unknown.status_code == 400
+    assert "Parameter lang: the questionnaire has no labels in" in unknown.get_data(as_text=True)
     assert staff_client.get("/manage/rounds/999999/analysis.csv").status_code == 404
     assert staff_client.get(f"/manage/rounds/{survey_round.id}/analysis.pdf").status_code == 404
 
@@ -163,6 +178,7 @@ def test_the_command_writes_a_round_or_a_year_and_says_where(runner, session, an
         (["--survey", "all-types", "--year", "2031-2032"], "No plan year 2031-2032 is stored."),
         (["--survey", "all-types", "--year", "2024-2025"], "has no round in plan year 2024-2025"),
         (["1", "--format", "pdf"], "'pdf' is not one of"),
+        (["ROUND", "--lang", "th"], "no labels in 'th' (its languages: en, fr)"),
     ],
 )
 def test_the_command_names_what_is_wrong(runner, session, answered, args, message, tmp_path):
@@ -170,6 +186,7 @@ def test_the_command_names_what_is_wrong(runner, session, answered, args, messag
 
     plan_year("2024-2025")
     session.commit()
+    args = [str(answered[0].id) if a == "ROUND" else a for a in args]
     result = runner.invoke(args=["responses", "export-analysis", *args])
     assert result.exit_code != 0
     assert message in result.output
