@@ -105,6 +105,30 @@ def test_pages_benchmark_runs(tmp_path_factory):
     not os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql"),
     reason="the benchmark runs on PostgreSQL",
 )
+def test_analysis_export_benchmark_runs(tmp_path_factory):
+    url = fresh_database_url(tmp_path_factory, "bench_analysis")
+    result = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "bench" / "analysis_exports.py"),
+            *("--database-url", url, "--responses", "60", "--small", "20"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert re.search(r"^\s+60\s+sav\s", result.stdout, re.MULTILINE)
+    assert re.fullmatch(
+        r"analysis: 60 responses; peak rss csv \d+ MB, sav \d+ MB, dta \d+ MB, xlsx \d+ MB",
+        result.stdout.strip().splitlines()[-1],
+    )
+
+
+@pytest.mark.skipif(
+    not os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql"),
+    reason="the benchmark runs on PostgreSQL",
+)
 def test_respondent_benchmark_runs_and_loses_nothing():
     result = subprocess.run(
         [

@@ -12,6 +12,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from app.cli.analysis import export_analysis
 from app.common import clock
 from app.common.audit import COMMAND_LINE, record
 from app.common.mail import backend_from_config
@@ -50,6 +51,9 @@ def backup_create(path: Path) -> None:
     except BackupError as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"Backup written: {path} ({path.stat().st_size:,} bytes).")
+
+
+responses_cli.add_command(export_analysis)
 
 
 @responses_cli.command("import")

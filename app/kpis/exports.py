@@ -199,7 +199,7 @@ def stored_number(value: Any) -> Any:
     return value
 
 
-def _batches(session: Session, round_id: int):
+def response_batches(session: Session, round_id: int):
     """Submitted responses in id order, BATCH at a time, each with its answers as
     (question key, entry, item, value) tuples. Core rows, not ORM objects, so nothing
     accumulates in the session and memory stays flat."""
@@ -269,7 +269,7 @@ def response_rows(session: Session, survey_round: SurveyRound) -> Iterator[list[
 def _response_rows(session, round_id, anonymous, columns, multiple):
     yield ["_response_id", "_submitted_at", "_member", *(c[0] for c in columns)]
     yield ["Response", "Submitted", "Member", *(c[3] for c in columns)]
-    for responses, answers in _batches(session, round_id):
+    for responses, answers in response_batches(session, round_id):
         for response_id, submitted_at, member in responses:
             values: dict[tuple[str, str], Any] = {}
             for key, entry, item, value in answers[response_id]:
@@ -301,7 +301,7 @@ def repeat_rows(session: Session, survey_round: SurveyRound) -> Iterator[list[An
 def _repeat_rows(session, round_id, keys, labels, group_of):
     yield ["_response_id", "_group", "_entry", *keys]
     yield ["Response", "Group", "Entry", *(labels[k] for k in keys)]
-    for responses, answers in _batches(session, round_id):
+    for responses, answers in response_batches(session, round_id):
         for response_id, _submitted, _member in responses:
             entries: dict[tuple[str, int], dict[str, Any]] = {}
             for key, entry, _item, value in answers[response_id]:

@@ -317,7 +317,7 @@ def _pg_number(number):
 
 def _pg_answer_text():
     """An answer row's cell: its text, number, date or choice, the first one set (the
-    order of `exports._batches`)."""
+    order of `exports.response_batches`)."""
     return case(
         (Answer.value_text.is_not(None), _pg_neutralised(Answer.value_text)),
         (Answer.value_number.is_not(None), _pg_number(Answer.value_number)),

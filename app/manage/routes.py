@@ -3,6 +3,7 @@
 from app.manage import (
     views_accounts,
     views_activities,
+    views_analysis,
     views_journeys,
     views_kpis,
     views_participants,
@@ -14,6 +15,7 @@ __all__ = [
     "bp",
     "views_accounts",
     "views_activities",
+    "views_analysis",
     "views_journeys",
     "views_kpis",
     "views_participants",

@@ -10,6 +10,7 @@ from flask import Response, abort, flash, redirect, render_template, request, ur
 from app.common import clock
 from app.common.choices import select_choices
 from app.extensions import db
+from app.kpis.analysis_files import questionnaire_years
 from app.manage.blueprint import bp
 from app.manage.forms import RoundForm
 from app.models import Activity, PlanYear, QuestionnaireVersion
@@ -43,6 +44,7 @@ def surveys():
         questionnaires=list_questionnaires(db.session),
         rounds=rounds,
         stats=round_stats(db.session, [r.id for r in rounds]),
+        analysis_years=questionnaire_years(db.session),
     )
 
 

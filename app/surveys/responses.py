@@ -9,7 +9,6 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Row, Table, bindparam, delete, insert, select, update
-from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -248,7 +247,9 @@ def _write_answers(
         new.setdefault(row["question_key"], set()).add(tuple(row[name] for name in _ROW_FIELDS))
     changed = {key for key in old.keys() | new.keys() if old.get(key) != new.get(key)}
     if changed & old.keys():
-        session.connection().execute(_DELETE, {"response_id": response_id, "keys": sorted(changed & old.keys())})
+        session.connection().execute(
+            _DELETE, {"response_id": response_id, "keys": sorted(changed & old.keys())}
+        )
     inserted = [row for row in new_rows if row["question_key"] in changed]
     if inserted:
         # One statement for every row, whatever their types.
@@ -310,7 +311,9 @@ def record_section(
             register_tangible_results(session, response, definition, kept)
             return StepOutcome(section.index, submitted=True)
         outcome = StepOutcome(missing[0][0], missing=missing)
-    session.connection().execute(_STEP, {"response_id": response.id, "now": now, "current": current})
+    session.connection().execute(
+        _STEP, {"response_id": response.id, "now": now, "current": current}
+    )
     return outcome
 
 
@@ -325,13 +328,15 @@ def _submit(
     WHERE status = 'draft' decide between concurrent attempts on one response; the loser
     gets AlreadySubmitted, or an IntegrityError that the caller rolls back.
     """
+    connection = session.connection()
     if invitation is not None:
-        taken = session.connection().execute(_TAKE_INVITATION, {"invitation_id": invitation.id, "now": utcnow()})
-        if cast(CursorResult, taken).rowcount != 1:
+        taken = connection.execute(
+            _TAKE_INVITATION, {"invitation_id": invitation.id, "now": utcnow()}
+        )
+        if taken.rowcount != 1:
             raise AlreadySubmitted()
-    session.connection().execute(_SUBMISSION, {"response_id": response.id, "submitted_at": now})
-    submitted = session.connection().execute(_SUBMIT, {"response_id": response.id, "now": now})
-    if cast(CursorResult, submitted).rowcount != 1:
+    connection.execute(_SUBMISSION, {"response_id": response.id, "submitted_at": now})
+    if connection.execute(_SUBMIT, {"response_id": response.id, "now": now}).rowcount != 1:
         raise AlreadySubmitted()
     for name, value in (("status", ResponseStatus.SUBMITTED), ("submitted_at", now)):
         set_committed_value(response, name, value)
