@@ -1,6 +1,8 @@
-"""The baseline of bench/respond.py: a bare Flask + SQLAlchemy app that stores one
-evaluation's answers with one POST (one INSERT of all its rows, one commit), on the same
-database, under the same gunicorn settings and with the same meter as the application.
+"""The baseline of bench/respond.py: a bare Flask + SQLAlchemy app, written the way a
+minimal one is (Flask-SQLAlchemy, one model), that stores one evaluation's answers with
+one POST: the answer rows added to the session and committed (one INSERT of all of them).
+Same database, same engine options, same gunicorn settings and the same meter as the
+application.
 
     gunicorn --config python:app.ops.gunicorn_conf --pythonpath bench bare_app:app
 """
@@ -8,67 +10,63 @@ database, under the same gunicorn settings and with the same meter as the applic
 from __future__ import annotations
 
 import os
-from functools import cache
+from datetime import datetime
+from decimal import Decimal
 
 from cpu_meter import CpuMeter
 from flask import Flask, request
-from sqlalchemy import (
-    Column,
-    DateTime,
-    Integer,
-    MetaData,
-    Numeric,
-    String,
-    Table,
-    Text,
-    create_engine,
-    func,
-    insert,
-)
+from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy import DateTime, Numeric, String, Text, func
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from config import normalise_database_url
 
-metadata = MetaData()
-bare_answers = Table(
-    "bare_answers",
-    metadata,
-    Column("id", Integer, primary_key=True),
-    Column("session_key", String(64), nullable=False, index=True),
-    Column("question_key", String(64), nullable=False),
-    Column("value_text", Text),
-    Column("value_number", Numeric(12, 4)),
-    Column("value_choice", String(64)),
-    Column("created_at", DateTime(timezone=True), server_default=func.now()),
-)
+
+class Base(DeclarativeBase):
+    pass
+
+
+db = SQLAlchemy(model_class=Base)
+metadata = Base.metadata
+
+
+class BareAnswer(db.Model):
+    __tablename__ = "bare_answers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_key: Mapped[str] = mapped_column(String(64), index=True)
+    question_key: Mapped[str] = mapped_column(String(64))
+    value_text: Mapped[str | None] = mapped_column(Text)
+    value_number: Mapped[Decimal | None] = mapped_column(Numeric(12, 4))
+    value_choice: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
 
 flask_app = Flask(__name__)
-
-
-@cache
-def engine():
-    """The database of DATABASE_URL, with the application's engine options."""
-    return create_engine(normalise_database_url(os.environ["DATABASE_URL"]), pool_pre_ping=True)
+flask_app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(
+    os.environ.get("DATABASE_URL", "sqlite://")
+)
+flask_app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True}
+db.init_app(flask_app)
 
 
 @flask_app.post("/answers")
 def store_answers():
     session_key = request.form["session"]
-    rows = []
     for key, value in request.form.items():
         if key == "session":
             continue
         number = value if value.isdigit() else None
-        rows.append(
-            {
-                "session_key": session_key,
-                "question_key": key,
-                "value_text": None if number or len(value) < 20 else value,
-                "value_number": number,
-                "value_choice": value if not number and len(value) < 20 else None,
-            }
+        db.session.add(
+            BareAnswer(
+                session_key=session_key,
+                question_key=key,
+                value_text=None if number or len(value) < 20 else value,
+                value_number=Decimal(number) if number else None,
+                value_choice=value if not number and len(value) < 20 else None,
+            )
         )
-    with engine().begin() as connection:
-        connection.execute(insert(bare_answers), rows)
+    db.session.commit()
     return "", 204
 
 

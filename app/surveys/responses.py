@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Row, Table, bindparam, delete, insert, select, update
+from sqlalchemy import Connection, Row, Table, Update, bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -232,9 +232,10 @@ _ROW_FIELDS = tuple(column.key for column in ANSWER_COLUMNS)
 
 def _write_answers(
     session: Session, response_id: int, definition: Definition, stored: list, kept: dict
-) -> None:
+) -> list[dict]:
     """Store ``kept`` over the ``stored`` rows, touching only the questions whose rows
-    changed: one DELETE of their old rows (if any) and one INSERT of their new ones."""
+    changed: one DELETE of their old rows (if any) here; their new rows are returned, for
+    `_update_with_answers` to insert with the response's update."""
     new_rows = [
         {"response_id": response_id, **_FULL_ROW, **row}
         for row in answer_rows(definition, definition.questions(), kept)
@@ -250,10 +251,20 @@ def _write_answers(
         session.connection().execute(
             _DELETE, {"response_id": response_id, "keys": sorted(changed & old.keys())}
         )
-    inserted = [row for row in new_rows if row["question_key"] in changed]
-    if inserted:
+    return [row for row in new_rows if row["question_key"] in changed]
+
+
+def _update_with_answers(connection: Connection, statement: Update, params: dict, rows: list):
+    """Run the response's ``statement`` and insert the answer ``rows``: on PostgreSQL in
+    one statement (the INSERT as a data-modifying WITH), elsewhere in two. Returns the
+    result of the update (its rowcount is the update's)."""
+    if rows and connection.dialect.name == "postgresql":
+        written = insert(_answers).values(rows).returning(_answers.c.id).cte("written")
+        return connection.execute(statement.add_cte(written), params)
+    if rows:
         # One statement for every row, whatever their types.
-        session.connection().execute(_INSERT, inserted)
+        connection.execute(_INSERT, rows)
+    return connection.execute(statement, params)
 
 
 # Every column of an answer row, so that one INSERT takes rows of different types.
@@ -295,7 +306,7 @@ def record_section(
         values.pop(question.key + OTHER_SUFFIX, None)
     values.update(answers)
     kept = clean(definition, values)
-    _write_answers(session, response.id, definition, locked.rows, kept)
+    rows = _write_answers(session, response.id, definition, locked.rows, kept)
     target = next_section(definition, kept, section.index, action)
     now = response_time(response, utcnow())
     current = locked.current_section
@@ -307,18 +318,25 @@ def record_section(
     else:
         missing = missing_answers(definition, kept)
         if not missing:
-            _submit(session, response, invitation, now)
+            _submit(session, response, invitation, now, rows)
             register_tangible_results(session, response, definition, kept)
             return StepOutcome(section.index, submitted=True)
         outcome = StepOutcome(missing[0][0], missing=missing)
-    session.connection().execute(
-        _STEP, {"response_id": response.id, "now": now, "current": current}
+    _update_with_answers(
+        session.connection(),
+        _STEP,
+        {"response_id": response.id, "now": now, "current": current},
+        rows,
     )
     return outcome
 
 
 def _submit(
-    session: Session, response: Response, invitation: Invitation | None, now: datetime
+    session: Session,
+    response: Response,
+    invitation: Invitation | None,
+    now: datetime,
+    rows: list[dict],
 ) -> None:
     """Submit exactly once (and, with an invitation, use the invitation exactly once).
 
@@ -336,7 +354,10 @@ def _submit(
         if taken.rowcount != 1:
             raise AlreadySubmitted()
     connection.execute(_SUBMISSION, {"response_id": response.id, "submitted_at": now})
-    if connection.execute(_SUBMIT, {"response_id": response.id, "now": now}).rowcount != 1:
+    submitted = _update_with_answers(
+        connection, _SUBMIT, {"response_id": response.id, "now": now}, rows
+    )
+    if submitted.rowcount != 1:
         raise AlreadySubmitted()
     for name, value in (("status", ResponseStatus.SUBMITTED), ("submitted_at", now)):
         set_committed_value(response, name, value)
