@@ -8,6 +8,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     String,
     Table,
@@ -61,6 +62,8 @@ class Activity(Base):
             "accredited_experts >= 0 AND accredited_experts <= experts",
             name="accredited_within_experts",
         ),
+        # The API's pages of activities in the order they changed.
+        Index("ix_activities_updated_at_id", "updated_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
