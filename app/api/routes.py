@@ -21,7 +21,7 @@ from app.common import clock
 from app.common.audit import record
 from app.common.keyset import Page
 from app.common.mail import backend_from_config, send_now
-from app.extensions import csrf, db
+from app.extensions import csrf, db, limiter
 from app.journeys.dispatch import resend_invitation
 from app.journeys.invitations import invitation_changes
 from app.journeys.scheduling import ScheduleError, deliver_activity
@@ -44,6 +44,7 @@ from app.workplan.plan_years import PlanYearError, get_plan_year
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1", description="API v1")
 csrf.exempt(bp)
+limiter.limit(lambda: current_app.config["RATELIMIT_API"])(bp)
 
 # The routes that read a JSON body: anything else is 415.
 JSON_BODY = {"api.activities_create", "api.participants_add"}
@@ -66,6 +67,7 @@ def problems(*codes: int):
 
 
 _STATUS_NAMES = {
+    429: "TOO_MANY_REQUESTS",
     400: "BAD_REQUEST",
     403: "FORBIDDEN",
     404: "NOT_FOUND",
