@@ -387,13 +387,86 @@ class ResendSchema(Schema):
     queued_for_retry = fields.List(fields.String(), required=True)
 
 
+def _counts(description: str) -> fields.Dict:
+    return fields.Dict(
+        keys=fields.String(),
+        values=fields.Integer(),
+        required=True,
+        metadata={"description": description},
+    )
+
+
+def _share(description: str) -> fields.Float:
+    return fields.Float(allow_none=True, required=True, metadata={"description": description})
+
+
+class KpiFiltersSchema(Schema):
+    member = fields.String(allow_none=True, required=True)
+    subregion = fields.String(allow_none=True, required=True)
+    item = fields.String(allow_none=True, required=True)
+    kind = fields.String(allow_none=True, required=True)
+    modality = fields.String(allow_none=True, required=True)
+
+
+class SurveysConductedSchema(Schema):
+    rounds = fields.Integer(required=True)
+    by_kind = _counts("rounds by questionnaire kind")
+    invitations = fields.Integer(required=True)
+    responses = fields.Integer(required=True)
+    response_rate = _share("0 to 1; null without invitations")
+
+
+class UncoveredNeedSchema(Schema):
+    member = fields.String(required=True)
+    area = fields.String(required=True)
+
+
+class ActivityKpisSchema(Schema):
+    delivered = fields.Integer(required=True)
+    by_kind = _counts("delivered activities by kind")
+    participants = fields.Integer(required=True)
+    women_share = _share("0 to 1")
+    members_reached = fields.Integer(required=True)
+    needs_coverage = _share("0 to 1")
+    uncovered_needs = fields.List(fields.Nested(UncoveredNeedSchema), required=True)
+
+
+class EvaluationKpisSchema(Schema):
+    responses = fields.Integer(required=True)
+    response_rate = _share("0 to 1")
+    overall_mean = fields.Float(allow_none=True, required=True)
+    overall_distribution = _counts("answers by score, 1 to 5")
+    top2_share = _share("0 to 1")
+    nps = fields.Float(allow_none=True, required=True)
+    dimensions = fields.Dict(
+        keys=fields.String(),
+        required=True,
+        metadata={"description": "each rated dimension's figures (docs/kpis.md)"},
+    )
+    knowledge_gain = fields.Float(allow_none=True, required=True)
+
+
+class PostActionSchema(Schema):
+    findings = fields.Integer(required=True)
+    actioned = fields.Integer(required=True)
+    actions = fields.Integer(required=True)
+
+
+class TangibleResultsSchema(Schema):
+    reported = fields.Integer(required=True)
+    verified = fields.Integer(required=True)
+    rejected = fields.Integer(required=True)
+    by_member = _counts("verified results by Member")
+    by_category = _counts("verified results by category")
+
+
 class KpisSchema(Schema):
     """GET /kpis: the dashboard's totals (what each counts: docs/kpis.md)."""
 
     year = fields.String(required=True)
-    filters = fields.Dict(required=True)
-    surveys_conducted = fields.Dict(required=True)
-    activities = fields.Dict(required=True)
-    evaluation = fields.Dict(required=True)
-    post_action = fields.Dict(required=True)
-    tangible_results = fields.Dict(required=True)
+    filters = fields.Nested(KpiFiltersSchema, required=True)
+    surveys_conducted = fields.Nested(SurveysConductedSchema, required=True)
+    activities = fields.Nested(ActivityKpisSchema, required=True)
+    evaluation = fields.Nested(EvaluationKpisSchema, required=True)
+    post_action = fields.Nested(PostActionSchema, required=True)
+    tangible_results = fields.Nested(TangibleResultsSchema, required=True)

@@ -13,6 +13,7 @@ from sqlalchemy import (
     String,
     Table,
     UniqueConstraint,
+    event,
 )
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -110,3 +111,13 @@ class Activity(Base):
 
     def __repr__(self) -> str:
         return f"<Activity {self.id} {self.title[:40]!r}>"
+
+
+@event.listens_for(Activity.members, "append")
+@event.listens_for(Activity.members, "remove")
+@event.listens_for(Activity.items, "append")
+@event.listens_for(Activity.items, "remove")
+def _links_changed(activity: Activity, *_args: object) -> None:
+    """A Member or an item added or removed changes the activity (its row's columns stay
+    the same, so ``onupdate`` alone would not see it)."""
+    activity.updated_at = utcnow()

@@ -5,7 +5,7 @@ of these tests is also validated against it: tests/api/conftest.py)."""
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -197,8 +197,6 @@ def test_the_journey_through_the_api(api, app, session):
     assert evaluation["open_link"].startswith("http://surveys.test/s/")
     assert api.get("/rounds?kind=picnic").status_code == 400
 
-    from datetime import UTC, datetime
-
     from app.common.mail import OutboxBackend
     from app.journeys.dispatch import dispatch
     from tests.journey import settings_for
@@ -356,3 +354,20 @@ def test_a_read_only_token_gets_no_personal_links(app, session, client):
 def _errors(response) -> dict[str, str]:
     """The problem's invalid parameters, by name."""
     return {p["name"]: p["reason"] for p in response.get_json()["invalid-params"]}
+
+
+def test_the_kpis_answer_every_figure_of_the_report(api, session):
+    """The schema that shapes GET /kpis drops nothing the report computes."""
+    from app.kpis.figures import compute_kpis
+    from app.kpis.scope import KpiFilters
+    from tests.kpi_world import TODAY, build
+
+    build(session)
+    session.commit()
+    expected = compute_kpis(session, "2025-2026", KpiFilters(), 3, TODAY, breakdown=False)
+    import time_machine
+
+    with time_machine.travel(datetime(2026, 6, 30, 12, tzinfo=UTC), tick=False):
+        body = api.get("/kpis?year=2025-2026").get_json()
+    assert body == expected.as_api()
+    assert body["evaluation"]["responses"] == 5 and body["activities"]["delivered"] == 2

@@ -286,3 +286,27 @@ def test_a_cursor_of_another_list_or_altered_is_refused(client, session, token):
     altered = _get(client, token, f"/api/v1/activities?cursor={forged}")
     assert altered.status_code == 400
     assert altered.get_json()["invalid-params"][0]["reason"] == "an altered cursor"
+
+
+def test_an_activity_whose_members_change_has_changed(session):
+    from app.workplan.activities import activity_changes
+    from tests.factories import member
+
+    activity = ActivityFactory(members=[member("FJI")])
+    session.flush()
+    session.execute(update(Activity).values(updated_at=LONG_AGO))
+    session.commit()
+    session.expire_all()
+    activity = session.get(Activity, activity.id)
+    activity.members = [member("FJI"), member("NPL")]
+    session.commit()
+    page = activity_changes(session, None, LONG_AGO, None, 10)
+    assert [a.id for a in page.rows] == [activity.id]
+    # Setting the same Members again is no change.
+    session.execute(update(Activity).values(updated_at=LONG_AGO))
+    session.commit()
+    session.expire_all()
+    activity = session.get(Activity, activity.id)
+    activity.members = [member("FJI"), member("NPL")]
+    session.commit()
+    assert activity_changes(session, None, LONG_AGO, None, 10).rows == []
