@@ -81,7 +81,9 @@ def from_http_exception(error: HTTPException) -> Response:
         for location, fields in messages.items():
             where = _LOCATIONS.get(location, location)
             for name, reason in _flatten(fields):
-                params.append(param(name or "body", reason, where))
+                # marshmallow names an error of the whole body (a list for an object) _schema.
+                name = ".".join(part for part in name.split(".") if part != "_schema") or "body"
+                params.append(param(name, reason, where))
         if params and all(p["in"] in ("query", "path") for p in params):
             status = 400
     detail = error.description or HTTPStatus(status).description

@@ -75,6 +75,14 @@ def test_an_unknown_body_field_is_named(client, tokens):
     ]
 
 
+def test_a_body_of_the_wrong_shape_is_named_body(client, tokens):
+    response = client.post("/api/v1/activities", json=[1, 2], headers=tokens["write"])
+    problem = _problem(response, 422)
+    assert problem["invalid-params"] == [
+        {"name": "body", "in": "body", "reason": "Invalid input type."}
+    ]
+
+
 def test_too_many_requests_is_429(limited_app):
     # The limit is counted before the token is read: a client without one is limited too.
     app = limited_app(RATELIMIT_API="2 per minute")
