@@ -66,6 +66,14 @@ def problems(*codes: int):
     return decorate
 
 
+# A list's next page, as in its body's `next` (RFC 8288).
+NEXT_LINK = {
+    "Link": {
+        "description": 'the next page: <URL>; rel="next" (absent on the last page)',
+        "schema": {"type": "string"},
+    }
+}
+
 _STATUS_NAMES = {
     429: "TOO_MANY_REQUESTS",
     400: "BAD_REQUEST",
@@ -173,7 +181,7 @@ def openapi():
 
 @bp.get("/activities")
 @bp.arguments(s.ActivityArgs, location="query", error_status_code=400)
-@bp.response(200, s.ActivityPageSchema)
+@bp.response(200, s.ActivityPageSchema, headers=NEXT_LINK)
 @problems(404)
 def activities_list(args: dict):
     """Activities in the order they last changed"""
@@ -266,7 +274,7 @@ def activities_create(data: dict):
 
 @bp.get("/participants")
 @bp.arguments(s.ParticipantArgs, location="query", error_status_code=400)
-@bp.response(200, s.ParticipantPageSchema)
+@bp.response(200, s.ParticipantPageSchema, headers=NEXT_LINK)
 def participants_list(args: dict):
     """Participants in the order they last changed (an erasure is a change)"""
     after = cursors.decode("participants", args.get("cursor"))
@@ -343,7 +351,7 @@ def activity_deliver(activity_id: int):
 
 @bp.get("/rounds")
 @bp.arguments(s.RoundArgs, location="query", error_status_code=400)
-@bp.response(200, s.RoundPageSchema)
+@bp.response(200, s.RoundPageSchema, headers=NEXT_LINK)
 def rounds_list(args: dict):
     """Rounds in the order they last changed, with their counts of the moment"""
     after = cursors.decode("rounds", args.get("cursor"))
@@ -373,7 +381,7 @@ class RoundWithStats:
 
 @bp.get("/rounds/<int:round_id>/invitations")
 @bp.arguments(s.ChangedArgs, location="query", error_status_code=400)
-@bp.response(200, s.InvitationPageSchema)
+@bp.response(200, s.InvitationPageSchema, headers=NEXT_LINK)
 @problems(404)
 def invitations_list(args: dict, round_id: int):
     """A round's invitations in the order they last changed"""
@@ -422,7 +430,7 @@ def invitation_resend(round_id: int, invitation_id: int):
 
 @bp.get("/rounds/<int:round_id>/responses")
 @bp.arguments(s.ResponseArgs, location="query", error_status_code=400)
-@bp.response(200, s.ResponsePageSchema)
+@bp.response(200, s.ResponsePageSchema, headers=NEXT_LINK)
 @problems(404)
 def responses_list(args: dict, round_id: int):
     """A round's submitted responses in the order they were submitted"""

@@ -7,8 +7,9 @@ Existing rows get the last moment they are known to have changed: a participant 
 erasure or creation, an invitation its submission, start, opening or creation, a round its
 creation. The column is added NOT NULL with a constant server default, which SQLite
 accepts in ALTER TABLE ADD COLUMN without copying the table (a copy would drop the
-triggers of 0009_reporting); PostgreSQL then drops the default (the models always give
-the value). SQLite keeps it: removing it would need the copy.
+triggers of 0009_reporting), and keeps (changing it would need the copy). On PostgreSQL
+the default becomes now(), so that rows written outside the models (COPY in bench/, SQL by
+hand) get the moment they were written; the models always give the value themselves.
 
 Revision ID: 0010_interop
 Revises: 0009_reporting
@@ -51,7 +52,7 @@ def upgrade():
         )
         op.execute(f'UPDATE {table} SET updated_at = {moment}')
         if postgresql:
-            op.alter_column(table, 'updated_at', server_default=None)
+            op.alter_column(table, 'updated_at', server_default=sa.text('now()'))
     for name, table, columns in _INDEXES:
         op.create_index(name, table, columns, unique=False)
 
