@@ -140,6 +140,24 @@ def _audit(action: str, target: object | None = None, summary: str = "") -> None
     )
 
 
+def _audit_read(action: str, target: object | None, summary: str) -> None:
+    """An audit entry for a list read, committed once the page is written
+    (``_commit_reads``): a commit before would expire the rows the page shows, and reading
+    each again would cost a statement per row."""
+    _audit(action, target, summary)
+    g.commit_after_response = True
+
+
+@bp.after_request
+def _commit_reads(response):
+    if g.pop("commit_after_response", False):
+        if response.status_code < 400:
+            db.session.commit()
+        else:
+            db.session.rollback()
+    return response
+
+
 def _activity_or_404(activity_id: int) -> Activity:
     activity = db.session.get(Activity, activity_id) if activity_id <= s.MAX_ID else None
     if activity is None:
@@ -281,8 +299,7 @@ def participants_list(args: dict):
     page = participant_changes(
         db.session, args.get("activity"), args.get("updated_after"), after, args["limit"]
     )
-    _audit("download.participants", None, f"{len(page.rows)} participants as JSON")
-    db.session.commit()
+    _audit_read("download.participants", None, f"{len(page.rows)} participants as JSON")
     return _page("participants", page, args)
 
 
@@ -390,8 +407,7 @@ def invitations_list(args: dict, round_id: int):
     page = invitation_changes(
         db.session, survey_round, args.get("updated_after"), after, args["limit"]
     )
-    _audit("download.invitations", survey_round, f"{len(page.rows)} invitations")
-    db.session.commit()
+    _audit_read("download.invitations", survey_round, f"{len(page.rows)} invitations")
     return _page("invitations", page, args, round_id=round_id)
 
 
@@ -439,8 +455,7 @@ def responses_list(args: dict, round_id: int):
     page = submitted_page(
         db.session, survey_round, args.get("submitted_after"), after, args["limit"]
     )
-    _audit("download.responses", survey_round, f"{len(page.rows)} responses as JSON")
-    db.session.commit()
+    _audit_read("download.responses", survey_round, f"{len(page.rows)} responses as JSON")
     body, status, headers = _page("responses", page, args, round_id=round_id)
     return {"round": survey_round.id, "anonymous": survey_round.anonymous, **body}, status, headers
 

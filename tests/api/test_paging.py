@@ -239,6 +239,18 @@ def test_a_page_of_responses_costs_the_same_however_many_there_are(
     _store(session, evaluation, 60, seed=10)
     many = _statements(connection, lambda: _get(client, token, path))
     assert len(many) == len(few)
+    # Nor with the size of the page: no row is read again one by one.
+    bigger = _statements(connection, lambda: _get(client, token, path.replace("=2", "=50")))
+    assert len(bigger) == len(many)
+    # The read is in the audit trail, naming the token.
+    from app.models import AuditEntry
+
+    entry = session.scalars(
+        select(AuditEntry)
+        .where(AuditEntry.action == "download.responses")
+        .order_by(AuditEntry.id.desc())
+    ).first()
+    assert entry.summary == "50 responses as JSON (through the API token 'sync')"
     # No statement names every response: the answers are read for the page only.
     assert max(s.count("?") + s.count("%(") for s in many) < 30
 
