@@ -145,6 +145,8 @@ class Config:
     RATELIMIT_LOGIN = "30 per 15 minutes"
     RATELIMIT_PERSONAL_LINK = "60 per hour"
     RATELIMIT_PASSWORD_RESET = "5 per hour"
+    # Every /api/v1 request, per address (a nightly pull of 100-row pages stays far below).
+    RATELIMIT_API = "600 per minute"
     # "Forgot your password?" answers after at least this many seconds, whether or not the
     # address has an account (sending the link takes time: the answer must not tell).
     FORGOT_PASSWORD_SECONDS = 1.0

@@ -170,6 +170,7 @@ def register_converters(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from app.api.routes import bp as api_bp
+    from app.api.spec import init_api
     from app.auth.routes import bp as auth_bp
     from app.main import bp as main_bp
     from app.manage.routes import bp as manage_bp
@@ -183,7 +184,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(respond_bp)
     app.register_blueprint(links_bp)
     app.register_blueprint(portal_bp)
-    app.register_blueprint(api_bp)
+    init_api(app, api_bp)
 
 
 def register_cli(app: Flask) -> None:
@@ -225,12 +226,18 @@ def register_error_pages(app: Flask) -> None:
             413,
         )
 
-    from flask import jsonify, request
+    from flask import request
+
+    from app.api.problems import ApiError, from_http_exception, problem_response
+
+    @app.errorhandler(ApiError)
+    def api_error(error: ApiError):
+        return problem_response(error.status, error.detail, error.params, error.headers)
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
         if request.path.startswith("/api/"):
-            return jsonify({"message": error.description}), error.code
+            return from_http_exception(error)
         return (
             render_template(
                 "errors/error.html",
@@ -246,12 +253,9 @@ def register_error_pages(app: Flask) -> None:
         db.session.rollback()
         app.logger.exception("Unhandled error")
         if request.path.startswith("/api/"):
-            return jsonify(
-                {
-                    "message": "Something went wrong; the error has been logged and "
-                    "nothing was saved."
-                }
-            ), 500
+            return problem_response(
+                500, "Something went wrong; the error has been logged and nothing was saved."
+            )
         return (
             render_template(
                 "errors/error.html",

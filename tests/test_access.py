@@ -42,6 +42,7 @@ API_ENDPOINTS = (
     "api.activities_create",
     "api.activity_deliver",
     "api.participants_add",
+    "api.participants_list",
     "api.rounds_list",
     "api.invitations_list",
     "api.invitation_resend",

@@ -26,3 +26,65 @@ def test_migrations_reach_the_single_head(connection):
     config.set_main_option("script_location", str(migrations))
     heads = ScriptDirectory.from_config(config).get_heads()
     assert heads == [version]
+
+
+def test_0010_interop_goes_up_and_down_and_dates_existing_rows(tmp_path_factory):
+    """On a database of its own: rows made at 0009 get the moment they last changed,
+    the downgrade removes the columns and indexes, and the upgrade runs again."""
+    import sqlalchemy as sa
+    from flask_migrate import downgrade, upgrade
+
+    from app import create_app
+    from app.extensions import db
+    from app.workplan.members import load_reference_members
+    from tests.conftest import fresh_database_url
+
+    url = fresh_database_url(tmp_path_factory, "interop")
+    app = create_app({"APP_CONFIG": "testing", "SQLALCHEMY_DATABASE_URI": url})
+    tables = ("participants", "invitations", "survey_rounds")
+    with app.app_context():
+        upgrade(revision="0009_reporting")
+        load_reference_members(db.session)  # the members table is the same at 0009
+        db.session.commit()
+        with db.engine.begin() as conn:
+            member_id = conn.execute(sa.text("SELECT min(id) FROM members")).scalar()
+            conn.execute(
+                sa.text(
+                    "INSERT INTO participants (name, member_id, gender, position, created_at,"
+                    " erased_at) VALUES ('A', :m, 'undisclosed', '', :c, NULL),"
+                    " ('B', :m, 'undisclosed', '', :c, :e)"
+                ),
+                {
+                    "m": member_id,
+                    "c": "2026-01-02 03:04:05.000000",
+                    "e": "2026-03-04 05:06:07.000000",
+                },
+            )
+        upgrade()
+        with db.engine.connect() as conn:
+            moments = conn.execute(
+                sa.text("SELECT name, updated_at FROM participants ORDER BY name")
+            ).all()
+            columns = {t: {c["name"] for c in sa.inspect(conn).get_columns(t)} for t in tables}
+        assert [(name, str(moment)[:19]) for name, moment in moments] == [
+            ("A", "2026-01-02 03:04:05"),
+            ("B", "2026-03-04 05:06:07"),
+        ]
+        assert all("updated_at" in names for names in columns.values())
+        downgrade(revision="0009_reporting")
+        with db.engine.connect() as conn:
+            inspector = sa.inspect(conn)
+            assert not any(
+                "updated_at" in {c["name"] for c in inspector.get_columns(t)} for t in tables
+            )
+            assert "ix_activities_updated_at_id" not in {
+                i["name"] for i in inspector.get_indexes("activities")
+            }
+            assert conn.execute(sa.text("SELECT count(*) FROM participants")).scalar() == 2
+        upgrade()
+        with db.engine.connect() as conn:
+            assert (
+                conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
+                == "0010_interop"
+            )
+        db.engine.dispose()

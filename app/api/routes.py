@@ -1,70 +1,88 @@
-"""JSON API v1 for systems: activities, participants, delivery, rounds, invitations and
-responses. Staff authenticate with a token (`flask users token EMAIL`) sent as
-``Authorization: Bearer <token>``. Errors are JSON: {"message": ..., "errors": {...}}."""
+"""JSON API v1 for systems: activities, participants, delivery, rounds, invitations,
+responses and the KPIs. Staff authenticate with a token (`flask users token EMAIL`) sent
+as ``Authorization: Bearer <token>``. Lists are read a page at a time with a cursor
+(``app/api/cursors.py``); errors are ``application/problem+json`` (``app/api/problems.py``);
+the schemas of ``app/api/schemas.py`` validate the requests, shape the answers and make
+the OpenAPI document."""
 
 from __future__ import annotations
 
-import re
-from datetime import date, datetime
+from dataclasses import dataclass
 from typing import Any
 
-from flask import Blueprint, current_app, g, jsonify, request
+from flask import current_app, g, jsonify, request
+from flask_smorest import Blueprint
 
 from app.accounts.api_tokens import token_for_request
-from app.api.openapi import openapi_document
+from app.api import cursors
+from app.api import schemas as s
+from app.api.problems import ApiError, param
 from app.common import clock
 from app.common.audit import record
+from app.common.keyset import Page
 from app.common.mail import backend_from_config, send_now
-from app.extensions import csrf, db
+from app.extensions import csrf, db, limiter
 from app.journeys.dispatch import resend_invitation
-from app.journeys.invitations import invitation_link, round_invitations
+from app.journeys.invitations import invitation_changes
 from app.journeys.scheduling import ScheduleError, deliver_activity
 from app.kpis.cache import year_kpis
 from app.kpis.scope import KpiError, KpiFilters
-from app.models import (
-    Activity,
-    ActivityKind,
-    ActivityStatus,
-    Invitation,
-    Member,
-    Modality,
-    PlanYear,
-    QuestionnaireKind,
-    SurveyRound,
-    WorkPlanItem,
-)
-from app.surveys.answers import values_to_json
-from app.surveys.responses import submitted_responses
-from app.surveys.rounds import list_rounds, round_stats
+from app.models import Activity, Invitation, Member, PlanYear, SurveyRound, WorkPlanItem
+from app.surveys.responses import submitted_page
+from app.surveys.rounds import RoundStats, round_changes, round_stats
 from app.web.settings import journey_settings, min_group_size
 from app.workplan.activities import (
     ActivityData,
     ActivityError,
+    activity_changes,
     create_activity,
     items_by_codes,
-    list_year_activities,
 )
 from app.workplan.members import members_by_codes
-from app.workplan.participants import import_participants
+from app.workplan.participants import import_participants, participant_changes
 from app.workplan.plan_years import PlanYearError, get_plan_year
 
-bp = Blueprint("api", __name__, url_prefix="/api/v1")
-MAX_ID = 2**31 - 1  # ids are 32-bit integers in the database
+bp = Blueprint("api", __name__, url_prefix="/api/v1", description="API v1")
 csrf.exempt(bp)
+limiter.limit(lambda: current_app.config["RATELIMIT_API"])(bp)
+
+# The routes that read a JSON body: anything else is 415.
+JSON_BODY = {"api.activities_create", "api.participants_add"}
+UNAUTHENTICATED = (
+    "Send a valid staff API token as 'Authorization: Bearer <token>': make one on your "
+    "account page or with `flask users token EMAIL`; tokens expire and can be revoked."
+)
 
 
-class ApiError(Exception):
-    def __init__(self, status: int, message: str, errors: dict | None = None):
-        super().__init__(message)
-        self.status, self.message, self.errors = status, message, errors or {}
+def problems(*codes: int):
+    """Document the errors a route answers besides 401, 429 and 500 (all routes) and 403
+    (all writes): each is a problem+json."""
+
+    def decorate(view):
+        for code in codes:
+            view = bp.alt_response(code, response=_STATUS_NAMES[code])(view)
+        return view
+
+    return decorate
 
 
-@bp.errorhandler(ApiError)
-def api_error(error: ApiError):
-    body: dict[str, Any] = {"message": error.message}
-    if error.errors:
-        body["errors"] = error.errors
-    return jsonify(body), error.status
+# A list's next page, as in its body's `next` (RFC 8288).
+NEXT_LINK = {
+    "Link": {
+        "description": 'the next page: <URL>; rel="next" (absent on the last page)',
+        "schema": {"type": "string"},
+    }
+}
+
+_STATUS_NAMES = {
+    429: "TOO_MANY_REQUESTS",
+    400: "BAD_REQUEST",
+    403: "FORBIDDEN",
+    404: "NOT_FOUND",
+    409: "CONFLICT",
+    415: "UNSUPPORTED_MEDIA_TYPE",
+    422: "UNPROCESSABLE_ENTITY",
+}
 
 
 @bp.before_request
@@ -79,23 +97,34 @@ def authenticate():
         else None
     )
     if row is None:
-        response = jsonify(
-            {
-                "message": "Send a valid staff API token as 'Authorization: Bearer <token>': "
-                "make one on your account page or with `flask users token EMAIL`; tokens "
-                "expire and can be revoked."
-            }
+        raise ApiError(
+            401,
+            UNAUTHENTICATED,
+            [param("Authorization", "a valid staff API token", "header")],
+            {"WWW-Authenticate": 'Bearer realm="api"'},
         )
-        response.status_code = 401
-        response.headers["WWW-Authenticate"] = 'Bearer realm="api"'
-        return response
     if row.scope == "read" and request.method not in ("GET", "HEAD"):
         db.session.rollback()
         raise ApiError(403, "This token is read-only: use a read-and-write token to change data.")
     db.session.commit()  # last_used_at
     g.api_user = row.user
     g.api_token = row
+    if request.endpoint in JSON_BODY:
+        _check_json_body()
     return None
+
+
+def _check_json_body() -> None:
+    if not request.is_json:
+        raise ApiError(
+            415,
+            "The request body must be JSON (Content-Type: application/json).",
+            [param("Content-Type", "application/json", "header")],
+        )
+    if "\\u0000" in (request.get_data(as_text=True) or ""):
+        raise ApiError(
+            400, "The request body holds a NUL character (\\u0000).", [param("body", "NUL")]
+        )
 
 
 def _audit(action: str, target: object | None = None, summary: str = "") -> None:
@@ -111,186 +140,126 @@ def _audit(action: str, target: object | None = None, summary: str = "") -> None
     )
 
 
-def body() -> Any:
-    data = request.get_json(silent=True)
-    if data is None:
-        raise ApiError(400, "The request body must be JSON (Content-Type: application/json).")
-    if "\\u0000" in (request.get_data(as_text=True) or ""):
-        raise ApiError(400, "The request body holds a NUL character (\\u0000).")
-    return data
+def _audit_read(action: str, target: object | None, summary: str) -> None:
+    """An audit entry for a list read, committed once the page is written
+    (``_commit_reads``): a commit before would expire the rows the page shows, and reading
+    each again would cost a statement per row."""
+    _audit(action, target, summary)
+    g.commit_after_response = True
 
 
-def _date(value: Any, name: str, errors: dict) -> date | None:
-    if value in (None, ""):
-        return None
-    try:
-        return date.fromisoformat(str(value))
-    except ValueError:
-        errors[name] = "a date written YYYY-MM-DD"
-        return None
-
-
-def _enum(enum_class, value: Any, name: str, errors: dict, default=None):
-    if value in (None, ""):
-        return default
-    try:
-        return enum_class(value)
-    except ValueError:
-        errors[name] = f"one of {', '.join(e.value for e in enum_class)}"
-        return default
-
-
-def activity_json(activity: Activity) -> dict:
-    return {
-        "id": activity.id,
-        "year": activity.plan_year.label,
-        "title": activity.title,
-        "kind": activity.kind.value,
-        "counts_as_cb_activity": activity.counts_as_cb_activity,
-        "modality": activity.modality.value if activity.modality else None,
-        "status": activity.status.value,
-        "starts_on": activity.starts_on.isoformat() if activity.starts_on else None,
-        "ends_on": activity.ends_on.isoformat() if activity.ends_on else None,
-        "venue": activity.venue,
-        "experts": activity.experts,
-        "accredited_experts": activity.accredited_experts,
-        "follow_up_months": activity.follow_up_months,
-        "members": [m.code for m in activity.members],
-        "items": [i.code for i in activity.items],
-    }
-
-
-def round_json(survey_round: SurveyRound, stats=None) -> dict:
-    data = {
-        "id": survey_round.id,
-        "kind": survey_round.kind.value,
-        "title": survey_round.title,
-        "questionnaire": survey_round.version.questionnaire.key,
-        "version": survey_round.version.number,
-        "activity": survey_round.activity_id,
-        "year": survey_round.plan_year.label,
-        "status": survey_round.status.value,
-        "opens_on": survey_round.opens_on.isoformat(),
-        "closes_on": survey_round.closes_on.isoformat() if survey_round.closes_on else None,
-        "anonymous": survey_round.anonymous,
-        "wave": survey_round.wave,
-        "open_link": f"{journey_settings().base_url}/s/{survey_round.slug}"
-        if survey_round.open_link
-        else None,
-    }
-    if stats is not None:
-        data["stats"] = {
-            "invited": stats.invited,
-            "opened": stats.opened,
-            "started": stats.started,
-            "submitted": stats.responses_submitted,
-            "response_rate": stats.response_rate,
-            "reminders_sent": stats.reminders_sent,
-        }
-    return data
+@bp.after_request
+def _commit_reads(response):
+    if g.pop("commit_after_response", False):
+        if response.status_code < 400:
+            db.session.commit()
+        else:
+            db.session.rollback()
+    return response
 
 
 def _activity_or_404(activity_id: int) -> Activity:
-    activity = db.session.get(Activity, activity_id)
+    activity = db.session.get(Activity, activity_id) if activity_id <= s.MAX_ID else None
     if activity is None:
-        raise ApiError(404, f"No activity {activity_id}.")
+        raise ApiError(
+            404, f"No activity {activity_id}.", [param("activity_id", "no such activity", "path")]
+        )
     return activity
 
 
 def _round_or_404(round_id: int) -> SurveyRound:
-    survey_round = db.session.get(SurveyRound, round_id)
+    survey_round = db.session.get(SurveyRound, round_id) if round_id <= s.MAX_ID else None
     if survey_round is None:
-        raise ApiError(404, f"No round {round_id}.")
+        raise ApiError(404, f"No round {round_id}.", [param("round_id", "no such round", "path")])
     return survey_round
 
 
-@bp.get("/openapi.json")
+def _page(kind: str, page, args: dict, **view_args: Any) -> tuple[dict, int, dict]:
+    links, headers = cursors.page_links(kind, page, args.get("cursor"), **view_args)
+    return {kind: page.rows, **links}, 200, headers
+
+
+@bp.route("/openapi.json")
+@bp.doc(
+    security=[],
+    summary="This document",
+    responses={
+        "200": {
+            "description": "OpenAPI 3.1",
+            "content": {"application/json": {"schema": {"type": "object"}}},
+        }
+    },
+)
 def openapi():
-    return jsonify(openapi_document(journey_settings().base_url))
+    api = current_app.extensions["flask-smorest"]["apis"][""]["ext_obj"]
+    document = api.spec.to_dict()
+    document["servers"] = [{"url": journey_settings().base_url}]
+    return jsonify(document)
 
 
 @bp.get("/activities")
-def activities_list():
+@bp.arguments(s.ActivityArgs, location="query", error_status_code=400)
+@bp.response(200, s.ActivityPageSchema, headers=NEXT_LINK)
+@problems(404)
+def activities_list(args: dict):
+    """Activities in the order they last changed"""
     plan_year = None
-    year = request.args.get("year")
-    if year:
+    if args.get("year"):
         try:
-            plan_year = get_plan_year(db.session, year)
+            plan_year = get_plan_year(db.session, args["year"])
         except PlanYearError as error:
-            raise ApiError(400, str(error), {"year": "e.g. 2025-2026"}) from None
+            raise ApiError(400, str(error), [param("year", "e.g. 2025-2026", "query")]) from None
         if plan_year is None:
-            raise ApiError(404, f"No plan stored for {year}.")
-    activities = list_year_activities(db.session, plan_year)
-    return jsonify({"activities": [activity_json(a) for a in activities]})
+            raise ApiError(
+                404, f"No plan stored for {args['year']}.", [param("year", "no plan", "query")]
+            )
+    after = cursors.decode("activities", args.get("cursor"))
+    page = activity_changes(db.session, plan_year, args.get("updated_after"), after, args["limit"])
+    return _page("activities", page, args)
 
 
-def _plan_year_field(data: dict, errors: dict) -> PlanYear | None:
+def _plan_year_field(data: dict, errors: list) -> PlanYear | None:
     try:
-        plan_year = get_plan_year(db.session, str(data.get("year", "")))
+        plan_year = get_plan_year(db.session, data["year"])
     except PlanYearError:
-        errors["year"] = "a plan year such as 2025-2026"
+        errors.append(param("year", "a plan year such as 2025-2026"))
         return None
     if plan_year is None:
-        errors["year"] = f"no plan stored for {data.get('year')!r}"
+        errors.append(param("year", f"no plan stored for {data['year']!r}"))
     return plan_year
 
 
-def _count_fields(data: dict, errors: dict) -> dict[str, int]:
-    numbers = {}
-    for name in ("experts", "accredited_experts"):
-        value = data.get(name, 0)
-        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-            errors[name] = "a whole number, 0 or more"
-        numbers[name] = value if isinstance(value, int) else 0
-    return numbers
-
-
-def _members_field(data: dict, errors: dict) -> list[Member]:
-    codes = data.get("members", [])
-    if not isinstance(codes, list) or not all(isinstance(c, str) for c in codes):
-        errors["members"] = "a list of ISO codes such as ['FJI']"
-        return []
+def _members_field(data: dict, errors: list) -> list[Member]:
+    codes = data["members"]
     found = members_by_codes(db.session, codes)
     unknown = [c for c in codes if c.upper() not in found]
     if unknown:
-        errors["members"] = f"unknown Member codes: {', '.join(unknown)}"
+        errors.append(param("members", f"unknown Member codes: {', '.join(unknown)}"))
     return list(found.values())
 
 
-def _items_field(data: dict, plan_year: PlanYear | None, errors: dict) -> list[WorkPlanItem]:
-    codes = data.get("items", [])
-    if not isinstance(codes, list) or not all(isinstance(c, str) for c in codes):
-        errors["items"] = "a list of work-plan item codes such as ['1-(a)']"
-        return []
+def _items_field(data: dict, plan_year: PlanYear | None, errors: list) -> list[WorkPlanItem]:
     if plan_year is None:
         return []
+    codes = data["items"]
     found = items_by_codes(db.session, plan_year, codes)
     unknown = [c for c in codes if c not in found]
     if unknown:
-        errors["items"] = f"not items of {plan_year.label}: {', '.join(unknown)}"
+        errors.append(param("items", f"not items of {plan_year.label}: {', '.join(unknown)}"))
     return list(found.values())
 
 
 @bp.post("/activities")
-def activities_create():
-    data = body()
-    if not isinstance(data, dict):
-        raise ApiError(400, "Send one activity as a JSON object.")
-    errors: dict[str, str] = {}
+@bp.arguments(s.NewActivitySchema)
+@bp.response(201, s.ActivitySchema)
+@problems(400, 403, 415)
+def activities_create(data: dict):
+    """Create an activity"""
+    errors: list[dict[str, str]] = []
     plan_year = _plan_year_field(data, errors)
-    if not isinstance(data.get("title"), str) or not data["title"].strip():
-        errors["title"] = "required text"
-    kind = _enum(ActivityKind, data.get("kind"), "kind", errors)
-    if kind is None and "kind" not in errors:
-        errors["kind"] = "required: " + ", ".join(k.value for k in ActivityKind)
-    status = _enum(ActivityStatus, data.get("status"), "status", errors, ActivityStatus.PLANNED)
-    modality = _enum(Modality, data.get("modality"), "modality", errors)
-    starts_on = _date(data.get("starts_on"), "starts_on", errors)
-    ends_on = _date(data.get("ends_on"), "ends_on", errors)
-    numbers = _count_fields(data, errors)
     members = _members_field(data, errors)
     items = _items_field(data, plan_year, errors)
-    if errors:
+    if errors or plan_year is None:
         raise ApiError(422, "The activity has invalid fields.", errors)
     try:
         activity = create_activity(
@@ -298,15 +267,15 @@ def activities_create():
             plan_year,
             ActivityData(
                 title=data["title"],
-                kind=kind,
-                status=status,
-                modality=modality,
-                starts_on=starts_on,
-                ends_on=ends_on,
-                venue=str(data.get("venue") or "")[:200],
-                experts=numbers["experts"],
-                accredited_experts=numbers["accredited_experts"],
-                follow_up_months=str(data.get("follow_up_months") or ""),
+                kind=data["kind"],
+                status=data["status"],
+                modality=data["modality"],
+                starts_on=data["starts_on"],
+                ends_on=data["ends_on"],
+                venue=data["venue"],
+                experts=data["experts"],
+                accredited_experts=data["accredited_experts"],
+                follow_up_months=data["follow_up_months"],
                 member_ids=[m.id for m in members],
                 item_ids=[i.id for i in items],
             ),
@@ -314,40 +283,48 @@ def activities_create():
     except ActivityError as error:
         db.session.rollback()
         raise ApiError(
-            422, "The activity has invalid fields.", {error.field: error.message}
+            422, "The activity has invalid fields.", [param(error.field, error.message)]
         ) from None
     _audit("activity.create", activity, activity.title)
     db.session.commit()
-    return jsonify(activity_json(activity)), 201
+    return activity
+
+
+@bp.get("/participants")
+@bp.arguments(s.ParticipantArgs, location="query", error_status_code=400)
+@bp.response(200, s.ParticipantPageSchema, headers=NEXT_LINK)
+def participants_list(args: dict):
+    """Participants in the order they last changed (an erasure is a change)"""
+    after = cursors.decode("participants", args.get("cursor"))
+    page = participant_changes(
+        db.session, args.get("activity"), args.get("updated_after"), after, args["limit"]
+    )
+    _audit_read("download.participants", None, f"{len(page.rows)} participants as JSON")
+    return _page("participants", page, args)
 
 
 @bp.post("/activities/<int:activity_id>/participants")
-def participants_add(activity_id: int):
+@bp.arguments(s.NewParticipantsSchema)
+@bp.response(200, s.ParticipantsAddedSchema)
+@problems(400, 403, 404, 415)
+def participants_add(data: dict, activity_id: int):
+    """Add participants (all or nothing; matched by email)"""
     activity = _activity_or_404(activity_id)
-    data = body()
-    people = data.get("participants") if isinstance(data, dict) else data
-    if not isinstance(people, list) or not people:
-        raise ApiError(
-            400, 'Send a list of participants: [{"name", "member", "email", "gender", "position"}].'
-        )
-    records = []
-    for index, person in enumerate(people):
-        if not isinstance(person, dict):
-            raise ApiError(
-                422, "Each participant must be an object.", {str(index): "not an object"}
-            )
-        record = {"_row": index, "_ignored": []}
-        for name in ("name", "email", "member", "gender", "position"):
-            value = person.get(name)
-            record[name] = "" if value is None else str(value).strip()
-        records.append(record)
+    records = [
+        {
+            "_row": index,
+            "_ignored": [],
+            **{name: str(person.get(name) or "").strip() for name in _PERSON},
+        }
+        for index, person in enumerate(data["participants"])
+    ]
     result = import_participants(db.session, activity, records)
     if not result.ok:
         db.session.rollback()
         raise ApiError(
             422,
             "No participant was added: fix these and send the list again.",
-            {f"{e.row}.{e.column}": e.message for e in result.errors},
+            [param(f"participants.{e.row}.{e.column}", e.message) for e in result.errors],
         )
     _audit(
         "participants.import",
@@ -355,93 +332,98 @@ def participants_add(activity_id: int):
         f"{result.rows} rows, {result.attached} added, {result.created} new people",
     )
     db.session.commit()
-    return jsonify(
-        {
-            "created": result.created,
-            "updated": result.updated,
-            "attached": result.attached,
-            "already_attending": result.already_attending,
-        }
-    )
+    return {
+        "created": result.created,
+        "updated": result.updated,
+        "attached": result.attached,
+        "already_attending": result.already_attending,
+    }
+
+
+_PERSON = ("name", "email", "member", "gender", "position")
 
 
 @bp.post("/activities/<int:activity_id>/deliver")
+@bp.response(200, s.DeliverySchema)
+@problems(403, 404, 409, 422)
 def activity_deliver(activity_id: int):
+    """Mark delivered; opens and schedules its rounds"""
     activity = _activity_or_404(activity_id)
     try:
         delivery = deliver_activity(db.session, activity, journey_settings(), clock.today())
     except ActivityError as error:
         db.session.rollback()
-        raise ApiError(422, error.message, {error.field: error.message}) from None
+        raise ApiError(422, error.message, [param(error.field, error.message)]) from None
     except ScheduleError as error:
         db.session.rollback()
         raise ApiError(409, str(error)) from None
     _audit("activity.deliver", activity, f"{len(delivery.created)} round(s) made")
     db.session.commit()
-    rounds = [delivery.evaluation, *delivery.follow_ups]
-    return jsonify(
-        {
-            "activity": activity_json(activity),
-            "rounds": [round_json(r) for r in rounds],
-            "created": [r.id for r in delivery.created],
-        }
-    )
+    return {
+        "activity": activity,
+        "rounds": [delivery.evaluation, *delivery.follow_ups],
+        "created": [r.id for r in delivery.created],
+    }
 
 
 @bp.get("/rounds")
-def rounds_list():
-    activity = request.args.get("activity")
-    if activity and (not re.fullmatch(r"[0-9]{1,10}", activity) or int(activity) > MAX_ID):
-        raise ApiError(400, "activity must be an activity id", {"activity": "an integer"})
-    errors: dict = {}
-    kind = _enum(QuestionnaireKind, request.args.get("kind"), "kind", errors)
-    if errors:
-        raise ApiError(400, "Unknown kind.", errors)
-    rounds = list_rounds(db.session, activity_id=int(activity) if activity else None, kind=kind)
-    stats = round_stats(db.session, [r.id for r in rounds])
-    return jsonify({"rounds": [round_json(r, stats[r.id]) for r in rounds]})
+@bp.arguments(s.RoundArgs, location="query", error_status_code=400)
+@bp.response(200, s.RoundPageSchema, headers=NEXT_LINK)
+def rounds_list(args: dict):
+    """Rounds in the order they last changed, with their counts of the moment"""
+    after = cursors.decode("rounds", args.get("cursor"))
+    page = round_changes(
+        db.session,
+        args.get("activity"),
+        args.get("kind"),
+        args.get("updated_after"),
+        after,
+        args["limit"],
+    )
+    stats = round_stats(db.session, [r.id for r in page.rows])
+    rows = [RoundWithStats(r, stats[r.id]) for r in page.rows]
+    return _page("rounds", Page(rows, page.more, page.last_key), args)
+
+
+@dataclass
+class RoundWithStats:
+    """A round read with its counts of the moment (RoundWithStatsSchema)."""
+
+    round: SurveyRound
+    stats: RoundStats
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.round, name)
 
 
 @bp.get("/rounds/<int:round_id>/invitations")
-def invitations_list(round_id: int):
+@bp.arguments(s.ChangedArgs, location="query", error_status_code=400)
+@bp.response(200, s.InvitationPageSchema, headers=NEXT_LINK)
+@problems(404)
+def invitations_list(args: dict, round_id: int):
+    """A round's invitations in the order they last changed"""
     survey_round = _round_or_404(round_id)
-    config = journey_settings()
-    invitations = round_invitations(db.session, survey_round)
-    _audit("download.invitations", survey_round, f"{len(invitations)} invitations")
-    db.session.commit()
-    return jsonify(
-        {
-            "invitations": [
-                {
-                    "id": i.id,
-                    "name": i.name,
-                    "email": i.email or None,
-                    "member": i.member.code,
-                    "participant": i.participant_id,
-                    # A personal link answers as the person: not for read-only tokens.
-                    "link": invitation_link(config.base_url, config.invitation_key, i)
-                    if g.api_token.scope == "write"
-                    else None,
-                    "opened_at": _time(i.opened_at),
-                    "started_at": _time(i.started_at),
-                    "submitted_at": _time(i.submitted_at),
-                }
-                for i in invitations
-            ]
-        }
+    after = cursors.decode("invitations", args.get("cursor"))
+    page = invitation_changes(
+        db.session, survey_round, args.get("updated_after"), after, args["limit"]
     )
-
-
-def _time(moment: datetime | None) -> str | None:
-    return moment.isoformat() if moment else None
+    _audit_read("download.invitations", survey_round, f"{len(page.rows)} invitations")
+    return _page("invitations", page, args, round_id=round_id)
 
 
 @bp.post("/rounds/<int:round_id>/invitations/<int:invitation_id>/resend")
+@bp.response(200, s.ResendSchema)
+@problems(403, 404, 409, 422)
 def invitation_resend(round_id: int, invitation_id: int):
+    """Send an invitation again"""
     survey_round = _round_or_404(round_id)
-    invitation = db.session.get(Invitation, invitation_id)
+    invitation = db.session.get(Invitation, invitation_id) if invitation_id <= s.MAX_ID else None
     if invitation is None or invitation.round_id != survey_round.id:
-        raise ApiError(404, f"No invitation {invitation_id} in round {round_id}.")
+        raise ApiError(
+            404,
+            f"No invitation {invitation_id} in round {round_id}.",
+            [param("invitation_id", "not an invitation of this round", "path")],
+        )
     if invitation.submitted_at is not None:
         raise ApiError(409, "This invitation has already been answered.")
     now = clock.utcnow()
@@ -459,37 +441,32 @@ def invitation_resend(round_id: int, invitation_id: int):
         except OSError:
             queued.append(message.to_email)
         db.session.commit()
-    return jsonify({"sent": sent, "queued_for_retry": queued})
+    return {"sent": sent, "queued_for_retry": queued}
 
 
 @bp.get("/rounds/<int:round_id>/responses")
-def responses_list(round_id: int):
+@bp.arguments(s.ResponseArgs, location="query", error_status_code=400)
+@bp.response(200, s.ResponsePageSchema, headers=NEXT_LINK)
+@problems(404)
+def responses_list(args: dict, round_id: int):
+    """A round's submitted responses in the order they were submitted"""
     survey_round = _round_or_404(round_id)
-    responses = submitted_responses(db.session, survey_round)
-    _audit("download.responses", survey_round, f"{len(responses)} responses as JSON")
-    db.session.commit()
-    return jsonify(
-        {
-            "round": survey_round.id,
-            "anonymous": survey_round.anonymous,
-            "responses": [
-                {
-                    "id": r.response.id,
-                    "submitted_at": _time(r.response.submitted_at),
-                    "member": r.member_code,
-                    "answers": values_to_json(r.values),
-                }
-                for r in responses
-            ],
-        }
+    after = cursors.decode("responses", args.get("cursor"), moments=False)
+    page = submitted_page(
+        db.session, survey_round, args.get("submitted_after"), after, args["limit"]
     )
+    _audit_read("download.responses", survey_round, f"{len(page.rows)} responses as JSON")
+    body, status, headers = _page("responses", page, args, round_id=round_id)
+    return {"round": survey_round.id, "anonymous": survey_round.anonymous, **body}, status, headers
 
 
 @bp.get("/kpis")
-def kpis():
-    year = request.args.get("year")
-    if not year:
-        raise ApiError(400, "Give the plan year: /api/v1/kpis?year=2025-2026", {"year": "required"})
+@bp.arguments(s.KpiArgs, location="query", error_status_code=400)
+@bp.response(200, s.KpisSchema)
+@problems(404)
+def kpis(args: dict):
+    """The dashboard's figures, 3-(f) to 3-(j) (what each counts: docs/kpis.md)"""
+    year = args["year"]
     try:
         filters = KpiFilters.parse(request.args)
         # The API returns the totals only: no per-activity breakdown to compute.
@@ -497,11 +474,11 @@ def kpis():
             db.session, year, filters, min_group_size(), clock.today(), breakdown=False
         )
     except PlanYearError as error:
-        raise ApiError(400, str(error), {"year": "e.g. 2025-2026"}) from None
+        raise ApiError(400, str(error), [param("year", "e.g. 2025-2026", "query")]) from None
     except KpiError as error:
-        name = str(error).split(":", 1)[0]
+        name, _, reason = str(error).partition(": ")
         status = 404 if name == "year" else 400
-        raise ApiError(status, str(error), {name: str(error).split(": ", 1)[-1]}) from None
+        raise ApiError(status, str(error), [param(name, reason or str(error), "query")]) from None
     _audit("download.kpis", None, f"{year} as JSON")
     db.session.commit()
-    return jsonify(report.as_api())
+    return report.as_api()

@@ -19,6 +19,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session, joinedload
 
 from app.common.clock import utcnow
+from app.common.keyset import Page, keyset_page
 from app.models import (
     Attendance,
     Invitation,
@@ -135,6 +136,26 @@ def sync_invitations(session: Session, survey_round: SurveyRound, key: bytes) ->
 def mark_opened(invitation: Invitation) -> None:
     if invitation.opened_at is None:
         invitation.opened_at = utcnow()
+
+
+def invitation_changes(
+    session: Session,
+    survey_round: SurveyRound,
+    updated_after: datetime | None,
+    after: tuple[datetime, int] | None,
+    limit: int,
+) -> Page[Invitation]:
+    """A page of the round's invitations in the order they last changed (``updated_at``,
+    then id: opened, started, answered, resent, erased), after the key ``after``; only
+    those changed after ``updated_after`` if given. One statement (with the Member)."""
+    query = (
+        select(Invitation, Invitation.updated_at, Invitation.id)
+        .where(Invitation.round_id == survey_round.id)
+        .options(joinedload(Invitation.member))
+    )
+    if updated_after is not None:
+        query = query.where(Invitation.updated_at > updated_after)
+    return keyset_page(session, query, (Invitation.updated_at, Invitation.id), after, limit)
 
 
 def round_invitations(session: Session, survey_round: SurveyRound) -> list[Invitation]:

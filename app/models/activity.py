@@ -8,10 +8,12 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     String,
     Table,
     UniqueConstraint,
+    event,
 )
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -61,6 +63,8 @@ class Activity(Base):
             "accredited_experts >= 0 AND accredited_experts <= experts",
             name="accredited_within_experts",
         ),
+        # The API's pages of activities in the order they changed.
+        Index("ix_activities_updated_at_id", "updated_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -107,3 +111,13 @@ class Activity(Base):
 
     def __repr__(self) -> str:
         return f"<Activity {self.id} {self.title[:40]!r}>"
+
+
+@event.listens_for(Activity.members, "append")
+@event.listens_for(Activity.members, "remove")
+@event.listens_for(Activity.items, "append")
+@event.listens_for(Activity.items, "remove")
+def _links_changed(activity: Activity, *_args: object) -> None:
+    """A Member or an item added or removed changes the activity (its row's columns stay
+    the same, so ``onupdate`` alone would not see it)."""
+    activity.updated_at = utcnow()

@@ -39,6 +39,8 @@ class Invitation(Base):
         ),
         # A round's invitations by name, a page at a time (the round's staff page).
         Index("ix_invitations_round_id_name", "round_id", "name", "id"),
+        # A round's invitations in the order they changed (the API's pages).
+        Index("ix_invitations_round_id_updated_at", "round_id", "updated_at", "id"),
         UniqueConstraint("round_id", "member_key"),
         CheckConstraint(
             "(participant_id IS NOT NULL AND member_key IS NULL) "
@@ -64,6 +66,11 @@ class Invitation(Base):
     opened_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Moved by every change of the row (opened, started, answered, resent, erased): the
+    # API's incremental pulls.
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
 
     round: Mapped[SurveyRound] = relationship()
     participant: Mapped[Participant | None] = relationship()

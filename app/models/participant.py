@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, DateTime, ForeignKey, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from app.models.activity import Activity
@@ -17,6 +17,8 @@ class Participant(Base):
     __tablename__ = "participants"
     __table_args__ = (
         CheckConstraint("email IS NULL OR email = lower(email)", name="email_lowercase"),
+        # The API's pages of participants in the order they changed.
+        Index("ix_participants_updated_at_id", "updated_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -31,6 +33,10 @@ class Participant(Base):
     # Set when their personal data was erased on request: the name is replaced, the email
     # and position removed; Member, gender and answers stay for the KPIs.
     erased_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Moved by every change of the row (an erasure too): the API's incremental pulls.
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
 
     member: Mapped[Member] = relationship()
     attendances: Mapped[list[Attendance]] = relationship(

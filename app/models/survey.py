@@ -97,6 +97,7 @@ class SurveyRound(Base):
             "kind NOT IN ('evaluation', 'follow_up') OR activity_id IS NOT NULL",
             name="activity_rounds_have_an_activity",
         ),
+        Index("ix_survey_rounds_updated_at_id", "updated_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -124,6 +125,10 @@ class SurveyRound(Base):
     # Follow-up rounds: 1 for the first wave (e.g. +6 months), 2 for the next...
     wave: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # Moved by every change of the row (opened, closed, dates): the API's incremental pulls.
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
 
     version: Mapped[QuestionnaireVersion] = relationship()
     plan_year: Mapped[PlanYear] = relationship()

@@ -5,11 +5,12 @@ from __future__ import annotations
 import secrets
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
+from app.common.keyset import Page, keyset_page
 from app.models import (
     Activity,
     Invitation,
@@ -251,3 +252,27 @@ def activity_rounds(session: Session, activity: Activity) -> list[SurveyRound]:
             .order_by(SurveyRound.opens_on, SurveyRound.id)
         )
     )
+
+
+def round_changes(
+    session: Session,
+    activity_id: int | None,
+    kind: QuestionnaireKind | None,
+    updated_after: datetime | None,
+    after: tuple[datetime, int] | None,
+    limit: int,
+) -> Page[SurveyRound]:
+    """A page of rounds (of one activity or one kind if given) in the order they last
+    changed (``updated_at``, then id), after the key ``after``; only those changed after
+    ``updated_after`` if given. One statement (with the version, questionnaire and year)."""
+    query = select(SurveyRound, SurveyRound.updated_at, SurveyRound.id).options(
+        joinedload(SurveyRound.version).joinedload(QuestionnaireVersion.questionnaire),
+        joinedload(SurveyRound.plan_year),
+    )
+    if activity_id is not None:
+        query = query.where(SurveyRound.activity_id == activity_id)
+    if kind is not None:
+        query = query.where(SurveyRound.kind == kind)
+    if updated_after is not None:
+        query = query.where(SurveyRound.updated_at > updated_after)
+    return keyset_page(session, query, (SurveyRound.updated_at, SurveyRound.id), after, limit)

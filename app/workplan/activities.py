@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import Select, func, or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
+from app.common.keyset import Page, keyset_page
 from app.models import (
     Activity,
     ActivityKind,
@@ -289,3 +290,23 @@ def _apply(activity: Activity, data: ActivityData) -> None:
     activity.experts = data.experts
     activity.accredited_experts = data.accredited_experts
     activity.follow_up_months = ", ".join(map(str, parse_months(data.follow_up_months)))
+
+
+def activity_changes(
+    session: Session,
+    plan_year: PlanYear | None,
+    updated_after: datetime | None,
+    after: tuple[datetime, int] | None,
+    limit: int,
+) -> Page[Activity]:
+    """A page of activities in the order they last changed (``updated_at``, then id),
+    after the key ``after``; only those changed after ``updated_after`` if given. Three
+    statements: the page, then its Members and items."""
+    query = select(Activity, Activity.updated_at, Activity.id).options(
+        joinedload(Activity.plan_year), selectinload(Activity.members), selectinload(Activity.items)
+    )
+    if plan_year is not None:
+        query = query.where(Activity.plan_year_id == plan_year.id)
+    if updated_after is not None:
+        query = query.where(Activity.updated_at > updated_after)
+    return keyset_page(session, query, (Activity.updated_at, Activity.id), after, limit)

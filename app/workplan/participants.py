@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import BinaryIO
 
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
+from app.common.keyset import Page, keyset_page
 from app.common.tables import RowError, TableFileError, TableLimits, read_table, text_of
 from app.models import Activity, Attendance, Gender, Participant
 from app.workplan.members import MemberDirectory
@@ -366,3 +368,31 @@ def participant_of(session: Session, activity: Activity, participant_id: int) ->
         .join(Attendance, Attendance.participant_id == Participant.id)
         .where(Attendance.activity_id == activity.id, Participant.id == participant_id)
     )
+
+
+def participant_changes(
+    session: Session,
+    activity_id: int | None,
+    updated_after: datetime | None,
+    after: tuple[datetime, int] | None,
+    limit: int,
+) -> Page[Participant]:
+    """A page of participants (of one activity if given) in the order they last changed
+    (``updated_at``, then id: an erasure is a change), after the key ``after``; only those
+    changed after ``updated_after`` if given. Two statements: the page (with Members),
+    then the activities they attend."""
+    query = select(Participant, Participant.updated_at, Participant.id).options(
+        joinedload(Participant.member), selectinload(Participant.attendances)
+    )
+    if activity_id is not None:
+        query = query.where(
+            select(Attendance.id)
+            .where(
+                Attendance.participant_id == Participant.id,
+                Attendance.activity_id == activity_id,
+            )
+            .exists()
+        )
+    if updated_after is not None:
+        query = query.where(Participant.updated_at > updated_after)
+    return keyset_page(session, query, (Participant.updated_at, Participant.id), after, limit)

@@ -1,10 +1,11 @@
-"""JSON API v1: authentication, validation errors, the journey through the API, and the
-OpenAPI document kept in step with the routes."""
+"""JSON API v1: authentication, validation errors as problem+json, the journey through
+the API, and the generated OpenAPI document kept in step with the routes (every response
+of these tests is also validated against it: tests/api/conftest.py)."""
 
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -43,7 +44,11 @@ def test_authentication_is_required(client, header):
     headers = {"Authorization": header} if header else {}
     response = client.get("/api/v1/activities", headers=headers)
     assert response.status_code == 401
-    assert "API token" in response.get_json()["message"]
+    assert response.mimetype == "application/problem+json"
+    problem = response.get_json()
+    assert problem["status"] == 401 and problem["title"] == "Unauthorized"
+    assert "API token" in problem["detail"]
+    assert [p["name"] for p in problem["invalid-params"]] == ["Authorization"]
     assert response.headers["WWW-Authenticate"].startswith("Bearer")
 
 
@@ -56,7 +61,8 @@ def test_contact_points_get_no_token(session):
 
 def test_unknown_api_paths_answer_in_json(api):
     response = api.get("/nothing-here")
-    assert response.status_code == 404 and "message" in response.get_json()
+    assert response.status_code == 404 and response.mimetype == "application/problem+json"
+    assert response.get_json()["status"] == 404 and response.get_json()["detail"]
 
 
 def test_create_and_list_activities(api, session):
@@ -81,27 +87,41 @@ def test_create_and_list_activities(api, session):
     listed = api.get("/activities?year=2025-2026").get_json()["activities"]
     assert [a["id"] for a in listed] == [body["id"]]
     assert api.get("/activities?year=2030-2031").status_code == 404
-    assert api.get("/activities?year=soon").status_code == 400
+    bad_year = api.get("/activities?year=soon")
+    assert bad_year.status_code == 400
+    assert bad_year.get_json()["invalid-params"][0] == {
+        "name": "year",
+        "in": "query",
+        "reason": "String does not match expected pattern.",
+    }
 
 
 def test_activity_validation_errors_name_each_field(api):
     response = api.post(
         "/activities",
+        json={"year": "2025-2026", "kind": "party", "starts_on": "tomorrow", "experts": -1},
+    )
+    assert response.status_code == 422 and response.mimetype == "application/problem+json"
+    errors = _errors(response)
+    assert set(errors) == {"title", "kind", "starts_on", "experts"}
+    assert all(p["in"] == "body" for p in response.get_json()["invalid-params"])
+    unknown = api.post(
+        "/activities",
         json={
             "year": "2025-2026",
-            "kind": "party",
+            "title": "T",
+            "kind": "training",
             "members": ["XXX"],
             "items": ["9-(z)"],
-            "starts_on": "tomorrow",
-            "experts": -1,
         },
     )
-    assert response.status_code == 422
-    errors = response.get_json()["errors"]
-    assert set(errors) >= {"title", "kind", "members", "starts_on", "experts"}
-    assert "unknown Member codes: XXX" in errors["members"]
+    assert unknown.status_code == 422
+    assert _errors(unknown) == {
+        "members": "unknown Member codes: XXX",
+        "items": "not items of 2025-2026: 9-(z)",
+    }
     not_json = api.post("/activities", data="title=x")
-    assert not_json.status_code == 400 and "JSON" in not_json.get_json()["message"]
+    assert not_json.status_code == 415 and "JSON" in not_json.get_json()["detail"]
     dates = api.post(
         "/activities",
         json={
@@ -112,7 +132,7 @@ def test_activity_validation_errors_name_each_field(api):
             "ends_on": "2025-10-01",
         },
     )
-    assert dates.status_code == 422 and "ends_on" in dates.get_json()["errors"]
+    assert dates.status_code == 422 and "ends_on" in _errors(dates)
 
 
 def test_participants_are_added_all_or_nothing(api, session):
@@ -129,7 +149,7 @@ def test_participants_are_added_all_or_nothing(api, session):
         },
     )
     assert bad.status_code == 422
-    assert set(bad.get_json()["errors"]) == {"1.name", "1.member"}
+    assert set(_errors(bad)) == {"participants.1.name", "participants.1.member"}
     assert session.scalar(select(func.count()).select_from(Participant)) == 0
     good = api.post(
         f"/activities/{activity['id']}/participants",
@@ -140,7 +160,9 @@ def test_participants_are_added_all_or_nothing(api, session):
     )
     assert good.get_json() == {"created": 2, "updated": 0, "attached": 2, "already_attending": 0}
     assert session.scalar(select(func.count()).select_from(Attendance)) == 2
-    assert api.post("/activities/99999/participants", json=[]).status_code == 404
+    missing = api.post("/activities/99999/participants", json=[{"name": "A", "member": "NPL"}])
+    assert missing.status_code == 404
+    assert api.post(f"/activities/{activity['id']}/participants", json=[]).status_code == 422
 
 
 def test_the_journey_through_the_api(api, app, session):
@@ -175,8 +197,6 @@ def test_the_journey_through_the_api(api, app, session):
     assert evaluation["open_link"].startswith("http://surveys.test/s/")
     assert api.get("/rounds?kind=picnic").status_code == 400
 
-    from datetime import UTC, datetime
-
     from app.common.mail import OutboxBackend
     from app.journeys.dispatch import dispatch
     from tests.journey import settings_for
@@ -208,7 +228,7 @@ def test_deliver_errors(api, session):
         "/activities", json={"year": "2025-2026", "title": "Workshop", "kind": "regional_workshop"}
     ).get_json()
     response = api.post(f"/activities/{activity['id']}/deliver")
-    assert response.status_code == 422 and "starts_on" in response.get_json()["errors"]
+    assert response.status_code == 422 and "starts_on" in _errors(response)
 
 
 def test_anonymous_round_responses_carry_no_member(api, app, session):
@@ -225,23 +245,34 @@ def test_anonymous_round_responses_carry_no_member(api, app, session):
 def test_the_openapi_document_matches_the_routes(client, app):
     document = client.get("/api/v1/openapi.json").get_json()
     assert document["openapi"].startswith("3.")
+    assert document["servers"] == [{"url": "http://surveys.test"}]
     documented = {
         (path, method.upper())
         for path, operations in document["paths"].items()
         for method in operations
+        if method != "parameters"
     }
     routed = set()
     for rule in app.url_map.iter_rules():
         if not rule.rule.startswith("/api/v1/"):
             continue
-        path = re.sub(r"<(?:[^:>]+:)?([^>]+)>", r"{\1}", rule.rule[len("/api/v1") :])
+        path = re.sub(r"<(?:[^:>]+:)?([^>]+)>", r"{\1}", rule.rule)
         for method in rule.methods - {"HEAD", "OPTIONS"}:
             routed.add((path, method))
     assert routed == documented
     for path, operations in document["paths"].items():
-        for operation in operations.values():
-            declared = {p["name"] for p in operation.get("parameters", []) if p["in"] == "path"}
+        shared = operations.get("parameters", [])
+        for method, operation in operations.items():
+            if method == "parameters":
+                continue
+            parameters = [*shared, *operation.get("parameters", [])]
+            declared = {p["name"] for p in parameters if p["in"] == "path"}
             assert declared == set(re.findall(r"{([^}]+)}", path)), path
+            # Every operation documents its errors as problems.
+            errors = operation["responses"]["default"]["$ref"]
+            assert document["components"]["responses"][errors.rsplit("/", 1)[1]]["content"] == {
+                "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+            }
 
 
 def test_tokens_expire_and_administrators_revoke_them(client, session):
@@ -257,7 +288,7 @@ def test_tokens_expire_and_administrators_revoke_them(client, session):
     session.commit()
     with time_machine.travel(clock.utcnow() + timedelta(days=2)):
         expired = client.get("/api/v1/rounds", headers={"Authorization": f"Bearer {short}"})
-        assert expired.status_code == 401 and "expire" in expired.get_json()["message"]
+        assert expired.status_code == 401 and "expire" in expired.get_json()["detail"]
         live = client.get("/api/v1/rounds", headers={"Authorization": f"Bearer {long}"})
         assert live.status_code == 200
     admin = client.application.test_client()
@@ -282,7 +313,7 @@ def test_tokens_expire_and_administrators_revoke_them(client, session):
 
 def test_a_nul_character_in_a_json_body_is_refused(api):
     response = api.post("/activities", json={"year": "2025-2026", "title": "A\u0000B"})
-    assert response.status_code == 400 and "NUL" in response.get_json()["message"]
+    assert response.status_code == 400 and "NUL" in response.get_json()["detail"]
 
 
 @pytest.mark.parametrize(
@@ -296,12 +327,14 @@ def test_a_nul_character_in_a_json_body_is_refused(api):
 def test_api_fields_past_their_bounds_are_422(api, fields, error):
     body = {"year": "2025-2026", "title": "Workshop", "kind": "training", **fields}
     response = api.post("/activities", json=body)
-    assert response.status_code == 422 and error in response.get_json()["errors"]
+    assert response.status_code == 422 and error in _errors(response)
 
 
 def test_odd_digits_in_api_parameters_are_400(api):
-    for value in ("²", "9" * 5000):
-        assert api.get("/rounds", query_string={"activity": value}).status_code == 400
+    for value in ("²", "9" * 5000, "0", "-1"):
+        response = api.get("/rounds", query_string={"activity": value})
+        assert response.status_code == 400
+        assert response.get_json()["invalid-params"][0]["name"] == "activity"
 
 
 def test_a_read_only_token_gets_no_personal_links(app, session, client):
@@ -316,3 +349,25 @@ def test_a_read_only_token_gets_no_personal_links(app, session, client):
         listing = client.get(path, headers={"Authorization": f"Bearer {token}"}).get_json()
         links = [i["link"] for i in listing["invitations"]]
         assert all(links) if linked else not any(links)
+
+
+def _errors(response) -> dict[str, str]:
+    """The problem's invalid parameters, by name."""
+    return {p["name"]: p["reason"] for p in response.get_json()["invalid-params"]}
+
+
+def test_the_kpis_answer_every_figure_of_the_report(api, session):
+    """The schema that shapes GET /kpis drops nothing the report computes."""
+    from app.kpis.figures import compute_kpis
+    from app.kpis.scope import KpiFilters
+    from tests.kpi_world import TODAY, build
+
+    build(session)
+    session.commit()
+    expected = compute_kpis(session, "2025-2026", KpiFilters(), 3, TODAY, breakdown=False)
+    import time_machine
+
+    with time_machine.travel(datetime(2026, 6, 30, 12, tzinfo=UTC), tick=False):
+        body = api.get("/kpis?year=2025-2026").get_json()
+    assert body == expected.as_api()
+    assert body["evaluation"]["responses"] == 5 and body["activities"]["delivered"] == 2

@@ -395,7 +395,8 @@ def test_api_tokens_from_the_account_page(client, session):
     headers = {"Authorization": f"Bearer {token.group(1)}"}
     assert api.get("/api/v1/rounds", headers=headers).status_code == 200
     refused = api.post("/api/v1/activities", headers=headers, json={})
-    assert refused.status_code == 403 and "read-only" in refused.get_json()["message"]
+    assert refused.status_code == 403 and "read-only" in refused.get_json()["detail"]
+    assert refused.mimetype == "application/problem+json"
     account = client.get("/auth/account").get_data(as_text=True)
     token_id = re.search(r"/auth/account/tokens/(\d+)/revoke", account).group(1)
     post_form(client, f"/auth/account/tokens/{token_id}/revoke", {}, page="/auth/account")
