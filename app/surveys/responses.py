@@ -332,6 +332,24 @@ def record_section(
     return outcome
 
 
+def submit_draft(
+    session: Session,
+    response: Response,
+    definition: Definition,
+    invitation: Invitation | None = None,
+) -> list[tuple[int, str, str]]:
+    """Submit a draft as it is stored (exactly once, as `record_section` does). Returns the
+    required answers still missing, and then submits nothing."""
+    locked = lock_draft(session, response.id, definition)
+    if locked.status is not ResponseStatus.DRAFT:
+        raise AlreadySubmitted()
+    missing = missing_answers(definition, locked.values)
+    if not missing:
+        _submit(session, response, invitation, response_time(response, utcnow()), [])
+        register_tangible_results(session, response, definition, locked.values)
+    return missing
+
+
 def _submit(
     session: Session,
     response: Response,

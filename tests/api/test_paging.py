@@ -23,7 +23,7 @@ from app.models import (
 )
 from app.surveys.answers import answer_rows, clean
 from app.surveys.model import Definition
-from app.surveys.responses import hash_token, store_submitted, submit_response, submitted_page
+from app.surveys.responses import hash_token, store_submitted, submit_draft, submitted_page
 from app.surveys.synthetic import AnswerSampler
 from tests.factories import ActivityFactory, AttendanceFactory, ParticipantFactory, UserFactory
 from tests.factories import plan_year as make_plan_year
@@ -200,7 +200,7 @@ def test_anonymous_responses_of_one_day_are_read_once_in_the_order_submitted(
     assert len({r["submitted_at"] for r in rows}) == 1
     assert all(r["member"] is None and r["answers"] for r in rows)
 
-    assert submit_response(session, draft, definition).submitted
+    assert submit_draft(session, draft, definition) == []
     session.commit()
     _store(session, evaluation, 1, seed=50)
     rows_2, _pages, resume_2 = pull(client, token, resume, "responses")

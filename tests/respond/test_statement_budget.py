@@ -9,10 +9,12 @@ number of Members, activities, work-plan items, other responses or earlier answe
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from app.models import Answer, Invitation, Member, Response, ResponseStatus
 from app.surveys import versions
+from app.surveys.responses import AlreadySubmitted, submit_draft
 from app.surveys.versions import definition_by_id, sync_definitions
 from tests.conftest import csrf_token
 from tests.factories import ActivityFactory, WorkPlanItemFactory, member
@@ -161,3 +163,36 @@ def test_the_parsed_questionnaire_is_kept_per_version_and_content(session):
     # The same id with other content (a database reset or restored) is read again.
     other = definition_by_id(session, version.id, "another hash")
     assert other is not parsed and other.key == parsed.key
+
+
+def test_a_stored_draft_is_submitted_once_and_only_when_complete(app, session, client):
+    journey = make_journey(session, app)
+    journey.dispatch()
+    slug = journey.delivery.evaluation.slug
+    open_link(client, journey.link_for("ana@customs.gov.np"))
+    page = client.get(f"/s/{slug}").get_data(as_text=True)
+    client.post(f"/s/{slug}/start", data={"csrf_token": csrf_token(page)})
+    token = csrf_token(client.get(f"/s/{slug}/0").get_data(as_text=True))
+    for index, answers in enumerate(EVALUATION_ANSWERS[:-1]):
+        sent = client.post(f"/s/{slug}/{index}", data={"csrf_token": token, **answers})
+        assert sent.status_code == 302
+    invitation = session.scalar(select(Invitation).where(Invitation.email == "ana@customs.gov.np"))
+    response = session.get(Response, invitation.response_id)
+    definition = definition_by_id(session, response.version_id, response.version.content_hash)
+
+    missing = submit_draft(session, response, definition, invitation)
+    assert [key for _, key, _ in missing] == ["action_plan", "support_needed"]
+    session.commit()
+    session.expire_all()
+    assert response.status is ResponseStatus.DRAFT and invitation.submitted_at is None
+
+    last = len(EVALUATION_ANSWERS) - 1
+    data = {"csrf_token": token, "action": "previous", **EVALUATION_ANSWERS[last]}
+    assert client.post(f"/s/{slug}/{last}", data=data).status_code == 302  # saved, not sent
+    session.expire_all()
+    assert submit_draft(session, response, definition, invitation) == []
+    session.commit()
+    session.expire_all()
+    assert response.status is ResponseStatus.SUBMITTED and invitation.submitted_at is not None
+    with pytest.raises(AlreadySubmitted):
+        submit_draft(session, response, definition, invitation)
