@@ -116,6 +116,8 @@ def _write(pdf: FPDF, report: ActivityReport) -> None:
             _section_title(pdf, section)
         for question in questions:
             _question(pdf, question)
+    if report.comments:
+        _section_title(pdf, "Comments")
     for label, texts in report.comments:
         _comments(pdf, label, texts)
 
