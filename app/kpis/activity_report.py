@@ -221,7 +221,9 @@ def _distribution(question: Question, counts: dict[tuple[str, str], int]) -> Que
     """A question's answers per choice, in scale order, with its mean (likert, rating) or
     its NPS (the question the questionnaire marks ``kpi: recommend``)."""
     if question.type == "rating":
-        scale = [(str(v), str(v)) for v in range(11)]
+        # The ends carry the questionnaire's words: "0 – Not at all likely".
+        ends = {0: text_in(question.low_label), 10: text_in(question.high_label)}
+        scale = [(str(v), f"{v} – {ends[v]}" if ends.get(v) else str(v)) for v in range(11)]
     elif question.type == "yes_no":
         scale = [("yes", "Yes"), ("no", "No")]
     else:

@@ -183,7 +183,8 @@ def test_pdf_holds_everything_the_page_shows(staff_client, evaluated):
     assert "Too short 4 (44%)" in text
     assert "Very dissatisfied 0 (0%)" in text
     assert "Strongly disagree 0 (0%)" in text
-    assert "0 0 (0%)" in text  # the recommend question's 0
+    assert "0 – Not at all likely 0 (0%)" in laid_out  # the recommend question's ends
+    assert "10 – Extremely likely 2 (22%)" in laid_out
     # The long comment in full, to its last word.
     assert squeezed(LONG) in flat and "END-OF-THE-LONG-COMMENT" in text
 
