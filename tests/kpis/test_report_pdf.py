@@ -76,3 +76,13 @@ def test_many_questions_run_over_pages_without_losing_a_row():
             if f"Question number {n}\n" in page:
                 assert page.count("(") >= 11
                 assert f"Question number {n}\n" in page and "10 10 (18%)" in page
+
+
+def test_unbroken_words_and_line_breaks_are_kept_whole():
+    url = "https://example.org/" + "a" * 300 + "/END"
+    question = QuestionResult("code", "Which code?", "single_choice", [("X" * 200, 3)], 3)
+    data = report_pdf(report([question], [("Links", [url, "line one\nline two"])]))
+    text = "\n".join(pages(data))
+    flat = "".join(text.split())
+    assert url in flat and "X" * 200 in flat and "3 (100%)" in text
+    assert "line one\nline two" in text
