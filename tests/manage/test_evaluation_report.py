@@ -228,6 +228,9 @@ def test_only_the_scripts_present_are_loaded(evaluated, session):
     load_fonts(pdf, FONT_DIR, ["Workshop", "การฝึกอบรม"])
     close_fonts(pdf)
     assert set(pdf.fonts) == {"notosans", "notosansB", "notosansthai"}
+    # Thai is shaped (vowels and tone marks placed), the bold style falls back to regular.
+    assert pdf.text_shaping["use_shaping_engine"]
+    assert pdf._fallback_font_ids == ["notosansthai"] and not pdf._fallback_font_exact_match
 
 
 def test_nps_and_percentages():
