@@ -153,6 +153,9 @@ class Config:
     # An invitation's copy of the participant's email is removed this many days after its
     # round closes (the dispatch does it); the participant record keeps its own.
     INVITATION_EMAIL_RETENTION_DAYS = 365
+    # The fonts of the PDF reports (Noto Sans and one font per script; see README, "Fonts
+    # of the PDF reports"): the folder the repository ships them in, unless set.
+    PDF_FONT_DIR = str(BASE_DIR / "static" / "fonts" / "noto")
     # Groups smaller than this are never shown (results pages, reports, KPIs).
     MIN_GROUP_SIZE = 3
     # Findings (KPI 3-(i)): a mean below this (1-5 scale) is flagged; so is a barrier

@@ -4,11 +4,11 @@ its PDF."""
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass, field
 from decimal import Decimal
-from pathlib import Path
 
-from fpdf import FPDF
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -21,9 +21,8 @@ from app.models import (
     ResponseStatus,
     SurveyRound,
 )
-from app.surveys.model import Definition, text_in
+from app.surveys.model import Definition, Question, text_in
 
-FONTS = Path(__file__).resolve().parents[2] / "static" / "fonts"
 DISTRIBUTED = ("likert", "rating", "single_choice", "yes_no", "multiple_choice")
 
 
@@ -35,6 +34,61 @@ class QuestionResult:
     counts: list[tuple[str, int]]  # (choice label, count) in scale order
     answered: int
     mean: float | None = None
+    section: str = ""  # the questionnaire's title of the section the question is in
+    nps: Nps | None = None  # for the question that asks whether one would recommend
+
+    @property
+    def rows(self) -> list[tuple[str, int, str]]:
+        """(choice label, count, share of the answers as "44%") in scale order: what the
+        page and the PDF both print."""
+        return [(label, number, percent(number, self.answered)) for label, number in self.counts]
+
+    @property
+    def summary(self) -> str:
+        """The line under the question: answers, and the mean or the NPS."""
+        answers = f"{self.answered} answer{'' if self.answered == 1 else 's'}"
+        if self.nps is not None:
+            return f"{answers}, {self.nps.text}"
+        if self.mean is not None:
+            return f"{answers}, mean {self.mean}"
+        return answers
+
+
+@dataclass(frozen=True)
+class Nps:
+    """Net Promoter Score of a 0-10 "would you recommend" question: the percentage of
+    promoters (9 or 10) minus the percentage of detractors (0 to 6), as in KPI 3-(h)."""
+
+    promoters: int
+    passives: int
+    detractors: int
+
+    @property
+    def score(self) -> int:
+        rated = self.promoters + self.passives + self.detractors
+        return round((self.promoters - self.detractors) * 100 / rated) if rated else 0
+
+    @property
+    def text(self) -> str:
+        return (
+            f"NPS {self.score:+d} ({self.promoters} promoters, {self.passives} passives, "
+            f"{self.detractors} detractors)"
+        )
+
+    @classmethod
+    def of(cls, counts: dict[int, int]) -> Nps:
+        return cls(
+            promoters=sum(n for score, n in counts.items() if score >= 9),
+            passives=sum(n for score, n in counts.items() if 7 <= score <= 8),
+            detractors=sum(n for score, n in counts.items() if score <= 6),
+        )
+
+
+def percent(part: int, whole: int) -> str:
+    """A share as a whole percentage ("44%"), rounded half up; "0%" of nothing."""
+    if not whole:
+        return "0%"
+    return f"{(Decimal(part) * 100 / whole).quantize(Decimal(1), rounding='ROUND_HALF_UP')}%"
 
 
 @dataclass
@@ -45,6 +99,53 @@ class ActivityReport:
     min_group: int
     questions: list[QuestionResult] = field(default_factory=list)
     comments: list[tuple[str, list[str]]] = field(default_factory=list)
+
+    @property
+    def sections(self) -> list[tuple[str, list[QuestionResult]]]:
+        """The questions under their section titles, in questionnaire order."""
+        grouped: list[tuple[str, list[QuestionResult]]] = []
+        for question in self.questions:
+            if not grouped or grouped[-1][0] != question.section:
+                grouped.append((question.section, []))
+            grouped[-1][1].append(question)
+        return grouped
+
+    @property
+    def subtitle(self) -> str:
+        """Plan year, dates and venue of the activity, in one line."""
+        activity = self.activity
+        parts = [f"Plan year {activity.plan_year.label}"]
+        if activity.starts_on:
+            ends_on = activity.ends_on or activity.starts_on
+            parts.append(
+                activity.starts_on.isoformat()
+                if ends_on == activity.starts_on
+                else f"{activity.starts_on.isoformat()} to {ends_on.isoformat()}"
+            )
+        if activity.venue:
+            parts.append(activity.venue)
+        return " · ".join(parts)
+
+    @property
+    def figures(self) -> str:
+        """Participants, responses and the response rate, in one sentence."""
+        rate = f" ({percent(self.responses, self.participants)})" if self.participants else ""
+        return f"{self.participants} participants, {self.responses} responses{rate}."
+
+    def file_name(self, extension: str) -> str:
+        """A download name that says what and when, safe on any file system:
+        ``evaluation-2025-09-15-regional-workshop-on-risk.pdf`` (the title in ASCII
+        letters and digits, cut at 60 characters; the activity's number when the title
+        has none)."""
+        ascii_title = (
+            unicodedata.normalize("NFKD", self.activity.title).encode("ascii", "ignore").decode()
+        )
+        slug = re.sub(r"[^a-z0-9]+", "-", ascii_title.lower()).strip("-")[:60].rstrip("-")
+        when = self.activity.starts_on.isoformat() if self.activity.starts_on else ""
+        name = "-".join(
+            part for part in ("evaluation", when, slug or f"activity-{self.activity.id}") if part
+        )
+        return f"{name}.{extension}"
 
     @property
     def suppressed(self) -> bool:
@@ -92,32 +193,12 @@ def activity_report(session: Session, activity: Activity, min_group: int) -> Act
         if key in {q.key for q in definition.questions() if q.type == "multiple_choice"}:
             value = item
         counts[(key, value)] = counts.get((key, value), 0) + total
-    for question in definition.questions():
-        if question.type not in DISTRIBUTED:
-            continue
-        if question.type == "rating":
-            scale = [(str(v), str(v)) for v in range(11)]
-        elif question.type == "yes_no":
-            scale = [("yes", "Yes"), ("no", "No")]
-        else:
-            scale = [(c.value, text_in(c.label)) for c in question.choices]
-            if question.type == "multiple_choice" and question.other:
-                scale.append(("other", "Other"))
-        rows = [(label, counts.get((question.key, value), 0)) for value, label in scale]
-        answered = sum(n for _, n in rows)
-        mean = None
-        if question.type in ("likert", "rating") and answered:
-            mean = round(
-                float(
-                    sum(Decimal(v) * counts.get((question.key, v), 0) for v, _ in scale) / answered
-                ),
-                2,
-            )
-        report.questions.append(
-            QuestionResult(
-                question.key, text_in(question.label), question.type, rows, answered, mean
-            )
-        )
+    for section in definition.sections:
+        for question in section.questions:
+            if question.type in DISTRIBUTED:
+                result = _distribution(question, counts)
+                result.section = text_in(section.title)
+                report.questions.append(result)
     comment_keys = [
         q for q in definition.questions() if q.type == "long_text" and q.kpi != "action_plan"
     ]
@@ -136,56 +217,25 @@ def activity_report(session: Session, activity: Activity, min_group: int) -> Act
     return report
 
 
-def report_pdf(report: ActivityReport) -> bytes:
-    pdf = FPDF(format="A4")
-    pdf.set_auto_page_break(True, margin=15)
-    pdf.add_font("DejaVu", "", str(FONTS / "DejaVuSans.ttf"))
-    pdf.add_font("DejaVu", "B", str(FONTS / "DejaVuSans-Bold.ttf"))
-    pdf.add_page()
-    width = pdf.w - pdf.l_margin - pdf.r_margin
-    pdf.set_font("DejaVu", "B", 15)
-    pdf.multi_cell(width, 8, f"Evaluation report: {report.activity.title}")
-    pdf.set_font("DejaVu", "", 10)
-    dates = ""
-    if report.activity.starts_on:
-        dates = (
-            f"{report.activity.starts_on.isoformat()} to "
-            f"{(report.activity.ends_on or report.activity.starts_on).isoformat()}, "
-        )
-    rate = f"{report.response_rate:.0%}" if report.response_rate is not None else "n/a"
-    pdf.multi_cell(
-        width,
-        6,
-        f"{dates}{report.participants} participants, "
-        f"{report.responses} responses (response rate {rate}).",
-    )
-    pdf.ln(2)
-    if report.suppressed:
-        pdf.multi_cell(
-            width,
-            6,
-            f"Fewer than {report.min_group} responses: results are not "
-            "shown, so that no one's answers can be recognised.",
-        )
-        return bytes(pdf.output())
-    for question in report.questions:
-        pdf.set_font("DejaVu", "B", 10)
-        title = question.label + (f" (mean {question.mean})" if question.mean is not None else "")
-        pdf.multi_cell(width, 6, title)
-        pdf.set_font("DejaVu", "", 9)
-        for label, number in question.counts:
-            share = number / question.answered if question.answered else 0
-            pdf.cell(70, 5, label[:45])
-            pdf.set_fill_color(11, 79, 138)
-            bar = max(share * 80, 0.2)
-            pdf.cell(bar, 4, "", fill=True)
-            pdf.cell(90 - bar, 5, f"  {number} ({share:.0%})", new_x="LMARGIN", new_y="NEXT")
-        pdf.ln(2)
-    for label, texts in report.comments:
-        pdf.set_font("DejaVu", "B", 10)
-        pdf.multi_cell(width, 6, label)
-        pdf.set_font("DejaVu", "", 9)
-        for text in texts:
-            pdf.multi_cell(width, 5, f"• {text}")
-        pdf.ln(2)
-    return bytes(pdf.output())
+def _distribution(question: Question, counts: dict[tuple[str, str], int]) -> QuestionResult:
+    """A question's answers per choice, in scale order, with its mean (likert, rating) or
+    its NPS (the question the questionnaire marks ``kpi: recommend``)."""
+    if question.type == "rating":
+        # The ends carry the questionnaire's words: "0 – Not at all likely".
+        ends = {0: text_in(question.low_label), 10: text_in(question.high_label)}
+        scale = [(str(v), f"{v} – {ends[v]}" if ends.get(v) else str(v)) for v in range(11)]
+    elif question.type == "yes_no":
+        scale = [("yes", "Yes"), ("no", "No")]
+    else:
+        scale = [(c.value, text_in(c.label)) for c in question.choices]
+        if question.type == "multiple_choice" and question.other:
+            scale.append(("other", "Other"))
+    rows = [(label, counts.get((question.key, value), 0)) for value, label in scale]
+    answered = sum(n for _, n in rows)
+    result = QuestionResult(question.key, text_in(question.label), question.type, rows, answered)
+    if question.kpi == "recommend" and question.type == "rating":
+        result.nps = Nps.of({int(v): counts.get((question.key, v), 0) for v, _ in scale})
+    elif question.type in ("likert", "rating") and answered:
+        total = sum(Decimal(v) * counts.get((question.key, v), 0) for v, _ in scale)
+        result.mean = round(float(total / answered), 2)
+    return result

@@ -24,11 +24,12 @@ from app.common import clock
 from app.common.audit import changes, snapshot
 from app.extensions import db
 from app.kpis import exports
-from app.kpis.activity_report import activity_report, report_pdf
+from app.kpis.activity_report import activity_report
 from app.kpis.cache import year_kpis
 from app.kpis.figures import previous_year_label
 from app.kpis.findings import ActionError, add_action, refresh_findings, year_findings
 from app.kpis.needs import need_priorities, needs_coverage
+from app.kpis.report_pdf import FontsMissing, report_pdf
 from app.kpis.response_csv import response_csv
 from app.kpis.results_register import ReviewError, review_result, year_results
 from app.kpis.scope import KpiError, KpiFilters, Scope
@@ -275,13 +276,19 @@ def activity_evaluation(activity_id: int):
 @bp.route("/activities/<int:activity_id>/report.pdf")
 def activity_evaluation_pdf(activity_id: int):
     activity = activity_or_404(activity_id)
-    pdf = report_pdf(activity_report(db.session, activity, min_group_size()))
+    report = activity_report(db.session, activity, min_group_size())
+    try:
+        pdf = report_pdf(report, current_app.config["PDF_FONT_DIR"])
+    except FontsMissing as error:
+        current_app.logger.error("evaluation report PDF: %s", error)
+        flash(f"The PDF could not be written: {error}", "error")
+        return redirect(url_for("manage.activity_evaluation", activity_id=activity.id))
     audit("download.evaluation_report", activity, "PDF")
     db.session.commit()
     return Response(
         pdf,
         mimetype="application/pdf",
-        headers={"Content-Disposition": f"attachment; filename=evaluation-{activity.id}.pdf"},
+        headers={"Content-Disposition": f"attachment; filename={report.file_name('pdf')}"},
     )
 
 
