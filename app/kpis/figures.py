@@ -134,7 +134,8 @@ def round_conditions(scope: Scope) -> list:
         or_(SurveyRound.closes_on.is_(None), SurveyRound.closes_on >= year.starts_on),
     ]
     if scope.filters.on_activities:
-        conditions.append(SurveyRound.activity_id.in_(scope.activity_ids()))
+        # By their dates too: a round about an earlier year's activity counts this year.
+        conditions.append(SurveyRound.activity_id.in_(scope.matching_activity_ids()))
     if scope.member_ids is not None:
         conditions.append(
             SurveyRound.id.in_(
