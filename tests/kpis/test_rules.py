@@ -11,16 +11,15 @@ import pytest
 from app.journeys.invitations import new_invitation
 from app.kpis.figures import compute_kpis
 from app.kpis.scope import KpiFilters
-from app.models import ActivityStatus, Modality
+from app.models import ActivityStatus
 from tests.factories import (
     ActivityFactory,
     AttendanceFactory,
     ParticipantFactory,
-    WorkPlanItemFactory,
     member,
     plan_year,
 )
-from tests.kpi_world import KEY, TODAY, _round, build, respond
+from tests.kpi_world import KEY, TODAY, _round, build, previous_years_workshop, respond
 
 OVERALL = ("overall_satisfaction", 0, "")
 
@@ -32,34 +31,6 @@ def world(session):
 
 def kpis(session, year="2025-2026", breakdown=True, **filters):
     return compute_kpis(session, year, KpiFilters(**filters), 3, TODAY, breakdown)
-
-
-def _version(world, kind):
-    return world.rounds["E1" if kind == "evaluation" else "F1"].version
-
-
-def previous_years_workshop(session, world):
-    """A 2024-2025 national workshop on item 1-(a) held in April 2025 (evaluated in
-    April 2025) and followed up in October 2025, in the 2025-2026 plan year's dates."""
-    earlier = plan_year("2024-2025")
-    item = WorkPlanItemFactory(plan_year=earlier, code="1-(a)", pillar=1, position=100)
-    spring = ActivityFactory(
-        plan_year=earlier,
-        title="Spring workshop",
-        kind="national_workshop",
-        modality=Modality.IN_PERSON,
-        status=ActivityStatus.DELIVERED,
-        members=[member("TON")],
-        items=[item],
-        starts_on=date(2025, 4, 7),
-        ends_on=date(2025, 4, 11),
-    )
-    _round(session, _version(world, "evaluation"), date(2025, 4, 11), date(2025, 4, 25), spring)
-    follow_up = _round(
-        session, _version(world, "follow_up"), date(2025, 10, 1), date(2025, 10, 31), spring
-    )
-    session.flush()
-    return spring, follow_up
 
 
 def test_rounds_are_counted_by_their_dates_under_activity_filters(session, world):
@@ -112,7 +83,7 @@ def evaluated_workshop(session, world, people, answering, anonymous=False, share
     for person in people:
         AttendanceFactory(activity=workshop, participant=person)
     survey_round = _round(
-        session, _version(world, "evaluation"), date(2026, 2, 6), date(2026, 2, 20), workshop
+        session, world.rounds["E1"].version, date(2026, 2, 6), date(2026, 2, 20), workshop
     )
     survey_round.anonymous = anonymous
     invitations = [_invite(session, survey_round, person) for person in people]
