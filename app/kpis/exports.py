@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -140,7 +141,7 @@ def _part_order(key: tuple[str, str, str]) -> tuple:
         return (0, kinds[part])
     if indicator == BY_ITEM:
         return (1, item_code_key(part))
-    return (2, part)
+    return (2,)  # as the report lists them (sorted() keeps that order)
 
 
 def kpi_lines(report: KpiReport, previous: KpiReport | None) -> list[KpiLine]:
@@ -203,7 +204,7 @@ XLSX_FORMATS = {
     MEAN: ("0.00", "+0.00;-0.00;0.00"),
     SCORE: ("0.0", "+0.0;-0.0;0.0"),
 }
-KPI_WIDTHS = {"A": 15, "B": 42, "C": 46, "D": 13, "E": 13, "F": 11}
+KPI_WIDTHS = {"A": 15, "B": 44, "C": 46, "D": 13, "E": 13, "F": 11}
 
 
 def kpi_file_name(year: str, filters: dict[str, Any], today: date, extension: str) -> str:
@@ -239,14 +240,29 @@ def kpi_xlsx(
         row[5].number_format = change
         if line.part:
             row[1].font = Font(color="666666")
-            row[2].alignment = Alignment(wrap_text=True, vertical="top")
         else:
             for column in row[:3]:
                 column.font = Font(bold=True)
-        row[1].alignment = Alignment(wrap_text=True, vertical="top")
+        for column in row:
+            column.alignment = Alignment(wrap_text=True, vertical="top")
+        # Spreadsheets do not size wrapped rows on opening: room for every line of text.
+        lines = max(
+            math.ceil(len(str(row[index].value or "")) / (KPI_WIDTHS[letter] - 2))
+            for index, letter in ((1, "B"), (2, "C"))
+        )
+        if lines > 1:
+            sheet.row_dimensions[sheet.max_row].height = 15 * lines
     for letter, width in KPI_WIDTHS.items():
         sheet.column_dimensions[letter].width = width
     sheet.freeze_panes = "D2"
+    # Printed (or saved as PDF): landscape, every column on one page wide, the header
+    # repeated on each page.
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.print_title_rows = "1:1"
     sheet.auto_filter.ref = f"A1:F{sheet.max_row}"
     about = workbook.create_sheet("About")
     about.column_dimensions["A"].width = 100

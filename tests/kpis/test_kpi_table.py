@@ -140,7 +140,7 @@ def test_the_xlsx_has_widths_formats_and_a_clear_hierarchy(session, world, tmp_p
     assert [c.value for c in sheet[1]] == kpi_rows(now, before)[0]
     assert sheet["D1"].value == "2025-2026" and sheet["A1"].font.bold
     widths = {letter: sheet.column_dimensions[letter].width for letter in "ABCDEF"}
-    assert widths == {"A": 15, "B": 42, "C": 46, "D": 13, "E": 13, "F": 11}
+    assert widths == {"A": 15, "B": 44, "C": 46, "D": 13, "E": 13, "F": 11}
     assert sheet.freeze_panes == "D2" and sheet.auto_filter.ref.startswith("A1:F")
     rows = {(row[1].value, row[2].value): row for row in sheet.iter_rows(min_row=2)}
     rate = rows[("Evaluation response rate", None)]
@@ -160,6 +160,18 @@ def test_the_xlsx_has_widths_formats_and_a_clear_hierarchy(session, world, tmp_p
     assert gain[3].number_format == "0.00" and gain[2].value is None
     relevance = rows[("Evaluation dimensions (mean, 1-5)", "Relevance")]
     assert relevance[3].value == 3.0 and relevance[3].number_format == "0.00"
+    # Printed landscape, one page wide, the header on every page; long item texts get
+    # rows tall enough for their lines.
+    assert sheet.page_setup.orientation == "landscape" and sheet.page_setup.fitToWidth == 1
+    assert sheet.print_title_rows == "$1:$1"
+    item_row = rows[(BY_ITEM, "1-(aa) Accredit experts")][0].row
+    assert sheet.row_dimensions[item_row].height is None  # one line
+    # Rounds by kind in the report's order, not alphabetical.
+    assert [row[2].value for row in sheet.iter_rows(min_row=3, max_row=5)] == [
+        "Needs assessments",
+        "Participant evaluations",
+        "Follow-up surveys",
+    ]
     assert not any(
         str(row[1].value).startswith(" ") or str(row[2].value or "").startswith(" ")
         for row in sheet.iter_rows(min_row=2)
