@@ -226,7 +226,7 @@ def _demo_rounds(
         .where(Activity.plan_year_id == plan_year.id, Activity.status == ActivityStatus.DELIVERED)
         .order_by(Activity.id)
     )
-    if activity is not None and settings is not None:
+    if activity is not None and settings is not None and is_running(plan_year, today):
         try:
             delivery = deliver_activity(session, activity, settings, today)
         except ScheduleError:
@@ -243,20 +243,34 @@ def _demo_rounds(
             )
         )
         if existing is None:
-            # The demo's plan year may be over: keep this round open for a month from today.
+            opens, closes = needs_dates(plan_year, today)
             existing = create_round(
                 session,
                 NewRound(
                     version=needs,
                     plan_year=plan_year,
-                    opens_on=today,
-                    closes_on=today + timedelta(days=30),
+                    opens_on=opens,
+                    closes_on=closes,
                     open_link=False,
                     open_now=True,
                 ),
             )
         slugs["needs-assessment"] = existing.slug
     return slugs
+
+
+def is_running(plan_year, today: date) -> bool:
+    return plan_year.starts_on <= today <= plan_year.ends_on
+
+
+def needs_dates(plan_year, today: date) -> tuple[date, date]:
+    """The needs assessment's dates, inside its plan year: open from today for a month
+    (to the year's end at most) while the year runs; otherwise its first month and a
+    half, as it would have run."""
+    if is_running(plan_year, today):
+        return today, min(today + timedelta(days=30), plan_year.ends_on)
+    opens = plan_year.starts_on + timedelta(days=7)
+    return opens, opens + timedelta(days=30)
 
 
 def ensure_demo_contact_point(session: Session, member, password: str) -> str:
@@ -301,31 +315,44 @@ def _demo_answers(
         select(Activity)
         .where(Activity.plan_year_id == plan_year.id, Activity.status == ActivityStatus.DELIVERED)
         .order_by(Activity.id)
-    ).all()[1:]
+    ).all()
     added = 0
     for index, activity in enumerate(activities):
         if activity.ends_on is None or activity.ends_on >= today:
             continue
+        # While the year runs, the first workshop's evaluation is open now (for the demo's
+        # visitor to answer); every other round runs from its activity's end.
         delivery = deliver_activity(session, activity, settings, activity.ends_on)
+        left_open = delivery.evaluation if index == 0 and is_running(plan_year, today) else None
         # One workshop went less well, so the post-action log has something to act on.
-        tone = 2.8 if index == 1 else rng.uniform(3.6, 4.6)
+        tone = 2.8 if index == 2 else rng.uniform(3.6, 4.6)
         for survey_round, share in [
             (delivery.evaluation, 0.75),
             *((wave, 0.5) for wave in delivery.follow_ups),
         ]:
-            if survey_round.closes_on is None or survey_round.closes_on >= today:
+            if survey_round.opens_on > today or survey_round is left_open:
                 continue
-            close_round(session, survey_round)
+            over = survey_round.closes_on is not None and survey_round.closes_on < today
+            # A round still open has had part of its answers so far.
             added += _answer_round(
-                session, survey_round, settings, pickers, rng, tone, today, share
+                session,
+                survey_round,
+                settings,
+                pickers,
+                rng,
+                tone,
+                today,
+                share if over else share / 2,
             )
+            if over:
+                close_round(session, survey_round)
     needs = session.scalar(
         select(SurveyRound).where(
             SurveyRound.plan_year_id == plan_year.id,
             SurveyRound.kind == QuestionnaireKind.NEEDS_ASSESSMENT,
         )
     )
-    if needs is not None:
+    if needs is not None and needs.opens_on <= today:
         added += _answer_round(
             session,
             needs,
@@ -337,6 +364,8 @@ def _demo_answers(
             count=12,
             spared_member_id=spared_member_id,
         )
+        if needs.closes_on is not None and needs.closes_on < today:
+            close_round(session, needs)
     refresh_findings(session, plan_year.label, FindingRules(), today)
     return added
 
@@ -368,8 +397,12 @@ def _answer_round(
     ]
     wanted = count if count is not None else round(len(invitations) * share)
     definition = Definition.from_json(survey_round.version.definition)
-    sampler = AnswerSampler(definition, pickers, survey_round.closes_on)
+    activity = survey_round.activity
+    # Dates answered (a result, a step taken) fall after the workshop.
+    earliest = activity.ends_on if activity is not None else survey_round.opens_on
+    sampler = AnswerSampler(definition, pickers, earliest=earliest)
     member_codes = dict(session.execute(select(Member.id, Member.code)).all())
+    last = min(survey_round.closes_on or today, today)
     for invitation in rng.sample(invitations, min(wanted, len(invitations))):
         fixed = {}
         if survey_round.kind is QuestionnaireKind.NEEDS_ASSESSMENT:
@@ -378,9 +411,13 @@ def _answer_round(
                 for q in definition.questions()
                 if q.type == "member"
             }
+        day = min(survey_round.opens_on + timedelta(days=rng.randint(0, 10)), last)
+        sampler.today = day  # nothing answered is dated after the answer itself
         values = sampler.sample(rng, tone + rng.uniform(-0.5, 0.5), fixed)
-        day = min(survey_round.opens_on + timedelta(days=rng.randint(0, 10)), today)
         submitted_at = datetime(day.year, day.month, day.day, rng.randint(7, 18), tzinfo=UTC)
+        # The link was opened, then the questionnaire started, before it was submitted.
+        invitation.opened_at = invitation.opened_at or submitted_at - timedelta(minutes=25)
+        invitation.started_at = invitation.started_at or submitted_at - timedelta(minutes=20)
         store_submitted(
             session, survey_round, definition, values, submitted_at, invitation=invitation
         )

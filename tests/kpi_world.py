@@ -319,3 +319,27 @@ def round_ids(world: World) -> dict[str, int]:
 
 def all_rounds(session) -> list[SurveyRound]:
     return list(session.query(SurveyRound))
+
+
+def previous_years_workshop(session, world):
+    """A 2024-2025 national workshop on item 1-(a) held in April 2025 (evaluated in
+    April 2025) and followed up in October 2025, in the 2025-2026 plan year's dates."""
+    earlier = plan_year("2024-2025")
+    item = WorkPlanItemFactory(plan_year=earlier, code="1-(a)", pillar=1, position=100)
+    spring = ActivityFactory(
+        plan_year=earlier,
+        title="Spring workshop",
+        kind="national_workshop",
+        modality=Modality.IN_PERSON,
+        status=ActivityStatus.DELIVERED,
+        members=[member("TON")],
+        items=[item],
+        starts_on=date(2025, 4, 7),
+        ends_on=date(2025, 4, 11),
+    )
+    _round(session, world.rounds["E1"].version, date(2025, 4, 11), date(2025, 4, 25), spring)
+    follow_up = _round(
+        session, world.rounds["F1"].version, date(2025, 10, 1), date(2025, 10, 31), spring
+    )
+    session.flush()
+    return spring, follow_up

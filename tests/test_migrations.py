@@ -81,7 +81,7 @@ def test_0010_interop_goes_up_and_down_and_dates_existing_rows(tmp_path_factory)
                 i["name"] for i in inspector.get_indexes("activities")
             }
             assert conn.execute(sa.text("SELECT count(*) FROM participants")).scalar() == 2
-        upgrade()
+        upgrade(revision="0010_interop")
         with db.engine.connect() as conn:
             assert (
                 conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()

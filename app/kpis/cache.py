@@ -4,7 +4,7 @@ A plan year that ended before today changes rarely (a late follow-up answer, a r
 verified, a participant corrected), yet the dashboard shows it on every view as the
 "previous year" column. The database counts every change to the rows a year's figures
 read, whoever makes it (any app instance or process, a command, SQL typed by hand):
-triggers of migration 0009 add to the year's count (`KpiChange`). A report is kept with
+triggers of migrations 0009 and 0010 add to the year's count (`KpiChange`). A report is kept with
 the count it was computed at (`KpiCache`) and served while the count has not moved; the
 first request after a change computes it again and keeps the new one. The key of a kept
 report names its filters, the minimum group size, whether it has the per-activity and

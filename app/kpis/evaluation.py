@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import case, func, literal, select
+from sqlalchemy import case, exists, func, literal, select
 from sqlalchemy.orm import Session
 
 from app.kpis.rates import mean, pairs, rate
@@ -16,6 +16,7 @@ from app.kpis.scope import Scope
 from app.models import (
     Answer,
     Attendance,
+    Invitation,
     Participant,
     QuestionnaireKind,
     Response,
@@ -32,6 +33,9 @@ class EvaluationGroup:
 
     responses: int = 0
     invited: int = 0  # participants of the evaluated activities (the rate's denominator)
+    # The rate's numerator: the responses, or under a Member filter the filtered Members'
+    # participants who answered (a used personal invitation, anonymous rounds too).
+    respondents: int = 0
     distribution: dict[str, int] = field(default_factory=lambda: {str(i): 0 for i in range(1, 6)})
     overall_mean: float | None = None
     top2_share: float | None = None
@@ -42,7 +46,7 @@ class EvaluationGroup:
 
     @property
     def response_rate(self) -> float | None:
-        return rate(self.responses, self.invited)
+        return rate(self.respondents, self.invited)
 
 
 def evaluation_kpis(scope: Scope, min_group: int, breakdown: bool = True):
@@ -51,19 +55,21 @@ def evaluation_kpis(scope: Scope, min_group: int, breakdown: bool = True):
     activity when there is a breakdown, in total otherwise). Every figure follows from
     those counts: the scores are whole numbers, so sums and means are exact."""
     session = scope.session
-    responses = (
+    rounds = select(SurveyRound.id, SurveyRound.activity_id).where(
+        SurveyRound.kind == QuestionnaireKind.EVALUATION,
+        # An activity's rounds belong to its plan year: this narrows the join early.
+        SurveyRound.plan_year_id == scope.plan_year.id,
+        SurveyRound.activity_id.in_(scope.activity_ids()),
+    )
+    submitted = (
         select(Response.id, SurveyRound.activity_id)
         .join(SurveyRound, SurveyRound.id == Response.round_id)
-        .where(
-            SurveyRound.kind == QuestionnaireKind.EVALUATION,
-            # An activity's rounds belong to its plan year: this narrows the join early.
-            SurveyRound.plan_year_id == scope.plan_year.id,
-            SurveyRound.activity_id.in_(scope.activity_ids()),
-            Response.status == ResponseStatus.SUBMITTED,
-            scope.member_condition(Response.member_id),
-        )
-        .subquery()
+        .where(Response.round_id.in_(rounds.with_only_columns(SurveyRound.id)))
+        .where(Response.status == ResponseStatus.SUBMITTED)
     )
+    responses = submitted.where(scope.member_condition(Response.member_id)).subquery()
+    # The evaluated activities: at least one submitted response, whoever gave it.
+    evaluated = submitted.with_only_columns(SurveyRound.activity_id).distinct()
 
     def keyed(activity_id):
         """What a query selects and groups by: the activity (breakdown) or one constant
@@ -72,23 +78,28 @@ def evaluation_kpis(scope: Scope, min_group: int, breakdown: bool = True):
 
     # Responses and participants per activity (participants: the rate's denominator).
     group, group_by = keyed(responses.c.activity_id)
-    counts = {
-        k: n
+    counts = dict.fromkeys(session.scalars(evaluated) if scope.member_ids is not None else [], 0)
+    if not breakdown and counts:
+        counts = {None: 0}
+    counts.update(
+        (k, n)
         for k, n in session.execute(
             select(group, func.count()).select_from(responses).group_by(*group_by)
         )
         if n
-    }
+    )
     group, group_by = keyed(Attendance.activity_id)
     attendance = (
         select(group, func.count())
         .select_from(Attendance)
-        .where(Attendance.activity_id.in_(select(responses.c.activity_id)))
+        .where(Attendance.activity_id.in_(evaluated))
         .group_by(*group_by)
     )
+    respondents = dict(counts)
     if scope.member_ids is not None:
         attendance = attendance.join(Participant, Participant.id == Attendance.participant_id)
         attendance = attendance.where(scope.member_condition(Participant.member_id))
+        respondents = pairs(session, _answered(attendance, scope.plan_year.id))
     invited = pairs(session, attendance)
     items_of: dict[int, list[str]] = {}
     if breakdown:
@@ -100,7 +111,7 @@ def evaluation_kpis(scope: Scope, min_group: int, breakdown: bool = True):
             items_of.setdefault(activity_id, []).append(code)
 
     figures = _Figures(scope.roles)
-    sums_of = _score_sums(session, responses, figures, keyed) if counts else {}
+    sums_of = _score_sums(session, responses, figures, keyed) if any(counts.values()) else {}
 
     def targets(activity_id):
         if not breakdown:
@@ -119,6 +130,7 @@ def evaluation_kpis(scope: Scope, min_group: int, breakdown: bool = True):
                 group = groups[target] = figures.accumulator()
             group.responses += number
             group.invited += invited.get(activity_id, 0)
+            group.respondents += respondents.get(activity_id, 0)
             if activity_id in sums_of:
                 group.add(sums_of[activity_id])
     overall_group = figures.result(groups.get("all") or figures.accumulator(), min_group)
@@ -133,6 +145,25 @@ def evaluation_kpis(scope: Scope, min_group: int, breakdown: bool = True):
         if isinstance(key, tuple) and key[0] == "item"
     }
     return overall_group, by_activity, by_item
+
+
+def _answered(attendance, plan_year_id: int):
+    """``attendance`` (the filtered Members' participants of the evaluated activities,
+    counted per activity or in total) narrowed to those who answered: their personal
+    invitation to an evaluation round of that activity was used to submit a response.
+    The invitation says so even in an anonymous round, whose responses keep no Member."""
+    return attendance.where(
+        exists()
+        .where(
+            Invitation.participant_id == Attendance.participant_id,
+            Invitation.submitted_at.is_not(None),
+            SurveyRound.id == Invitation.round_id,
+            SurveyRound.activity_id == Attendance.activity_id,
+            SurveyRound.kind == QuestionnaireKind.EVALUATION,
+            SurveyRound.plan_year_id == plan_year_id,
+        )
+        .correlate(Attendance)
+    )
 
 
 def _score_sums(session: Session, responses, figures: _Figures, keyed) -> dict:
@@ -186,6 +217,7 @@ class _Accumulator:
     sums: list[float]
     responses: int = 0
     invited: int = 0
+    respondents: int = 0
 
     def add(self, numbers: list[float]) -> None:
         self.sums = [a + b for a, b in zip(self.sums, numbers, strict=True)]
@@ -268,7 +300,10 @@ class _Figures:
         ``min_group`` (suppressed)."""
         names = self.dimension_names
         figures = EvaluationGroup(
-            responses=group.responses, invited=group.invited, dimensions=dict.fromkeys(names)
+            responses=group.responses,
+            invited=group.invited,
+            respondents=group.respondents,
+            dimensions=dict.fromkeys(names),
         )
         if group.responses < min_group:
             figures.suppressed = group.responses > 0

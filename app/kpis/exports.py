@@ -11,20 +11,24 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import tempfile
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.kpis.figures import KpiReport
-from app.models import Answer, Member, Response, ResponseStatus, SurveyRound
+from app.models import ActivityKind, Answer, Member, Response, ResponseStatus, SurveyRound
 from app.surveys.answers import OTHER_ITEM
 from app.surveys.model import Definition, text_in
+from app.workplan.activities import item_code_key
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 BATCH = 1000
@@ -50,76 +54,224 @@ def cell(value: Any) -> Any:
 
 # -- KPI table ------------------------------------------------------------------------------
 
+# How a figure is written: a count, a share (0-1, a percentage in the XLSX), a mean
+# (2 decimals) or a score (NPS, 1 decimal).
+COUNT, SHARE, MEAN, SCORE = "count", "share", "mean", "score"
+KIND_ORDER = {kind.value: index for index, kind in enumerate(ActivityKind)}
+KIND_LABELS = dict(ActivityKind.choices())
+ROUND_KINDS = {
+    "needs_assessment": "Needs assessments",
+    "evaluation": "Participant evaluations",
+    "follow_up": "Follow-up surveys",
+}
+KPI_HEADER = ["Work-plan item", "Indicator", "Breakdown"]
+BY_ITEM = "CB activities delivered, by work-plan item"
+
+
+@dataclass(frozen=True)
+class KpiLine:
+    """One row of the KPI table: an indicator (``part`` empty) or one category of its
+    breakdown, with this year's figure, the previous year's and the change."""
+
+    item: str
+    indicator: str
+    part: str
+    kind: str
+    value: Any
+    previous: Any
+    change: Any
+
+
+def _figures(r: KpiReport) -> dict[tuple[str, str, str], tuple[str, Any]]:
+    """(item, indicator, breakdown category) -> (kind, figure), in the table's order."""
+    surveys, activities, evaluation = r.surveys, r.activities, r.evaluation
+    details = r.activity_details
+    rounds, delivered, by_item = "Survey rounds conducted", "CB activities delivered", BY_ITEM
+    dimensions = "Evaluation dimensions (mean, 1-5)"
+    return {
+        ("3-(f)", rounds, ""): (COUNT, surveys["rounds"]),
+        **{
+            ("3-(f)", rounds, label): (COUNT, surveys["by_kind"][kind])
+            for kind, label in ROUND_KINDS.items()
+        },
+        ("3-(f)", "Invitations", ""): (COUNT, surveys["invitations"]),
+        ("3-(f)", "Responses", ""): (COUNT, surveys["responses"]),
+        ("3-(f)", "Response rate", ""): (SHARE, surveys["response_rate"]),
+        ("3-(g)", delivered, ""): (COUNT, activities["delivered"]),
+        **{
+            ("3-(g)", delivered, KIND_LABELS.get(kind, kind)): (COUNT, n)
+            for kind, n in activities["by_kind"].items()
+        },
+        ("3-(g)", by_item, ""): (COUNT, activities["delivered"]),
+        **{("3-(g)", by_item, code): (COUNT, n) for code, n in details["by_item"].items()},
+        ("3-(g)", "Participants", ""): (COUNT, activities["participants"]),
+        ("3-(e)", "Women's share of participants", ""): (SHARE, activities["women_share"]),
+        ("3-(g)", "Members reached", ""): (COUNT, activities["members_reached"]),
+        ("3-(k)", "Activities for Small Island Economies", ""): (COUNT, details["sie_activities"]),
+        ("3-(b)", "Experts used", ""): (COUNT, details["experts"]),
+        ("3-(b)", "Experts used", "WCO-accredited"): (COUNT, details["accredited_experts"]),
+        ("3-(g)", "High-priority needs covered", ""): (SHARE, activities["needs_coverage"]),
+        ("3-(h)", "Evaluation responses", ""): (COUNT, evaluation.responses),
+        ("3-(h)", "Evaluation response rate", ""): (SHARE, evaluation.response_rate),
+        ("3-(h)", "Overall satisfaction (mean, 1-5)", ""): (MEAN, evaluation.overall_mean),
+        ("3-(h)", "Satisfied (4 or 5)", ""): (SHARE, evaluation.top2_share),
+        ("3-(h)", "Net Promoter Score", ""): (SCORE, evaluation.nps),
+        ("3-(h)", "Knowledge gain (after minus before)", ""): (MEAN, evaluation.knowledge_gain),
+        **{
+            ("3-(h)", dimensions, name.replace("_", " ").capitalize()): (MEAN, value)
+            for name, value in evaluation.dimensions.items()
+        },
+        ("3-(i)", "Findings flagged", ""): (COUNT, r.post_action["findings"]),
+        ("3-(i)", "Findings with a planning action", ""): (COUNT, r.post_action["actioned"]),
+        ("3-(i)", "Planning actions", ""): (COUNT, r.post_action["actions"]),
+        ("3-(j)", "Tangible results verified", ""): (COUNT, r.tangible["verified"]),
+        ("3-(j)", "Tangible results awaiting review", ""): (COUNT, r.tangible["reported"]),
+        ("3-(j)", "Tangible results rejected", ""): (COUNT, r.tangible["rejected"]),
+    }
+
+
+def _part_order(key: tuple[str, str, str]) -> tuple:
+    """Breakdown categories in a stable order whichever year has them: kinds as the plan
+    lists them, items in the natural order of their codes, the rest by name."""
+    _item, indicator, part = key
+    if not part:
+        return ()
+    kinds = {label: KIND_ORDER[kind] for kind, label in KIND_LABELS.items() if kind in KIND_ORDER}
+    if part in kinds and indicator.startswith("CB activities delivered"):
+        return (0, kinds[part])
+    if indicator == BY_ITEM:
+        return (1, item_code_key(part))
+    return (2,)  # as the report lists them (sorted() keeps that order)
+
+
+def kpi_lines(report: KpiReport, previous: KpiReport | None) -> list[KpiLine]:
+    """The table for the Annual Report. A category either year has is a row (one only
+    in the previous year too); when the previous year is stored, a count missing from
+    one year is 0 there, so its change is a number (+1, not blank). Rates and means
+    stay empty when there is nothing to divide (docs/kpis.md)."""
+    now = _figures(report)
+    before = _figures(previous) if previous is not None else {}
+    # Each indicator's rows together: the indicator, then the union of its categories.
+    order: dict[tuple[str, str], list[tuple[str, str, str]]] = {}
+    for key in [*now, *before]:
+        rows = order.setdefault(key[:2], [])
+        if key not in rows:
+            rows.append(key)
+    # Items by their code in both years, named with this year's text (else last year's).
+    titles = {
+        **(previous.activity_details.get("item_titles", {}) if previous else {}),
+        **report.activity_details.get("item_titles", {}),
+    }
+    lines = []
+    for rows in order.values():
+        head, parts = rows[0], sorted(rows[1:], key=_part_order)
+        for key in [head, *parts]:
+            kind = (now.get(key) or before[key])[0]
+            value = now[key][1] if key in now else (0 if kind == COUNT else None)
+            old = None
+            if previous is not None:
+                old = before[key][1] if key in before else (0 if kind == COUNT else None)
+            item, indicator, part = key
+            if indicator == BY_ITEM and part:
+                part = f"{part} {titles.get(part, '')}".strip()
+            change = _change(kind, value, old)
+            lines.append(KpiLine(item, indicator, part, kind, value, old, change))
+    return lines
+
+
+def _change(kind: str, value: Any, old: Any) -> float | int | None:
+    if not isinstance(value, (int, float)) or not isinstance(old, (int, float)):
+        return None
+    digits = {COUNT: 0, SHARE: 4, MEAN: 2, SCORE: 1}[kind]
+    change = round(value - old, digits)
+    return int(change) if kind == COUNT else change
+
 
 def kpi_rows(report: KpiReport, previous: KpiReport | None) -> list[list[Any]]:
-    """The table for the Annual Report: item, indicator, value, previous year, change."""
-
-    def figures(r: KpiReport | None) -> dict[str, Any]:
-        if r is None:
-            return {}
-        surveys, activities, evaluation = r.surveys, r.activities, r.evaluation
-        return {
-            "Survey rounds conducted": surveys["rounds"],
-            "  needs assessments": surveys["by_kind"]["needs_assessment"],
-            "  participant evaluations": surveys["by_kind"]["evaluation"],
-            "  follow-up surveys": surveys["by_kind"]["follow_up"],
-            "Invitations": surveys["invitations"],
-            "Responses": surveys["responses"],
-            "Response rate": surveys["response_rate"],
-            "CB activities delivered": activities["delivered"],
-            **{f"  {kind.replace('_', ' ')}": n for kind, n in activities["by_kind"].items()},
-            "Participants": activities["participants"],
-            "Women's share of participants (3-(e))": activities["women_share"],
-            "Members reached": activities["members_reached"],
-            "Activities for Small Island Economies (3-(k))": r.activity_details["sie_activities"],
-            "Experts used (3-(b))": r.activity_details["experts"],
-            "  of whom accredited": r.activity_details["accredited_experts"],
-            "High-priority needs covered": activities["needs_coverage"],
-            "Evaluation responses": evaluation.responses,
-            "Evaluation response rate": evaluation.response_rate,
-            "Overall satisfaction (mean, 1-5)": evaluation.overall_mean,
-            "Satisfied (4 or 5)": evaluation.top2_share,
-            "Net Promoter Score": evaluation.nps,
-            "Knowledge gain (after minus before)": evaluation.knowledge_gain,
-            **{f"  {name}": value for name, value in evaluation.dimensions.items()},
-            "Findings flagged": r.post_action["findings"],
-            "Findings with a planning action": r.post_action["actioned"],
-            "Planning actions": r.post_action["actions"],
-            "Tangible results verified": r.tangible["verified"],
-            "Tangible results awaiting review": r.tangible["reported"],
-            "Tangible results rejected": r.tangible["rejected"],
-        }
-
-    items = {
-        "Survey rounds conducted": "3-(f)",
-        "CB activities delivered": "3-(g)",
-        "Evaluation responses": "3-(h)",
-        "Findings flagged": "3-(i)",
-        "Tangible results verified": "3-(j)",
-    }
-    now, before = figures(report), figures(previous)
-    rows: list[list[object]] = [
-        [
-            "Work-plan item",
-            "Indicator",
-            report.year,
-            previous.year if previous else "Previous year",
-            "Change",
-        ]
+    """The KPI table as plain rows (the CSV): a header, then one row per `KpiLine`."""
+    rows: list[list[Any]] = [
+        [*KPI_HEADER, report.year, previous.year if previous else "Previous year", "Change"]
     ]
-    item = ""
-    for name, value in now.items():
-        item = items.get(name, item)
-        old = before.get(name)
-        change = (
-            round(value - old, 4)
-            if isinstance(value, (int, float)) and isinstance(old, (int, float))
-            else ""
-        )
-        rows.append(
-            [item, name, "" if value is None else value, "" if old is None else old, change]
-        )
+    for line in kpi_lines(report, previous):
+        rows.append([line.item, line.indicator, line.part, line.value, line.previous, line.change])
     return rows
+
+
+# Number formats of the XLSX: the figure, and its change (signed).
+XLSX_FORMATS = {
+    COUNT: ("#,##0", "+#,##0;-#,##0;0"),
+    SHARE: ("0.0%", "+0.0%;-0.0%;0.0%"),
+    MEAN: ("0.00", "+0.00;-0.00;0.00"),
+    SCORE: ("0.0", "+0.0;-0.0;0.0"),
+}
+KPI_WIDTHS = {"A": 15, "B": 44, "C": 46, "D": 13, "E": 13, "F": 11}
+
+
+def kpi_file_name(year: str, filters: dict[str, Any], today: date, extension: str) -> str:
+    """``rocb-kpis-2025-2026-<filters>-<date>.<extension>``: what, for whom and when."""
+    parts = ["rocb-kpis", year, *(str(v) for v in filters.values() if v), today.isoformat()]
+    name = "-".join(parts)
+    safe = "".join(c if c.isalnum() or c in "-_" else "-" for c in name)
+    return f"{safe}.{extension}"
+
+
+def kpi_xlsx(
+    report: KpiReport, previous: KpiReport | None, notes: list[str]
+) -> tempfile.SpooledTemporaryFile:
+    """The KPI table as a workbook formatted for the Annual Report: set column widths,
+    bold indicators with their breakdown rows beneath (the indicator repeated in grey,
+    the category in its own column), percentages for rates, signed changes, the header
+    frozen and filterable; ``notes`` (year, filters, date) on a second sheet."""
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = f"KPIs {report.year}"[:31]
+    header = kpi_rows(report, previous)[0]
+    sheet.append(header)
+    for column in sheet[1]:
+        column.font = Font(bold=True, color="FFFFFF")
+        column.fill = PatternFill("solid", fgColor="0B4F8A")
+        column.alignment = Alignment(vertical="center", wrap_text=True)
+    for line in kpi_lines(report, previous):
+        sheet.append([line.item, line.indicator, line.part, line.value, line.previous, line.change])
+        row = sheet[sheet.max_row]
+        figure, change = XLSX_FORMATS[line.kind]
+        for column in row[3:5]:
+            column.number_format = figure
+        row[5].number_format = change
+        if line.part:
+            row[1].font = Font(color="666666")
+        else:
+            for column in row[:3]:
+                column.font = Font(bold=True)
+        for column in row:
+            column.alignment = Alignment(wrap_text=True, vertical="top")
+        # Spreadsheets do not size wrapped rows on opening: room for every line of text.
+        lines = max(
+            math.ceil(len(str(row[index].value or "")) / (KPI_WIDTHS[letter] - 2))
+            for index, letter in ((1, "B"), (2, "C"))
+        )
+        if lines > 1:
+            sheet.row_dimensions[sheet.max_row].height = 15 * lines
+    for letter, width in KPI_WIDTHS.items():
+        sheet.column_dimensions[letter].width = width
+    sheet.freeze_panes = "D2"
+    # Printed (or saved as PDF): landscape, every column on one page wide, the header
+    # repeated on each page.
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.print_title_rows = "1:1"
+    sheet.auto_filter.ref = f"A1:F{sheet.max_row}"
+    about = workbook.create_sheet("About")
+    about.column_dimensions["A"].width = 100
+    for note in notes:
+        about.append([neutralise(note)])
+    handle = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115
+    workbook.save(handle)
+    handle.seek(0)
+    return handle
 
 
 def csv_lines(rows, chunk: int = CSV_CHUNK) -> Iterator[str]:

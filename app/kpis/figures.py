@@ -41,6 +41,7 @@ from app.models import (
     activity_items,
     activity_members,
 )
+from app.workplan.activities import item_code_key
 from app.workplan.plan_years import get_plan_year
 
 QUESTIONNAIRE_KINDS = ("needs_assessment", "evaluation", "follow_up")
@@ -134,7 +135,8 @@ def round_conditions(scope: Scope) -> list:
         or_(SurveyRound.closes_on.is_(None), SurveyRound.closes_on >= year.starts_on),
     ]
     if scope.filters.on_activities:
-        conditions.append(SurveyRound.activity_id.in_(scope.activity_ids()))
+        # By their dates too: a round about an earlier year's activity counts this year.
+        conditions.append(SurveyRound.activity_id.in_(scope.matching_activity_ids()))
     if scope.member_ids is not None:
         conditions.append(
             SurveyRound.id.in_(
@@ -229,7 +231,7 @@ def activity_kpis(scope: Scope) -> tuple[dict, dict]:
         experts += int(kind_experts)
         accredited += int(kind_accredited)
     by_subregion, sie = _host_figures(scope, delivered)
-    item_rows, by_pillar = _item_figures(scope, delivered)
+    item_rows, by_pillar, item_titles = _item_figures(scope, delivered)
     # Each person once, however many of the activities they attended.
     people, women, disclosed, members = session.execute(
         select(
@@ -259,6 +261,7 @@ def activity_kpis(scope: Scope) -> tuple[dict, dict]:
         "by_subregion": by_subregion,
         "by_pillar": by_pillar,
         "by_item": item_rows,
+        "item_titles": item_titles,
         "sie_activities": sie,
         "experts": experts,
         "accredited_experts": accredited,
@@ -294,15 +297,16 @@ def _host_figures(scope: Scope, delivered) -> tuple[dict[str, int], int]:
     return dict(sorted(by_subregion.items(), key=lambda pair: SUBREGION_ORDER[pair[0]])), sie
 
 
-def _item_figures(scope: Scope, delivered) -> tuple[dict[str, int], dict[str, int]]:
-    """Delivered activities by work-plan item (in the plan's order) and by pillar (an
-    activity serving two items of a pillar counts once), one statement."""
+def _item_figures(scope: Scope, delivered) -> tuple[dict[str, int], dict[str, int], dict[str, str]]:
+    """Delivered activities by work-plan item (in the natural order of the codes: 1-(a)
+    ... 1-(z), 1-(aa)), by pillar (an activity serving two items of a pillar counts
+    once), and each item's text; one statement."""
     served = (
         select(
             activity_items.c.activity_id,
             WorkPlanItem.code,
             WorkPlanItem.pillar,
-            WorkPlanItem.position,
+            WorkPlanItem.title,
         )
         .join(WorkPlanItem, WorkPlanItem.id == activity_items.c.work_plan_item_id)
         .where(activity_items.c.activity_id.in_(delivered))
@@ -313,22 +317,19 @@ def _item_figures(scope: Scope, delivered) -> tuple[dict[str, int], dict[str, in
             select(
                 served.c.code,
                 served.c.pillar,
-                served.c.position,
+                served.c.title,
                 func.count(distinct(served.c.activity_id)),
-            ).group_by(served.c.code, served.c.pillar, served.c.position),
+            ).group_by(served.c.code, served.c.pillar, served.c.title),
             select(
                 null(), served.c.pillar, null(), func.count(distinct(served.c.activity_id))
             ).group_by(served.c.pillar),
         )
     ).all()
-    by_item = {
-        code: n
-        for code, _pillar, _position, n in sorted(
-            (row for row in rows if row[0] is not None), key=lambda row: row[2]
-        )
-    }
-    by_pillar = {str(pillar): n for code, pillar, _position, n in rows if code is None}
-    return by_item, by_pillar
+    items = sorted((row for row in rows if row[0] is not None), key=lambda r: item_code_key(r[0]))
+    by_item = {code: n for code, _pillar, _title, n in items}
+    titles = {code: title for code, _pillar, title, _n in items}
+    by_pillar = {str(pillar): n for code, pillar, _title, n in rows if code is None}
+    return by_item, by_pillar, titles
 
 
 # -- 3-(i) post action ----------------------------------------------------------------------

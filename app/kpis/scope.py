@@ -219,6 +219,25 @@ class Scope:
             )
         return and_(*conditions)
 
+    def matching_activity_ids(self) -> Select:
+        """Activities of any plan year that match the kind, modality and item filters
+        (an item by its code): the rounds a year counts by their dates may be about an
+        activity of the year before."""
+        conditions = []
+        if self.filters.kind:
+            conditions.append(Activity.kind == self.filters.kind)
+        if self.filters.modality:
+            conditions.append(Activity.modality == self.filters.modality)
+        if self.filters.item:
+            conditions.append(
+                exists().where(
+                    activity_items.c.activity_id == Activity.id,
+                    activity_items.c.work_plan_item_id == WorkPlanItem.id,
+                    WorkPlanItem.code == self.filters.item,
+                )
+            )
+        return select(Activity.id).where(*conditions)
+
     def activity_ids(self) -> Select:
         return select(Activity.id).where(self.activity_filter())
 

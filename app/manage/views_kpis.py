@@ -107,6 +107,11 @@ def kpis():
         min_group=min_group_size(),
         confirm=ConfirmForm(),
         titles=activity_titles(db.session, report.evaluation_by_activity),
+        item_lines=[
+            line
+            for line in exports.kpi_lines(report, previous)
+            if line.indicator == exports.BY_ITEM and line.part
+        ],
     )
 
 
@@ -125,21 +130,28 @@ def kpis_export(fmt: str):
         report, previous = _reports(label, KpiFilters.parse(request.args))
     except (KpiError, ValueError) as error:
         abort(400, str(error))
-    rows = exports.kpi_rows(report, previous)
-    name = f"kpis-{label}"
+    today = clock.today()
+    name = exports.kpi_file_name(label, report.filters.as_dict(), today, fmt)
     audit("download.kpis", None, f"{label} as {fmt.upper()}")
     db.session.commit()
+    disposition = {"Content-Disposition": f"attachment; filename={name}"}
     if fmt == "csv":
-        return Response(
-            exports.csv_lines(rows),
-            mimetype="text/csv",
-            headers={"Content-Disposition": f"attachment; filename={name}.csv"},
-        )
-    handle = exports.xlsx_file({f"KPIs {label}": iter(rows)})
+        rows = exports.kpi_rows(report, previous)
+        return Response(exports.csv_lines(rows), mimetype="text/csv", headers=disposition)
+    filters = ", ".join(f"{k}: {v}" for k, v in report.filters.as_dict().items() if v)
+    notes = [
+        f"ROCB A/P KPIs, plan year {label}",
+        f"Compared with: {previous.year}" if previous else "No earlier plan year stored.",
+        f"Filters: {filters or 'none (all Members, all activities)'}",
+        f"Produced on {today.isoformat()}",
+        "How each figure is counted: docs/kpis.md (KPIs > How each figure is computed).",
+        "Rates are percentages; an empty cell has nothing to divide (not zero).",
+    ]
+    handle = exports.kpi_xlsx(report, previous, notes)
     return Response(
         exports.file_chunks(handle),
         mimetype=("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-        headers={"Content-Disposition": f"attachment; filename={name}.xlsx"},
+        headers=disposition,
     )
 
 

@@ -33,6 +33,74 @@ PHRASES = [
     "Exchanging with officers from other administrations was very valuable.",
 ]
 
+# Answers that fit the shipped questionnaires' open questions (by question key); a question
+# not listed gets one of PHRASES.
+PHRASES_BY_KEY: dict[str, list[str]] = {
+    "most_useful": [
+        "The risk profiling exercise: we will use the same indicators at our main port.",
+        "The case studies from other administrations, because they showed what works.",
+        "The session on data analysis was the most useful for my daily work.",
+    ],
+    "suggestions": [
+        "More practical exercises and more time for questions would help.",
+        "Send the materials a week before, so we can prepare our own cases.",
+        "A shorter first day and a site visit would make it even better.",
+    ],
+    "what_went_wrong": [
+        "The sessions were too theoretical; we needed exercises on our own data.",
+        "Too much content for three days: fewer topics in more depth.",
+    ],
+    "action_plan": [
+        "Brief my director and propose a pilot of the new risk indicators at the main port.",
+        "Draft a standard operating procedure for post-clearance audit by the end of the year.",
+        "Train the colleagues of my unit on what I learned, in two half-day sessions.",
+    ],
+    "support_details": [
+        "An expert mission to help us set up the risk management database.",
+        "Access to the WCO e-learning modules for twenty more officers.",
+        "Advice on drafting the amendment to our customs regulations.",
+    ],
+    "progress_details": [
+        "Drafted a standard operating procedure and shared it with my unit.",
+        "Briefed the management on the workshop and proposed a pilot at the main port.",
+        "Started a review of the post-clearance audit manual with the legal team.",
+    ],
+    "lessons_applied": [
+        "Applied the risk indicators from the case studies to our selectivity criteria.",
+        "We now plan audits from risk profiles rather than at random.",
+    ],
+    "direct_effects": [
+        "Fewer physical inspections at the main port, with more seizures per inspection.",
+        "Trained colleagues at two border posts on the new procedure.",
+    ],
+    "modernization_details": [
+        "The national single window project: the customs module goes live next quarter.",
+        "Our risk management system upgrade, now in testing at two border posts.",
+    ],
+    "result_description": [
+        "A new post-clearance audit procedure adopted by the Director General.",
+        "A risk profile for high-risk consignments in use at the main port.",
+        "A risk management unit set up at headquarters.",
+    ],
+    "further_assistance": [
+        "A follow-up workshop for the officers of the regional offices.",
+        "An expert to review our draft procedure before it is adopted.",
+    ],
+    "recommendations": [
+        "Invite two officers per administration, so that they can support each other.",
+        "Keep the case studies and add a session on measuring results.",
+    ],
+    "respondent_position": ["Director, Risk Management", "Deputy Commissioner", "Head of Audit"],
+    "top_priority_details": [
+        "Training for risk analysts on selectivity and profiling with our own data.",
+        "Help to set up a post-clearance audit unit and its manual.",
+    ],
+    "context": [
+        "We are moving to a new customs IT system next year: support should fit its rollout.",
+        "Our training centre can host a national workshop for thirty officers.",
+    ],
+}
+
 
 def _scale(rng: random.Random, centre: float, low: int, high: int) -> int:
     return max(low, min(high, round(rng.gauss(centre, 0.9 * (high - low) / 4))))
@@ -46,10 +114,13 @@ class AnswerSampler:
         definition: Definition,
         pickers: PickerOptions | None = None,
         today: date | None = None,
+        earliest: date | None = None,
     ) -> None:
         self.definition = definition
         self.pickers = pickers or PickerOptions()
         self.today = today or clock.today()
+        # Dates are drawn between ``earliest`` (when given) and ``today``.
+        self.earliest = earliest
 
     def sample(
         self, rng: random.Random, tone: float = 4.0, fixed: dict[str, Any] | None = None
@@ -111,7 +182,7 @@ class AnswerSampler:
             if "http" not in limits["pattern"]["value"]:
                 return None
             return f"https://example.org/evidence/{rng.randrange(10_000)}"
-        text = rng.choice(PHRASES)
+        text = rng.choice(PHRASES_BY_KEY.get(question.key, PHRASES))
         if "max_length" in limits:
             text = text[: limits["max_length"]["value"]]
         return text
@@ -125,6 +196,8 @@ class AnswerSampler:
     def _date(self, question: Question, rng: random.Random, tone: float, values: dict) -> Any:
         limits = question.constraints
         earliest = date.fromisoformat(limits.get("min", {}).get("value", "2015-01-01"))
+        if self.earliest is not None:
+            earliest = max(earliest, self.earliest)
         latest = min(
             self.today, date.fromisoformat(limits.get("max", {}).get("value", "9999-12-31"))
         )

@@ -155,6 +155,16 @@ def activity_titles(session: Session, activity_ids) -> dict[int, str]:
     )
 
 
+def item_code_key(code: str) -> tuple:
+    """Work-plan item codes in their natural order: by pillar number, then by the letters
+    as a sequence (1-(a) ... 1-(z), 1-(aa)), not as text (1-(a), 1-(aa), 1-(b))."""
+    match = re.fullmatch(r"\s*(\d+)\s*-\s*\(?([A-Za-z]*)\)?\s*", code)
+    if match is None:
+        return (1, code)
+    letters = match.group(2).lower()
+    return (0, int(match.group(1)), len(letters), letters)
+
+
 def year_items(session: Session, plan_year: PlanYear) -> list[WorkPlanItem]:
     """The plan year's work-plan items in the plan's order."""
     return list(

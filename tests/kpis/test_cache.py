@@ -36,7 +36,7 @@ from app.workplan.members import load_reference_members
 from tests import factories
 from tests.conftest import fresh_database_url
 from tests.factories import ActivityFactory, UserFactory, plan_year
-from tests.kpi_world import build
+from tests.kpi_world import build, previous_years_workshop
 
 # The day after 2025-2026 ended: the year is closed; its figures are those of TODAY.
 CLOSED = date(2026, 7, 1)
@@ -204,6 +204,30 @@ def test_changes_that_do_not_touch_the_year_keep_its_report(session, world, comp
     assert year_revision(session, year_id) == revision
     served(session)
     assert computed == ["2025-2026"]
+
+
+def test_changing_an_earlier_years_activity_changes_the_rounds_it_is_followed_up_in(
+    session, world, computed
+):
+    """A 2024-2025 workshop followed up in October 2025 counts in 2025-2026 under its kind
+    and items: a change to its kind, its items or its item's code reaches 2025-2026."""
+    spring, _follow_up = previous_years_workshop(session, world)
+    session.flush()
+    national = served(session, kind="national_workshop")
+    assert national.surveys["rounds"] == 3
+    spring.kind = "training"
+    session.flush()
+    assert served(session, kind="national_workshop").surveys["rounds"] == 2
+    assert served(session, kind="training").surveys["rounds"] == 1
+    assert served(session, item="1-(a)").surveys["rounds"] == 3
+    spring.items[0].code = "1-(b)"
+    session.flush()
+    assert served(session, item="1-(a)").surveys["rounds"] == 2
+    assert served(session, item="1-(b)").surveys["rounds"] == 1
+    spring.items.clear()
+    session.flush()
+    assert served(session, item="1-(b)").surveys["rounds"] == 0
+    assert served(session, item="1-(b)") == fresh(session, item="1-(b)")
 
 
 def test_the_report_survives_json(session, world):

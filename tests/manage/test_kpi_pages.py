@@ -12,7 +12,7 @@ import time_machine
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
-from app.models import Finding, Response, ResultStatus, TangibleResult
+from app.models import Finding, Response, ResultStatus, TangibleResult, WorkPlanItem
 from tests.conftest import login, post_form
 from tests.factories import ActivityFactory, AttendanceFactory, ParticipantFactory, member
 from tests.kpi_world import build, respond
@@ -29,7 +29,7 @@ def kpi_cells(html: str) -> dict[str, str]:
     return dict(re.findall(r'data-kpi="([a-z_0-9.]+)">([^<]*)<', html))
 
 
-def test_dashboard_shows_the_kpis(staff_client, world):
+def test_dashboard_shows_the_kpis(staff_client, session, world):
     html = staff_client.get("/manage/kpis?year=2025-2026").get_data(as_text=True)
     cells = kpi_cells(html)
     assert cells["surveys.rounds"] == "4" and cells["surveys.invitations"] == "14"
@@ -43,6 +43,20 @@ def test_dashboard_shows_the_kpis(staff_client, world):
     assert "<svg" in html and 'aria-label="Delivered by kind: National workshop 1, ' in html
     assert ">Pillar 3<title>" in html
     assert "fewer than 3 responses" in html  # A2 in the by-activity table
+    # Delivered by work-plan item: code and text, natural order, against 2024-2025 (none).
+    by_item = html.split('id="delivered-by-item"', 1)[1].split("</table>", 1)[0]
+    rows = re.findall(
+        r'<th scope="row">([^<]*)</th><td>(\d+)</td><td>(\d+)</td><td>([^<]*)</td>', by_item
+    )
+    assert [
+        (name.split(" ", 1)[0], now, before, change.strip()) for name, now, before, change in rows
+    ] == [
+        ("1-(a)", "1", "0", "+1"),
+        ("1-(q)", "1", "0", "+1"),
+        ("3-(k)", "1", "0", "+1"),
+    ]
+    item = session.scalar(select(WorkPlanItem).where(WorkPlanItem.code == "1-(q)"))
+    assert f"1-(q) {item.title}" in by_item
     fiji = kpi_cells(
         staff_client.get("/manage/kpis?year=2025-2026&member=FJI").get_data(as_text=True)
     )
@@ -104,21 +118,44 @@ def test_dashboard_query_count_does_not_depend_on_data_size(
     assert large <= 45
 
 
+@time_machine.travel(datetime(2026, 12, 2, 9, 0, tzinfo=UTC), tick=False)
 def test_kpi_table_exports(staff_client, world):
     response = staff_client.get("/manage/kpis.csv?year=2025-2026")
     assert response.mimetype == "text/csv"
+    assert response.headers["Content-Disposition"] == (
+        "attachment; filename=rocb-kpis-2025-2026-2026-12-02.csv"
+    )
     rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
-    assert rows[0] == ["Work-plan item", "Indicator", "2025-2026", "2024-2025", "Change"]
-    by_name = {row[1]: row for row in rows[1:]}
-    assert by_name["Survey rounds conducted"][:4] == ["3-(f)", "Survey rounds conducted", "4", "0"]
-    assert by_name["Survey rounds conducted"][4] == "4"
-    assert by_name["CB activities delivered"][2] == "2"
-    assert by_name["Net Promoter Score"][2] == "20.0"
-    workbook = load_workbook(io.BytesIO(staff_client.get("/manage/kpis.xlsx?year=2025-2026").data))
+    assert rows[0] == [
+        "Work-plan item",
+        "Indicator",
+        "Breakdown",
+        "2025-2026",
+        "2024-2025",
+        "Change",
+    ]
+    by_name = {tuple(row[1:3]): row for row in rows[1:]}
+    assert by_name[("Survey rounds conducted", "")] == [
+        "3-(f)",
+        "Survey rounds conducted",
+        "",
+        "4",
+        "0",
+        "4",
+    ]
+    assert by_name[("CB activities delivered", "")][3:] == ["2", "0", "2"]
+    assert by_name[("Net Promoter Score", "")][3] == "20.0"
+    workbook = load_workbook(
+        io.BytesIO(staff_client.get("/manage/kpis.xlsx?year=2025-2026&member=FJI").data)
+    )
     sheet = workbook.active
     assert sheet.title == "KPIs 2025-2026"
     values = [[c.value for c in row] for row in sheet.iter_rows()]
-    assert ["3-(g)", "CB activities delivered", 2, 0, 2] in values
+    assert ["3-(g)", "CB activities delivered", None, 2, 0, 2] in values
+    notes = [row[0].value for row in workbook["About"].iter_rows()]
+    assert "Filters: member: FJI" in notes and "Produced on 2026-12-02" in notes
+    name = staff_client.get("/manage/kpis.xlsx?year=2025-2026&member=FJI").headers
+    assert name["Content-Disposition"].endswith("filename=rocb-kpis-2025-2026-FJI-2026-12-02.xlsx")
 
 
 def test_response_exports_neutralise_formulas_and_list_repeats(staff_client, session, world):
