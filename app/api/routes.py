@@ -12,6 +12,7 @@ from typing import Any
 
 from flask import current_app, g, jsonify, request
 from flask_smorest import Blueprint
+from marshmallow import RAISE
 
 from app.accounts.api_tokens import token_for_request
 from app.api import cursors
@@ -198,7 +199,7 @@ def openapi():
 
 
 @bp.get("/activities")
-@bp.arguments(s.ActivityArgs, location="query", error_status_code=400)
+@bp.arguments(s.ActivityArgs, location="query", error_status_code=400, unknown=RAISE)
 @bp.response(200, s.ActivityPageSchema, headers=NEXT_LINK)
 @problems(404)
 def activities_list(args: dict):
@@ -291,7 +292,7 @@ def activities_create(data: dict):
 
 
 @bp.get("/participants")
-@bp.arguments(s.ParticipantArgs, location="query", error_status_code=400)
+@bp.arguments(s.ParticipantArgs, location="query", error_status_code=400, unknown=RAISE)
 @bp.response(200, s.ParticipantPageSchema, headers=NEXT_LINK)
 def participants_list(args: dict):
     """Participants in the order they last changed (an erasure is a change)"""
@@ -367,7 +368,7 @@ def activity_deliver(activity_id: int):
 
 
 @bp.get("/rounds")
-@bp.arguments(s.RoundArgs, location="query", error_status_code=400)
+@bp.arguments(s.RoundArgs, location="query", error_status_code=400, unknown=RAISE)
 @bp.response(200, s.RoundPageSchema, headers=NEXT_LINK)
 def rounds_list(args: dict):
     """Rounds in the order they last changed, with their counts of the moment"""
@@ -397,7 +398,7 @@ class RoundWithStats:
 
 
 @bp.get("/rounds/<int:round_id>/invitations")
-@bp.arguments(s.ChangedArgs, location="query", error_status_code=400)
+@bp.arguments(s.ChangedArgs, location="query", error_status_code=400, unknown=RAISE)
 @bp.response(200, s.InvitationPageSchema, headers=NEXT_LINK)
 @problems(404)
 def invitations_list(args: dict, round_id: int):
@@ -445,7 +446,7 @@ def invitation_resend(round_id: int, invitation_id: int):
 
 
 @bp.get("/rounds/<int:round_id>/responses")
-@bp.arguments(s.ResponseArgs, location="query", error_status_code=400)
+@bp.arguments(s.ResponseArgs, location="query", error_status_code=400, unknown=RAISE)
 @bp.response(200, s.ResponsePageSchema, headers=NEXT_LINK)
 @problems(404)
 def responses_list(args: dict, round_id: int):
@@ -461,7 +462,7 @@ def responses_list(args: dict, round_id: int):
 
 
 @bp.get("/kpis")
-@bp.arguments(s.KpiArgs, location="query", error_status_code=400)
+@bp.arguments(s.KpiArgs, location="query", error_status_code=400, unknown=RAISE)
 @bp.response(200, s.KpisSchema)
 @problems(404)
 def kpis(args: dict):

@@ -108,3 +108,13 @@ def test_pages_outside_the_api_keep_their_html_errors(client):
     response = client.get("/no-such-page")
     assert response.status_code == 404 and response.mimetype == "text/html"
     assert "<html" in response.get_data(as_text=True).lower()
+
+
+def test_an_unknown_query_parameter_is_a_400_naming_it(client, tokens):
+    """A misspelled filter must not quietly pull everything again."""
+    for url, name in (
+        ("/api/v1/activities?updatedafter=2030-01-01T00:00:00", "updatedafter"),
+        ("/api/v1/rounds?limit=2&foo=1", "foo"),
+    ):
+        problem = _problem(client.get(url, headers=tokens["read"]), 400)
+        assert [p["name"] for p in problem["invalid-params"]] == [name]
