@@ -178,9 +178,10 @@ def _csv_rows(session: Session, plan: AnalysisPlan, part: int) -> Iterator[list[
 
 
 def _write_rows(binary: IO[bytes], rows) -> None:
-    """Rows as CSV (UTF-8 with a byte-order mark, as every CSV export here) into a
-    binary file; cells through `exports.cell` (formula guard, ISO dates)."""
-    text = io.TextIOWrapper(binary, encoding="utf-8-sig", newline="")
+    """Rows as CSV into a binary file; cells through `exports.cell` (formula guard, ISO
+    dates). UTF-8 without a byte-order mark: R's read.csv and Python's csv module would
+    read the mark into the first column's name (the XLSX is the file for spreadsheets)."""
+    text = io.TextIOWrapper(binary, encoding="utf-8", newline="")
     writer = csv.writer(text)
     for row in rows:
         writer.writerow([cell(v) for v in row])
@@ -193,8 +194,8 @@ def _write_csvs(session: Session, plan: AnalysisPlan, name: str, archive: zipfil
     meanwhile (one pass over the responses), then copied in."""
     with tempfile.TemporaryFile() as spill:
         with archive.open(f"{name}.csv", "w") as entry:
-            main = io.TextIOWrapper(entry, encoding="utf-8-sig", newline="")
-            repeats = io.TextIOWrapper(spill, encoding="utf-8-sig", newline="")
+            main = io.TextIOWrapper(entry, encoding="utf-8", newline="")
+            repeats = io.TextIOWrapper(spill, encoding="utf-8", newline="")
             main_writer, repeat_writer = csv.writer(main), csv.writer(repeats)
             main_writer.writerow([c.name for c in plan.columns])
             repeat_writer.writerow([c.name for c in plan.repeat_columns])

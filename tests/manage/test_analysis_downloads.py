@@ -115,7 +115,7 @@ def test_the_surveys_page_offers_every_round_of_a_questionnaire_in_a_year(
     response = staff_client.get(f"{url}.csv")
     name = _name(response, "all-types-2025-2026", "csv")
     with zipfile.ZipFile(io.BytesIO(response.data)) as archive:
-        text = archive.read(f"{name}.csv").decode("utf-8-sig")
+        text = archive.read(f"{name}.csv").decode("utf-8")
     rows = list(csv.DictReader(io.StringIO(text, newline="")))
     assert [int(r["response_id"]) for r in rows] == [full.id, short.id, empty.id, later.id]
     assert [r["response_member"] for r in rows] == ["FJI", "NPL", "TON", ""]  # anonymous
