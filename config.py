@@ -65,6 +65,11 @@ class Config:
     SECRET_KEY: str | None = None
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
+    # The session cookie is sent again only when its content changes, not signed anew on
+    # every response: logins end on the server (SESSION_HOURS, REMEMBER_DAYS), and a
+    # respondent's cookie lasts PERMANENT_SESSION_LIFETIME (31 days) from the moment the
+    # link bound it or the survey started.
+    SESSION_REFRESH_EACH_REQUEST = False
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
     # "Remember me" keeps a login this many days (the server ends it then, or at logout).

@@ -3,12 +3,29 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Connection, Row, Table, Update, bindparam, delete, insert, select, update
+from sqlalchemy import (
+    JSON,
+    Connection,
+    Integer,
+    Row,
+    Table,
+    Text,
+    Update,
+    bindparam,
+    column,
+    delete,
+    func,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy import cast as cast_
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -255,13 +272,38 @@ def _write_answers(
     return [row for row in new_rows if row["question_key"] in changed]
 
 
+# On PostgreSQL the new answer rows ride in the response's UPDATE: a data-modifying WITH
+# inserts them from one JSON parameter (json_to_recordset), so the statement's text, its
+# compiled form and its server-side plan are the same whatever the rows.
+_ROW_COLUMNS = list(ANSWER_COLUMNS)
+_incoming = (
+    func.json_to_recordset(cast_(bindparam("rows", type_=Text), JSON))
+    .table_valued(*(column(c.key, c.type) for c in _ROW_COLUMNS))
+    .render_derived(name="incoming", with_types=True)
+)
+_WRITTEN = (
+    insert(_answers)
+    .from_select(
+        ["response_id", *(c.key for c in _ROW_COLUMNS)],
+        select(
+            bindparam("response_id", type_=Integer), *(_incoming.c[c.key] for c in _ROW_COLUMNS)
+        ),
+    )
+    .returning(_answers.c.id)
+    .cte("written")
+)
+_WRITING = {id(_STEP): _STEP.add_cte(_WRITTEN), id(_SUBMIT): _SUBMIT.add_cte(_WRITTEN)}
+
+
 def _update_with_answers(connection: Connection, statement: Update, params: dict, rows: list):
-    """Run the response's ``statement`` and insert the answer ``rows``: on PostgreSQL in
-    one statement (the INSERT as a data-modifying WITH), elsewhere in two. Returns the
-    result of the update (its rowcount is the update's)."""
+    """Run the response's ``statement`` (`_STEP` or `_SUBMIT`) and insert the answer
+    ``rows``: on PostgreSQL in one statement, elsewhere in two. Returns the result of the
+    update (its rowcount is the update's)."""
     if rows and connection.dialect.name == "postgresql":
-        written = insert(_answers).values(rows).returning(_answers.c.id).cte("written")
-        return connection.execute(statement.add_cte(written), params)
+        incoming = [{c.key: row[c.key] for c in _ROW_COLUMNS} for row in rows]
+        return connection.execute(
+            _WRITING[id(statement)], {**params, "rows": json.dumps(incoming, default=str)}
+        )
     if rows:
         # One statement for every row, whatever their types.
         connection.execute(_INSERT, rows)
