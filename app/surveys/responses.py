@@ -292,14 +292,37 @@ _WRITTEN = (
     .returning(_answers.c.id)
     .cte("written")
 )
-_WRITING = {id(_STEP): _STEP.add_cte(_WRITTEN), id(_SUBMIT): _SUBMIT.add_cte(_WRITTEN)}
+# The final submit's Submission row rides in the same statement (its UNIQUE(response_id)
+# still refuses a second one: the statement fails and the caller rolls back).
+_SUBMISSION_ROW = (
+    insert(cast(Table, Submission.__table__))
+    .from_select(
+        ["response_id", "submitted_at"],
+        select(
+            bindparam("response_id", type_=Integer),
+            bindparam("now", type_=Response.__table__.c.submitted_at.type),
+        ),
+    )
+    .returning(Submission.__table__.c.id)
+    .cte("submission")
+)
+_WRITING = {
+    id(_STEP): _STEP.add_cte(_WRITTEN),
+    id(_SUBMIT): _SUBMIT.add_cte(_WRITTEN).add_cte(_SUBMISSION_ROW),
+}
+
+
+def _in_one_statement(connection: Connection, rows: list) -> bool:
+    """Whether new answer rows (and, on the final submit, the Submission) ride in the
+    response's UPDATE (PostgreSQL) rather than being inserted on their own."""
+    return bool(rows) and connection.dialect.name == "postgresql"
 
 
 def _update_with_answers(connection: Connection, statement: Update, params: dict, rows: list):
     """Run the response's ``statement`` (`_STEP` or `_SUBMIT`) and insert the answer
     ``rows``: on PostgreSQL in one statement, elsewhere in two. Returns the result of the
     update (its rowcount is the update's)."""
-    if rows and connection.dialect.name == "postgresql":
+    if _in_one_statement(connection, rows):
         incoming = [{c.key: row[c.key] for c in _ROW_COLUMNS} for row in rows]
         return connection.execute(
             _WRITING[id(statement)], {**params, "rows": json.dumps(incoming, default=str)}
@@ -405,7 +428,8 @@ def _submit(
     anonymous round two devices may hold two drafts for one invitation: the first to take
     it counts). The Submission row's UNIQUE(response_id) and the response's UPDATE ...
     WHERE status = 'draft' decide between concurrent attempts on one response; the loser
-    gets AlreadySubmitted, or an IntegrityError that the caller rolls back.
+    gets AlreadySubmitted, or an IntegrityError that the caller rolls back. On PostgreSQL
+    the last answers, the Submission row and the response's change are one statement.
     """
     connection = session.connection()
     if invitation is not None:
@@ -414,7 +438,8 @@ def _submit(
         )
         if taken.rowcount != 1:
             raise AlreadySubmitted()
-    connection.execute(_SUBMISSION, {"response_id": response.id, "submitted_at": now})
+    if not _in_one_statement(connection, rows):
+        connection.execute(_SUBMISSION, {"response_id": response.id, "submitted_at": now})
     submitted = _update_with_answers(
         connection, _SUBMIT, {"response_id": response.id, "now": now}, rows
     )
