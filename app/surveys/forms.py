@@ -373,7 +373,25 @@ def build_section_form(
     data: dict | None = None,
 ) -> SectionForm:
     """The form for ``section``, filled from ``formdata`` (a POST) or ``data`` (stored
-    answers, keyed by question key)."""
+    answers, keyed by question key).
+
+    The form class of a section without a repeat group or a picker depends only on the
+    definition, the section and the language: it is made once and kept on the definition
+    (a stored version's parsed definition lives as long as the process)."""
+    cacheable = not any(q.type == "repeat" or q.type in PICKER_TYPES for q in section.questions)
+    kept: dict = definition.__dict__.setdefault("_form_classes", {})
+    form_class = kept.get((section.index, lang)) if cacheable else None
+    if form_class is None:
+        form_class = _form_class(section, lang, pickers, data)
+        if cacheable:
+            kept[(section.index, lang)] = form_class
+    initial = _initial_data(section, data or {}) if formdata is None else None
+    form = form_class(formdata=formdata, data=initial)
+    _attach_allowed_values(form, section, lang, pickers)
+    return form
+
+
+def _form_class(section: Section, lang: str, pickers: PickerOptions, data) -> type[SectionForm]:
     attributes: dict[str, Any] = {}
     for question in section.questions:
         if question.type == "repeat":
@@ -387,11 +405,7 @@ def build_section_form(
             attributes[f"q__{question.key}__other"] = StringField(
                 "Other, please specify", name=question.key + OTHER_SUFFIX, filters=[_trim]
             )
-    form_class = type(f"Section_{section.key}", (SectionForm,), attributes)
-    initial = _initial_data(section, data or {}) if formdata is None else None
-    form = form_class(formdata=formdata, data=initial)
-    _attach_allowed_values(form, section, lang, pickers)
-    return form
+    return type(f"Section_{section.key}", (SectionForm,), attributes)
 
 
 def _repeat_field(question: Question, lang: str, pickers: PickerOptions, data):
