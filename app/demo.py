@@ -415,6 +415,8 @@ def _answer_round(
         sampler.today = day  # nothing answered is dated after the answer itself
         values = sampler.sample(rng, tone + rng.uniform(-0.5, 0.5), fixed)
         submitted_at = datetime(day.year, day.month, day.day, rng.randint(7, 18), tzinfo=UTC)
+        # Answered today: not later than now.
+        submitted_at = min(submitted_at, clock.utcnow())
         # The link was opened, then the questionnaire started, before it was submitted.
         invitation.opened_at = invitation.opened_at or submitted_at - timedelta(minutes=25)
         invitation.started_at = invitation.started_at or submitted_at - timedelta(minutes=20)

@@ -3,12 +3,13 @@ and after it, every round, answer, result and status agrees with the calendar.""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, time
 
 import pytest
 import time_machine
 from sqlalchemy import func, select
 
+from app.common.clock import aware
 from app.kpis.figures import compute_kpis
 from app.models import (
     Activity,
@@ -71,6 +72,8 @@ def test_the_demo_agrees_with_the_calendar(runner, session, today):
         for response in submitted:
             day = response.submitted_at.date()
             assert survey_round.opens_on <= day <= last, survey_round.title
+            # Not even later today: the demo is loaded at midnight here.
+            assert aware(response.submitted_at) <= datetime.combine(today, time(), UTC)
         # The funnel adds up: whoever submitted had opened the link and started.
         opened = sum(1 for i in invitations if i.opened_at is not None)
         started = sum(1 for i in invitations if i.started_at is not None)
