@@ -4,7 +4,9 @@ SPSS (.sav) or Stata (.dta) files with the codebook, or one XLSX workbook.
 CSV: one header row, then one row per response, streamed into the zip batch by batch.
 SPSS and Stata: pyreadstat writes a pandas frame, so the values are gathered column by
 column into numpy arrays (a float per number, not a Python object per cell) and the frame
-is built once from them; see docs/exports.md for what that costs per response.
+is built once from them; see docs/exports.md for what that costs per response. numpy,
+pandas and pyreadstat are imported only when such a file is written, so that a worker that
+never writes one does not carry them.
 """
 
 from __future__ import annotations
@@ -17,13 +19,14 @@ from collections.abc import Iterator
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
-import numpy as np
-import pandas as pd
-import pyreadstat
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+
+if TYPE_CHECKING:  # imported where used: numpy and pandas weigh ~60 MB in every worker
+    import numpy as np
+    import pandas as pd
 
 from app.kpis.analysis import (
     CODED,
@@ -237,6 +240,9 @@ class _ColumnStore:
         self.pending = []
 
     def frame(self, names: list[str]) -> pd.DataFrame:
+        import numpy as np
+        import pandas as pd
+
         self.flush()
         data = {}
         for name, column, chunks in zip(names, self.columns, self.chunks, strict=True):
@@ -249,6 +255,8 @@ def _array(column: Column, values: list[Any]) -> np.ndarray:
     """The values of one column as SPSS and Stata take them: numbers (codes for coded
     columns) as floats with NaN for missing, dates and moments as objects, texts as
     strings with "" for missing (Stata has no missing text)."""
+    import numpy as np
+
     if column.storage == CODED:
         return np.array([np.nan if v is None else column.code_of(v) for v in values], dtype=float)
     if column.storage == NUMBER:
@@ -265,7 +273,7 @@ def _number(value: Any) -> float:
     try:
         return float(value)
     except (TypeError, ValueError):
-        return np.nan  # None, or a text under a key that was a number in another version
+        return float("nan")  # None, or a text under a key that was a number in another version
 
 
 def _write_stat(session: Session, plan: AnalysisPlan, fmt: str, name: str, archive) -> None:
@@ -287,6 +295,8 @@ def _write_stat(session: Session, plan: AnalysisPlan, fmt: str, name: str, archi
 
 
 def _write_frame(store: _ColumnStore, fmt: str, path: Path, lang: str) -> None:
+    import pyreadstat
+
     names = format_names(store.columns, fmt)
     frame = store.frame(names)
     labels, value_labels = stat_labels(store.columns, names, fmt, lang)

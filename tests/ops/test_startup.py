@@ -64,3 +64,25 @@ def test_the_lock_files_pin_what_pyproject_asks_for():
     assert {name: dev[name] for name in runtime} == runtime
     sentry = _pins(ROOT / "requirements/sentry.txt")
     assert "sentry-sdk" in sentry and {name: sentry[name] for name in runtime} == runtime
+
+
+def test_a_worker_does_not_carry_the_statistics_libraries(tmp_path):
+    """pandas and pyreadstat (tens of MB in every gunicorn worker) are imported only when an
+    SPSS or Stata file is written."""
+    code = (
+        "import sys, pkgutil, importlib, app\n"
+        "for module in pkgutil.walk_packages(app.__path__, 'app.'):\n"
+        "    importlib.import_module(module.name)\n"
+        "app.create_app({'APP_CONFIG': 'testing'})\n"
+        "print(sorted(m for m in ('pandas', 'pyreadstat') if m in sys.modules))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={"PATH": "/usr/bin:/bin", "INSTANCE_PATH": str(tmp_path)},
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "[]"
