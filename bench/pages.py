@@ -33,19 +33,19 @@ sys.path.insert(0, str(ROOT))
 from app.extensions import db  # noqa: E402
 from app.models import (  # noqa: E402
     Activity,
-    ActivityKind,
-    ActivityStatus,
-    Attendance,
     Invitation,
-    Member,
     Message,
     MessageKind,
     MessageStatus,
-    Participant,
     RoundStatus,
 )
 from bench.kpis import drop_database, vacuum  # noqa: E402
-from bench.web import bench_app, create_database, staff_client  # noqa: E402
+from bench.web import (  # noqa: E402
+    bench_app,
+    create_database,
+    delivered_workshop,
+    staff_client,
+)
 
 SIZES = (100, 6000)
 NOW = datetime(2026, 3, 2, 9, tzinfo=UTC)
@@ -64,43 +64,9 @@ def build(session) -> None:
         v for v in latest_versions(session) if v.questionnaire.key == "participant-evaluation"
     )
     year = get_or_create_plan_year(session, "2025-2026")
-    members = session.scalars(sa.select(Member.id).order_by(Member.id)).all()
     for size in SIZES:
-        activity = Activity(
-            plan_year=year,
-            title=f"Regional workshop of {size} participants",
-            kind=ActivityKind.REGIONAL_WORKSHOP,
-            status=ActivityStatus.DELIVERED,
-            starts_on=date(2026, 2, 23),
-            ends_on=date(2026, 2, 27),
-        )
-        session.add(activity)
-        session.flush()
-        session.execute(
-            sa.insert(Participant),
-            [
-                {
-                    "name": f"Participant {n:05d} of {size}",
-                    "email": f"p{n}.of{size}@customs.example",
-                    "member_id": members[n % len(members)],
-                    "gender": ["female", "male", "undisclosed"][n % 3],
-                    "position": "Officer",
-                    "created_at": NOW,
-                }
-                for n in range(size)
-            ],
-        )
-        people = session.execute(
-            sa.select(Participant.id, Participant.member_id, Participant.name, Participant.email)
-            .where(Participant.email.like(f"%.of{size}@customs.example"))
-            .order_by(Participant.id)
-        ).all()
-        session.execute(
-            sa.insert(Attendance),
-            [
-                {"activity_id": activity.id, "participant_id": p.id, "created_at": NOW}
-                for p in people
-            ],
+        activity, people = delivered_workshop(
+            session, year, f"Regional workshop of {size} participants", size, f" of {size}", NOW
         )
         survey_round = create_round(
             session, NewRound(version=version, activity=activity, opens_on=date(2026, 2, 27))

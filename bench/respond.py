@@ -53,7 +53,7 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 
-from web import create_database  # noqa: E402
+from web import create_database, delivered_workshop  # noqa: E402
 
 GUNICORN = Path(sys.executable).with_name("gunicorn")
 FLASK = Path(sys.executable).with_name("flask")
@@ -84,13 +84,7 @@ def build(url: str, sessions: int) -> tuple[str, list[tuple[int, str]]]:
     from app.extensions import db
     from app.journeys.invitations import hash_token
     from app.models import (
-        Activity,
-        ActivityKind,
-        ActivityStatus,
-        Attendance,
         Invitation,
-        Member,
-        Participant,
         RoundStatus,
     )
     from app.surveys.rounds import NewRound, create_round
@@ -108,42 +102,8 @@ def build(url: str, sessions: int) -> tuple[str, list[tuple[int, str]]]:
             v for v in latest_versions(session) if v.questionnaire.key == "participant-evaluation"
         )
         year = get_or_create_plan_year(session, "2025-2026")
-        members = session.scalars(sa.select(Member.id).order_by(Member.id)).all()
-        activity = Activity(
-            plan_year=year,
-            title="Regional workshop on post-clearance audit",
-            kind=ActivityKind.REGIONAL_WORKSHOP,
-            status=ActivityStatus.DELIVERED,
-            starts_on=date(2026, 2, 23),
-            ends_on=date(2026, 2, 27),
-        )
-        session.add(activity)
-        session.flush()
-        session.execute(
-            sa.insert(Participant),
-            [
-                {
-                    "name": f"Participant {n:05d}",
-                    "email": f"p{n}@customs.example",
-                    "member_id": members[n % len(members)],
-                    "gender": ["female", "male", "undisclosed"][n % 3],
-                    "position": "Officer",
-                    "created_at": now,
-                }
-                for n in range(sessions)
-            ],
-        )
-        people = session.execute(
-            sa.select(Participant.id, Participant.member_id, Participant.email).order_by(
-                Participant.id
-            )
-        ).all()
-        session.execute(
-            sa.insert(Attendance),
-            [
-                {"activity_id": activity.id, "participant_id": p.id, "created_at": now}
-                for p in people
-            ],
+        activity, people = delivered_workshop(
+            session, year, "Regional workshop on post-clearance audit", sessions, "", now
         )
         survey_round = create_round(
             session, NewRound(version=version, activity=activity, opens_on=date(2026, 2, 27))
@@ -159,7 +119,7 @@ def build(url: str, sessions: int) -> tuple[str, list[tuple[int, str]]]:
                     "participant_id": p.id,
                     "member_id": p.member_id,
                     "email": p.email,
-                    "name": f"Participant {n:05d}",
+                    "name": p.name,
                     "token_hash": hash_token(tokens[p.id]),
                     "token_nonce": f"{n:032d}",
                     "created_at": now,

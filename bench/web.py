@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import date
 
 import sqlalchemy as sa
 
@@ -73,3 +74,53 @@ def memory_mb(field: str) -> float:
             if line.startswith(field + ":"):
                 return int(line.split()[1]) / 1024
     raise RuntimeError(f"{field} not in /proc/self/status")
+
+
+def delivered_workshop(session, year, title: str, size: int, tag: str, now):
+    """A delivered regional workshop of ``year`` with ``size`` participants (emails
+    ``p<n><tag>@customs.example``, Members in turn) who attended it. Returns the activity
+    and the participants' rows (id, member_id, name, email) in id order."""
+    from app.models import (
+        Activity,
+        ActivityKind,
+        ActivityStatus,
+        Attendance,
+        Member,
+        Participant,
+    )
+
+    members = session.scalars(sa.select(Member.id).order_by(Member.id)).all()
+    activity = Activity(
+        plan_year=year,
+        title=title,
+        kind=ActivityKind.REGIONAL_WORKSHOP,
+        status=ActivityStatus.DELIVERED,
+        starts_on=date(2026, 2, 23),
+        ends_on=date(2026, 2, 27),
+    )
+    session.add(activity)
+    session.flush()
+    session.execute(
+        sa.insert(Participant),
+        [
+            {
+                "name": f"Participant {n:05d}{tag}",
+                "email": f"p{n}{tag.replace(' ', '.')}@customs.example",
+                "member_id": members[n % len(members)],
+                "gender": ["female", "male", "undisclosed"][n % 3],
+                "position": "Officer",
+                "created_at": now,
+            }
+            for n in range(size)
+        ],
+    )
+    people = session.execute(
+        sa.select(Participant.id, Participant.member_id, Participant.name, Participant.email)
+        .where(Participant.email.like(f"%{tag.replace(' ', '.')}@customs.example"))
+        .order_by(Participant.id)
+    ).all()
+    session.execute(
+        sa.insert(Attendance),
+        [{"activity_id": activity.id, "participant_id": p.id, "created_at": now} for p in people],
+    )
+    return activity, people

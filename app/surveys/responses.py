@@ -275,18 +275,17 @@ def _write_answers(
 # On PostgreSQL the new answer rows ride in the response's UPDATE: a data-modifying WITH
 # inserts them from one JSON parameter (json_to_recordset), so the statement's text, its
 # compiled form and its server-side plan are the same whatever the rows.
-_ROW_COLUMNS = list(ANSWER_COLUMNS)
 _incoming = (
     func.json_to_recordset(cast_(bindparam("rows", type_=Text), JSON))
-    .table_valued(*(column(c.key, c.type) for c in _ROW_COLUMNS))
+    .table_valued(*(column(c.key, c.type) for c in ANSWER_COLUMNS))
     .render_derived(name="incoming", with_types=True)
 )
 _WRITTEN = (
     insert(_answers)
     .from_select(
-        ["response_id", *(c.key for c in _ROW_COLUMNS)],
+        ["response_id", *(c.key for c in ANSWER_COLUMNS)],
         select(
-            bindparam("response_id", type_=Integer), *(_incoming.c[c.key] for c in _ROW_COLUMNS)
+            bindparam("response_id", type_=Integer), *(_incoming.c[c.key] for c in ANSWER_COLUMNS)
         ),
     )
     .returning(_answers.c.id)
@@ -323,7 +322,7 @@ def _update_with_answers(connection: Connection, statement: Update, params: dict
     ``rows``: on PostgreSQL in one statement, elsewhere in two. Returns the result of the
     update (its rowcount is the update's)."""
     if _in_one_statement(connection, rows):
-        incoming = [{c.key: row[c.key] for c in _ROW_COLUMNS} for row in rows]
+        incoming = [{c.key: row[c.key] for c in ANSWER_COLUMNS} for row in rows]
         return connection.execute(
             _WRITING[id(statement)], {**params, "rows": json.dumps(incoming, default=str)}
         )
