@@ -189,20 +189,10 @@ class Scope:
     # -- activities ------------------------------------------------------------------------
     def activity_filter(self):
         """A condition on Activity for the activity filters and the Member filter."""
-        conditions = [Activity.plan_year_id == self.plan_year.id]
-        if self.filters.kind:
-            conditions.append(Activity.kind == self.filters.kind)
-        if self.filters.modality:
-            conditions.append(Activity.modality == self.filters.modality)
-        if self.filters.item:
-            conditions.append(
-                exists().where(
-                    activity_items.c.activity_id == Activity.id,
-                    activity_items.c.work_plan_item_id == WorkPlanItem.id,
-                    WorkPlanItem.code == self.filters.item,
-                    WorkPlanItem.plan_year_id == self.plan_year.id,
-                )
-            )
+        conditions = [
+            Activity.plan_year_id == self.plan_year.id,
+            *self._kind_modality_item(self.plan_year.id),
+        ]
         if self.member_ids is not None:
             conditions.append(
                 or_(
@@ -223,20 +213,26 @@ class Scope:
         """Activities of any plan year that match the kind, modality and item filters
         (an item by its code): the rounds a year counts by their dates may be about an
         activity of the year before."""
+        return select(Activity.id).where(*self._kind_modality_item(None))
+
+    def _kind_modality_item(self, plan_year_id: int | None) -> list:
+        """Conditions on Activity for the kind, modality and item filters; the item is
+        looked for among ``plan_year_id``'s items, or any year's items with that code."""
         conditions = []
         if self.filters.kind:
             conditions.append(Activity.kind == self.filters.kind)
         if self.filters.modality:
             conditions.append(Activity.modality == self.filters.modality)
         if self.filters.item:
-            conditions.append(
-                exists().where(
-                    activity_items.c.activity_id == Activity.id,
-                    activity_items.c.work_plan_item_id == WorkPlanItem.id,
-                    WorkPlanItem.code == self.filters.item,
-                )
-            )
-        return select(Activity.id).where(*conditions)
+            item = [
+                activity_items.c.activity_id == Activity.id,
+                activity_items.c.work_plan_item_id == WorkPlanItem.id,
+                WorkPlanItem.code == self.filters.item,
+            ]
+            if plan_year_id is not None:
+                item.append(WorkPlanItem.plan_year_id == plan_year_id)
+            conditions.append(exists().where(*item))
+        return conditions
 
     def activity_ids(self) -> Select:
         return select(Activity.id).where(self.activity_filter())
