@@ -20,6 +20,7 @@ from app.kpis.analysis_files import (
     write_export,
     year_plan,
 )
+from app.kpis.exports import round_about
 from app.models import Questionnaire, SurveyRound
 from app.workplan.plan_years import PlanYearError, get_plan_year
 
@@ -55,7 +56,7 @@ def export_analysis(
         plan, target, what = (
             round_plan(db.session, survey_round),
             survey_round,
-            f"round-{survey_round.id}",
+            round_about(survey_round),
         )
     try:
         plan.in_language(lang)

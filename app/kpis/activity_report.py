@@ -4,14 +4,13 @@ its PDF."""
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.common.names import ascii_slug
 from app.models import (
     Activity,
     Answer,
@@ -137,10 +136,7 @@ class ActivityReport:
         ``evaluation-2025-09-15-regional-workshop-on-risk.pdf`` (the title in ASCII
         letters and digits, cut at 60 characters; the activity's number when the title
         has none)."""
-        ascii_title = (
-            unicodedata.normalize("NFKD", self.activity.title).encode("ascii", "ignore").decode()
-        )
-        slug = re.sub(r"[^a-z0-9]+", "-", ascii_title.lower()).strip("-")[:60].rstrip("-")
+        slug = ascii_slug(self.activity.title)
         when = self.activity.starts_on.isoformat() if self.activity.starts_on else ""
         name = "-".join(
             part for part in ("evaluation", when, slug or f"activity-{self.activity.id}") if part

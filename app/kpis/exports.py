@@ -15,17 +15,29 @@ import math
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.common.names import ascii_slug
 from app.kpis.figures import KpiReport
-from app.models import ActivityKind, Answer, Member, Response, ResponseStatus, SurveyRound
+from app.models import (
+    Activity,
+    ActivityKind,
+    Answer,
+    Member,
+    Response,
+    ResponseStatus,
+    SurveyRound,
+    WorkPlanItem,
+)
 from app.surveys.answers import OTHER_ITEM
 from app.surveys.model import Definition, text_in
 from app.workplan.activities import item_code_key
@@ -409,18 +421,77 @@ def response_batches(session: Session, round_id: int):
         last = responses[-1][0]
 
 
-def response_rows(session: Session, survey_round: SurveyRound) -> Iterator[list[Any]]:
-    """One row per submitted response: keys, then labels, then the answers. What is needed
+# The Member column's key in the label maps of `answer_labels`.
+MEMBER_COLUMN = "_member"
+
+
+def answer_labels(
+    session: Session, definition: Definition, plan_year_id: int
+) -> dict[str, dict[Any, str]]:
+    """For every question whose answer is stored as a code, code (as text) -> what a person reads:
+    choice labels (English), "Yes"/"No", Member names with their code, activity titles,
+    work-plan items with their text; under `MEMBER_COLUMN` the Members themselves. A code
+    missing from its map (a choice dropped from the questionnaire) is shown as stored."""
+    members = {
+        code: f"{name} ({code})"
+        for code, name in session.execute(select(Member.code, Member.name)).all()
+    }
+    yes_no = {c.value: text_in(c.label) for c in definition.choice_lists.get("yes_no", [])}
+    pickers: dict[str, dict[Any, str]] = {"member": members}
+    types = {q.type for q in definition.all_questions()}
+    if "activity" in types:
+        pickers["activity"] = {
+            str(activity_id): title
+            for activity_id, title in session.execute(
+                select(Activity.id, Activity.title).where(Activity.plan_year_id == plan_year_id)
+            ).all()
+        }
+    if "work_plan_item" in types:
+        pickers["work_plan_item"] = {
+            code: f"{code} {title}"
+            for code, title in session.execute(
+                select(WorkPlanItem.code, WorkPlanItem.title).where(
+                    WorkPlanItem.plan_year_id == plan_year_id
+                )
+            ).all()
+        }
+    labels: dict[str, dict[Any, str]] = {MEMBER_COLUMN: members}
+    for question in definition.all_questions():
+        if question.choices:
+            labels[question.key] = {c.value: text_in(c.label) for c in question.choices}
+        elif question.type == "yes_no":
+            labels[question.key] = yes_no or {"yes": "Yes", "no": "No"}
+        elif question.type in pickers:
+            labels[question.key] = pickers[question.type]
+    return labels
+
+
+def labelled(labels: dict[str, str], value: Any) -> Any:
+    """The label of a stored code (a number such as a 1-5 scale point looked up as
+    text); the value itself when it has none."""
+    return labels.get(value if isinstance(value, str) else str(value), value)
+
+
+def response_rows(
+    session: Session,
+    survey_round: SurveyRound,
+    labels: dict[str, dict[Any, str]] | None = None,
+) -> Iterator[list[Any]]:
+    """One row per submitted response: keys, then labels, then the answers, as stored
+    (codes) or, with ``labels`` (`answer_labels`), as people read them. What is needed
     from the round is read now; the rows are produced as they are consumed."""
     definition = Definition.from_json(survey_round.version.definition)
     columns = response_columns(definition)
     multiple = {q.key for q in definition.questions() if q.type == "multiple_choice"}
-    return _response_rows(session, survey_round.id, survey_round.anonymous, columns, multiple)
+    return _response_rows(
+        session, survey_round.id, survey_round.anonymous, columns, multiple, labels or {}
+    )
 
 
-def _response_rows(session, round_id, anonymous, columns, multiple):
-    yield ["_response_id", "_submitted_at", "_member", *(c[0] for c in columns)]
+def _response_rows(session, round_id, anonymous, columns, multiple, labels):
+    yield ["_response_id", "_submitted_at", MEMBER_COLUMN, *(c[0] for c in columns)]
     yield ["Response", "Submitted", "Member", *(c[3] for c in columns)]
+    members = labels.get(MEMBER_COLUMN, {})
     for responses, answers in response_batches(session, round_id):
         for response_id, submitted_at, member in responses:
             values: dict[tuple[str, str], Any] = {}
@@ -429,35 +500,139 @@ def _response_rows(session, round_id, anonymous, columns, multiple):
                     continue
                 if key in multiple and item != OTHER_ITEM:
                     chosen = values.get((key, ""))
+                    item = labelled(labels.get(key, {}), item)
                     values[(key, "")] = f"{chosen}; {item}" if chosen else item
+                elif key in labels and key not in multiple:
+                    values[(key, item)] = labelled(labels[key], value)
                 else:
                     values[(key, item)] = value
             yield [
                 response_id,
                 submitted_at,
-                None if anonymous else member,
+                None if anonymous or member is None else members.get(member, member),
                 *(values.get((c[1], c[2])) for c in columns),
             ]
 
 
-def repeat_rows(session: Session, survey_round: SurveyRound) -> Iterator[list[Any]]:
-    """One row per repeat entry: response, group, entry number, then its answers."""
+def repeat_rows(
+    session: Session,
+    survey_round: SurveyRound,
+    labels: dict[str, dict[Any, str]] | None = None,
+) -> Iterator[list[Any]]:
+    """One row per repeat entry: response, group, entry number, then its answers (codes,
+    or with ``labels`` what people read, as in `response_rows`)."""
     definition = Definition.from_json(survey_round.version.definition)
     groups = repeat_columns(definition)
     keys = sorted({child.key for _, children in groups for child in children})
-    labels = {child.key: text_in(child.label) for _, children in groups for child in children}
+    titles = {child.key: text_in(child.label) for _, children in groups for child in children}
     group_of = {child.key: group for group, children in groups for child in children}
-    return _repeat_rows(session, survey_round.id, keys, labels, group_of)
+    return _repeat_rows(session, survey_round.id, keys, titles, group_of, labels or {})
 
 
-def _repeat_rows(session, round_id, keys, labels, group_of):
+def _repeat_rows(session, round_id, keys, titles, group_of, labels):
     yield ["_response_id", "_group", "_entry", *keys]
-    yield ["Response", "Group", "Entry", *(labels[k] for k in keys)]
+    yield ["Response", "Group", "Entry", *(titles[k] for k in keys)]
     for responses, answers in response_batches(session, round_id):
         for response_id, _submitted, _member in responses:
             entries: dict[tuple[str, int], dict[str, Any]] = {}
             for key, entry, _item, value in answers[response_id]:
                 if entry and key in group_of:
-                    entries.setdefault((group_of[key], entry), {})[key] = value
+                    shown = labelled(labels[key], value) if key in labels else value
+                    entries.setdefault((group_of[key], entry), {})[key] = shown
             for (group, entry), item in sorted(entries.items()):
                 yield [response_id, group, entry, *(item.get(k) for k in keys)]
+
+
+# Widths (characters) of the response workbook's columns: the label decides, within these.
+NARROWEST, WIDEST = 10, 40
+DATE_FORMAT, MOMENT_FORMAT = "yyyy-mm-dd", "yyyy-mm-dd hh:mm"
+
+
+def response_xlsx(
+    sheets: dict[str, Iterator[list[Any]]], notes: list[str]
+) -> tempfile.SpooledTemporaryFile:
+    """A round's responses as a workbook people can read and sort: each sheet's rows are
+    `response_rows`/`repeat_rows` (keys, labels, answers). The question labels make the
+    first row (bold, wrapped, frozen, filterable), the keys the second (grey); dates and
+    submission times are real dates (times in UTC), numbers numbers, text neutralised;
+    ``notes`` (round, values as labels or codes, date) on an "About" sheet. Written row
+    by row (write-only mode), so memory stays flat however many responses there are."""
+    workbook = Workbook(write_only=True)
+    bold = Font(bold=True, color="FFFFFF")
+    fill = PatternFill("solid", fgColor="0B4F8A")
+    grey = Font(color="666666", italic=True)
+    wrap = Alignment(wrap_text=True, vertical="top")
+    for title, rows in sheets.items():
+        sheet = workbook.create_sheet(title=title[:31])
+        keys = next(rows)
+        labels = next(rows)
+        for index, label in enumerate(labels, start=1):
+            width = min(WIDEST, max(NARROWEST, len(str(label)) + 2))
+            sheet.column_dimensions[get_column_letter(index)].width = width
+        sheet.freeze_panes = "B3"
+        sheet.append([_styled(sheet, label, bold, fill, wrap) for label in labels])
+        sheet.append([_styled(sheet, key, grey) for key in keys])
+        count = 0
+        for row in rows:
+            sheet.append([_typed(sheet, value) for value in row])
+            count += 1
+        sheet.auto_filter.ref = f"A2:{get_column_letter(max(1, len(keys)))}{count + 2}"
+    about = workbook.create_sheet("About")
+    about.column_dimensions["A"].width = 100
+    for note in notes:
+        about.append([neutralise(note)])
+    handle = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115
+    workbook.save(handle)
+    handle.seek(0)
+    return handle
+
+
+def _styled(sheet, value: Any, font: Font, fill: PatternFill | None = None, align=None):
+    styled = WriteOnlyCell(sheet, value=neutralise(value))
+    styled.font = font
+    if fill is not None:
+        styled.fill = fill
+    if align is not None:
+        styled.alignment = align
+    return styled
+
+
+def _typed(sheet, value: Any) -> Any:
+    """A value as a spreadsheet cell of its own type: dates and times with their format
+    (times in UTC without the zone, which spreadsheets cannot store), whole numbers as
+    integers, text neutralised, nothing as an empty cell."""
+    if isinstance(value, datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(UTC).replace(tzinfo=None)
+        dated = WriteOnlyCell(sheet, value=value)
+        dated.number_format = MOMENT_FORMAT
+        return dated
+    if isinstance(value, date):
+        dated = WriteOnlyCell(sheet, value=value)
+        dated.number_format = DATE_FORMAT
+        return dated
+    if value is None:
+        return None
+    return cell(value)
+
+
+def round_about(survey_round: SurveyRound) -> str:
+    """What a round's downloads hold, in a file name: the questionnaire kind, the
+    activity's start date and title (the plan year for a round about no activity) and the
+    round, e.g. ``evaluation-2025-09-15-regional-workshop-on-risk-round-4``."""
+    activity = survey_round.activity
+    about: list[str] = [survey_round.kind.value.replace("_", "-")]
+    if activity is not None:
+        if activity.starts_on:
+            about.append(activity.starts_on.isoformat())
+        about.append(ascii_slug(activity.title) or f"activity-{activity.id}")
+    else:
+        about.append(survey_round.plan_year.label)
+    about.append(f"round-{survey_round.id}")
+    return "-".join(about)
+
+
+def round_file_stem(survey_round: SurveyRound, part: str, today: date) -> str:
+    """`round_about`, the part and the day of the export:
+    ``evaluation-2025-09-15-regional-workshop-on-risk-round-4-responses-2026-01-15``."""
+    return f"{round_about(survey_round)}-{part}-{today.isoformat()}"

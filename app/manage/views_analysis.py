@@ -17,7 +17,7 @@ from app.kpis.analysis_files import (
     round_plan,
     year_plan,
 )
-from app.kpis.exports import file_chunks
+from app.kpis.exports import file_chunks, round_about
 from app.manage.blueprint import bp
 from app.models import Questionnaire
 from app.web.audit import audit
@@ -35,7 +35,7 @@ MIMETYPES = {
 def round_analysis_export(round_id: int, fmt: str):
     survey_round = round_or_404(round_id)
     plan = _in_language(round_plan(db.session, survey_round))
-    name = export_name(f"round-{round_id}", clock.utcnow())
+    name = export_name(round_about(survey_round), clock.utcnow())
     audit("download.analysis", survey_round, f"round {round_id} as {fmt.upper()}{_lang(plan)}")
     db.session.commit()
     return _download(export_file(db.session, plan, fmt, name), name, fmt)

@@ -33,6 +33,7 @@ from app.journeys.mail import (
 )
 from app.journeys.member_view import member_invitation
 from app.journeys.scheduling import ScheduleError, deliver_activity
+from app.kpis.exports import round_file_stem
 from app.manage.blueprint import bp
 from app.manage.forms import EmailTemplateForm, ExtendRoundForm, RecordNeedsForm
 from app.models import (
@@ -153,7 +154,12 @@ def round_qr(round_id: int, fmt: str):
         mimetype = "image/svg+xml"
     download = request.args.get("download")
     headers = (
-        {"Content-Disposition": f"attachment; filename=round-{round_id}.{fmt}"} if download else {}
+        {
+            "Content-Disposition": "attachment; filename="
+            f"{round_file_stem(survey_round, 'link-qr-code', clock.today())}.{fmt}"
+        }
+        if download
+        else {}
     )
     return Response(buffer.getvalue(), mimetype=mimetype, headers=headers)
 

@@ -44,6 +44,7 @@ from app.models import (
     SubRegion,
     TangibleResult,
 )
+from app.surveys.model import Definition
 from app.web.audit import audit
 from app.web.forms import ConfirmForm
 from app.web.lookups import activity_or_404, round_or_404
@@ -306,9 +307,16 @@ def activity_evaluation_pdf(activity_id: int):
 
 @bp.route("/rounds/<int:round_id>/<any(responses, repeats):part>.<any(csv, xlsx):fmt>")
 def round_export(round_id: int, part: str, fmt: str):
+    """A round's submitted responses. CSV: codes as stored (for analysis tools). XLSX:
+    both sheets, with ``?values=labels`` (the default: choice labels, Member names,
+    activity titles) or ``?values=codes``, real dates, widths and a frozen header."""
     survey_round = round_or_404(round_id)
-    name = f"round-{round_id}-{part}"
-    audit("download.responses", survey_round, f"{part} as {fmt.upper()}")
+    values = request.args.get("values", "labels")
+    if fmt == "xlsx" and values not in ("labels", "codes"):
+        abort(400, f"Parameter values: {values!r} is not one of labels, codes.")
+    stem = exports.round_file_stem(survey_round, part, clock.today())
+    detail = f" with {values}" if fmt == "xlsx" else ""
+    audit("download.responses", survey_round, f"{part} as {fmt.upper()}{detail}")
     db.session.commit()
     if fmt == "csv":
         if part == "responses":
@@ -319,16 +327,33 @@ def round_export(round_id: int, part: str, fmt: str):
         return Response(
             stream_with_context(text),
             mimetype="text/csv",
-            headers={"Content-Disposition": f"attachment; filename={name}.csv"},
+            headers={"Content-Disposition": f"attachment; filename={stem}.csv"},
         )
-    handle = exports.xlsx_file(
+    labels = None
+    if values == "labels":
+        definition = Definition.from_json(survey_round.version.definition)
+        labels = exports.answer_labels(db.session, definition, survey_round.plan_year_id)
+    notes = [
+        f"Responses of survey round {survey_round.id}: {survey_round.title}",
+        f"Plan year {survey_round.plan_year.label}; questionnaire "
+        f"{survey_round.version.questionnaire.key} version {survey_round.version.number}",
+        "Answers as labels (choice texts, Member names, activity titles)"
+        if labels
+        else "Answers as codes (as stored; the codebook is in the analysis exports)",
+        "Submitted: date and time in UTC"
+        + ("; anonymous round: the day only, no Member" if survey_round.anonymous else ""),
+        "Submitted responses only; an empty cell is a question not answered or not shown.",
+        f"Produced on {clock.today().isoformat()}",
+    ]
+    handle = exports.response_xlsx(
         {
-            "Responses": exports.response_rows(db.session, survey_round),
-            "Repeat groups": exports.repeat_rows(db.session, survey_round),
-        }
+            "Responses": exports.response_rows(db.session, survey_round, labels),
+            "Repeat groups": exports.repeat_rows(db.session, survey_round, labels),
+        },
+        notes,
     )
     return Response(
         exports.file_chunks(handle),
         mimetype=("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-        headers={"Content-Disposition": f"attachment; filename=round-{round_id}.xlsx"},
+        headers={"Content-Disposition": f"attachment; filename={stem}.xlsx"},
     )

@@ -64,7 +64,7 @@ def test_the_round_page_offers_the_analysis_files_and_each_downloads(
         assert f'href="/manage/rounds/{survey_round.id}/analysis.{fmt}"' in page
     response = staff_client.get(f"/manage/rounds/{survey_round.id}/analysis.sav")
     assert response.status_code == 200 and response.mimetype == "application/zip"
-    name = _name(response, f"round-{survey_round.id}", "sav")
+    name = _name(response, f"other-2025-2026-round-{survey_round.id}", "sav")
     with zipfile.ZipFile(io.BytesIO(response.data)) as archive:
         assert sorted(archive.namelist()) == sorted(
             [f"{name}.sav", f"{name}-repeats.sav", f"{name}-codebook.csv"]
@@ -161,7 +161,7 @@ def test_the_command_writes_a_round_or_a_year_and_says_where(runner, session, an
     rows = list(load_workbook(written)["Responses"].values)
     assert len(rows) == 4 and rows[1][5] == THAI
     assert [s for _a, s in _audit(session)] == [
-        f"round-{survey_round.id} as DTA",
+        f"other-2025-2026-round-{survey_round.id} as DTA",
         "all-types-2025-2026 as XLSX",
     ]
 
