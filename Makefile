@@ -13,7 +13,7 @@ PORT ?= 5000
 PLAN_YEAR ?= 2025-2026
 PIP := $(BIN)/python -m pip --disable-pip-version-check
 
-.PHONY: run serve test lint setup setup-dev db demo lock clean
+.PHONY: run serve test lint setup setup-dev db demo lock clean translations translations-update
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,9 +29,26 @@ $(DEV_STAMP): requirements/dev.txt | $(BIN)/python
 	$(PIP) install --quiet --require-hashes -r requirements/dev.txt
 	touch $(DEV_STAMP) $(RUNTIME_STAMP)
 
-setup: $(RUNTIME_STAMP)
+setup: $(RUNTIME_STAMP) translations
 
-setup-dev: $(DEV_STAMP)
+setup-dev: $(DEV_STAMP) translations
+
+# The interface's catalogues: translations/<lang>/LC_MESSAGES/messages.po, compiled here
+# into the .mo files the app reads (built, never committed). A .mo is rebuilt when its .po
+# is newer.
+CATALOGUES := $(patsubst %.po,%.mo,$(wildcard translations/*/LC_MESSAGES/messages.po))
+
+translations: $(CATALOGUES)
+
+translations/%/LC_MESSAGES/messages.mo: translations/%/LC_MESSAGES/messages.po | $(RUNTIME_STAMP)
+	$(BIN)/pybabel compile --statistics -i $< -o $@
+
+# After changing texts in the code or templates: collect them into messages.pot and merge
+# them into every catalogue (then translate the new entries, see README).
+translations-update: setup
+	$(BIN)/pybabel extract -F babel.cfg --no-location --sort-output \
+		-o translations/messages.pot app templates
+	$(BIN)/pybabel update --no-fuzzy-matching -i translations/messages.pot -d translations
 
 db: setup
 	$(FLASK) db upgrade

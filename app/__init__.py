@@ -58,6 +58,7 @@ def register_extensions(app: Flask) -> None:
     from app.common import clock
     from app.extensions import csrf, db, limiter, login_manager, migrate
     from app.models import User
+    from app.web.i18n import init_i18n
     from app.web.settings import session_rules
 
     db.init_app(app)
@@ -65,6 +66,7 @@ def register_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     login_manager.init_app(app)
+    init_i18n(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Please log in to see this page."
     login_manager.login_message_category = "info"
