@@ -97,6 +97,33 @@ class ActivityFilterForm(FlaskForm):
     )
 
 
+class PlanFilterForm(FlaskForm):
+    """The plan page's filters: GET parameters, so a filtered view can be bookmarked."""
+
+    class Meta:
+        csrf = False  # a GET search form changes nothing
+
+    item = SelectField("Work-plan item", validators=[Optional()], validate_choice=False)
+    kind = SelectField(
+        "Kind",
+        choices=select_choices([("", "Any kind"), *ActivityKind.choices()]),
+        validators=[Optional()],
+        validate_choice=False,
+    )
+    modality = SelectField(
+        "Modality",
+        choices=select_choices([("", "Any modality"), *Modality.choices()]),
+        validators=[Optional()],
+        validate_choice=False,
+    )
+    status = SelectField(
+        "Status",
+        choices=select_choices([("", "Any status"), *ActivityStatus.choices()]),
+        validators=[Optional()],
+        validate_choice=False,
+    )
+
+
 class ParticipantForm(FlaskForm):
     name = StringField(
         "Full name",

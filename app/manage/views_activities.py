@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 
 from app.common.audit import changes, snapshot
 from app.common.choices import select_choices
 from app.extensions import db
 from app.manage.blueprint import bp
-from app.manage.forms import ActivityFilterForm, ActivityForm
-from app.models import ActivityKind, ActivityStatus, PlanYear
+from app.manage.forms import ActivityFilterForm, ActivityForm, PlanFilterForm
+from app.models import ActivityKind, ActivityStatus, Modality, PlanYear
 from app.surveys.rounds import activity_rounds
 from app.web.audit import audit
 from app.web.forms import ConfirmForm
@@ -53,20 +53,46 @@ def home():
     return redirect(url_for("manage.plan", label=plan_year.label))
 
 
+PLAN_FILTERS = ("item", "kind", "modality", "status")
+
+
 @bp.route("/plan/<label>")
 def plan(label: str):
+    """The plan year's activities, each once with the items it serves as tags, filtered
+    by the GET parameters item, kind, modality and status."""
     plan_year = plan_year_or_404(label)
-    overview = plan_overview(db.session, plan_year)
+    filters = ActivityFilters(
+        item=(request.args.get("item") or "").strip() or None,
+        kind=enum_arg("kind", ActivityKind),
+        modality=enum_arg("modality", Modality),
+        status=enum_arg("status", ActivityStatus),
+    )
+    overview = plan_overview(db.session, plan_year, filters)
+    codes = [item.code for item in overview.items]
+    if filters.item and filters.item not in codes:
+        abort(
+            400, f"Parameter item: {filters.item!r} is not an item of the {plan_year.label} plan."
+        )
+    form = PlanFilterForm(request.args)
+    form.item.choices = select_choices(
+        [("", "Any item"), *((i.code, f"{i.code} {_short(i.title)}") for i in overview.items)]
+    )
+    args = {k: request.args[k] for k in PLAN_FILTERS if request.args.get(k)}
     return render_template(
         "manage/plan.html",
         plan_year=plan_year,
         plan_years=list_plan_years(db.session),
-        pillars=overview.pillars,
-        items_by_pillar=overview.items_by_pillar,
-        by_item=overview.activities_by_item,
-        activity_count=overview.activity_count,
-        cb_count=overview.cb_count,
+        overview=overview,
+        form=form,
+        args=args,
+        chosen_item=next((i for i in overview.items if i.code == filters.item), None),
     )
+
+
+def _short(text: str, limit: int = 60) -> str:
+    """An item's title cut to fit a select on a phone (the full text is on the page)."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def _filter_choices(form: ActivityFilterForm, plan_year: PlanYear) -> None:
