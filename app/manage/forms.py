@@ -124,6 +124,44 @@ class PlanFilterForm(FlaskForm):
     )
 
 
+class PlainDateField(DateField):
+    """A date whose error says what to type (browsers without a date picker send text)."""
+
+    def process_formdata(self, valuelist) -> None:
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            raise ValueError(
+                f"{valuelist[0][:40]!r} is not a date: write it as year-month-day, "
+                "for example 2024-07-01."
+            ) from None
+
+
+class MemberForm(FlaskForm):
+    """What administrators may change of a Member administration."""
+
+    name = StringField(
+        "Name",
+        validators=[DataRequired(message="Give the administration's name."), Length(max=120)],
+    )
+    is_small_island_economy = BooleanField(
+        "Small Island Economy",
+        description="Counted among the Small Island Economies of item 3-(k).",
+    )
+    active = BooleanField(
+        "Active Member",
+        description="Only active Members are asked the needs assessment, and only they are "
+        "meant when the plan names the whole region.",
+    )
+    joined_on = PlainDateField(
+        "Joined on",
+        validators=[Optional()],
+        description="When only the year is known, give 1 January of that year. Leave empty for "
+        "a Member from before the records kept here.",
+    )
+    submit = SubmitField("Save the Member")
+
+
 class ParticipantForm(FlaskForm):
     name = StringField(
         "Full name",
