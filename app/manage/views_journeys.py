@@ -158,14 +158,26 @@ def round_qr(round_id: int, fmt: str):
     return Response(buffer.getvalue(), mimetype=mimetype, headers=headers)
 
 
+OUTBOX_PER_PAGE = 200
+
+
 @bp.route("/outbox")
 def outbox():
+    """The messages, newest first: filtered by status and by part of the recipient's
+    address (GET parameters ``status`` and ``to``), a page at a time."""
     chosen = enum_arg("status", MessageStatus)
     status = chosen.value if chosen else None
-    messages = outbox_messages(db.session, chosen)
+    recipient = (request.args.get("to") or "").strip()[:254]
+    page = page_arg()
+    messages, total = outbox_messages(db.session, chosen, recipient or None, page, OUTBOX_PER_PAGE)
     return render_template(
         "manage/outbox.html",
         messages=messages,
+        total=total,
+        page=page,
+        pages=max((total + OUTBOX_PER_PAGE - 1) // OUTBOX_PER_PAGE, 1),
+        recipient=recipient,
+        args={k: v for k, v in (("status", status), ("to", recipient)) if v},
         status=status,
         backend=backend_from_config(current_app.config).name,
         last_run=last_dispatch_run(db.session),
