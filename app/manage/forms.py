@@ -230,6 +230,16 @@ class ExtendRoundForm(FlaskForm):
     submit = SubmitField("Extend")
 
 
+class CloseRoundForm(FlaskForm):
+    """Closing a round asks for a ticked box: a stray click closes nothing."""
+
+    confirm = BooleanField(
+        "Yes, stop accepting answers now",
+        validators=[DataRequired(message="Tick the box to confirm: the round was not closed.")],
+    )
+    submit = SubmitField("Close the round")
+
+
 class RecordNeedsForm(FlaskForm):
     """Staff record the needs assessment of an administration that sent its answers
     another way (email, a call, a paper form)."""
