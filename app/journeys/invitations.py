@@ -301,7 +301,7 @@ def participant_round_statuses(
         elif invited:
             status = SurveyStatus("invited", invited)
         elif email:
-            status = SurveyStatus("not invited", None, "invitation waiting to be sent")
+            status = SurveyStatus("not invited", None, "no email sent yet")
         else:
             status = SurveyStatus("not invited", None, "no email address")
         statuses[(participant_id, round_id)] = status
