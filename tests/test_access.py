@@ -84,6 +84,7 @@ ACCESS: dict[str, str] = {
     "manage.tokens": ADMIN,
     "manage.token_revoke": ADMIN,
     "manage.audit_log": ADMIN,
+    "manage.member_edit": ADMIN,
     **dict.fromkeys(API_ENDPOINTS, API),
 }
 STAFF_ENDPOINTS = {
@@ -220,6 +221,7 @@ def world(app, session, client) -> World:
         "part": "responses",
         "change": "open",
         "filename": "css/app.css",
+        "code": "FJI",
     }
     other = {
         "portal.participant": {"participant_id": journey.people["dee"].id},

@@ -215,6 +215,18 @@ def members_without_contact_point(session: Session) -> list[Member]:
     )
 
 
+def contact_points_by_member(session: Session) -> dict[int, list[User]]:
+    """Every contact point (active or not), by the id of the Member they speak for, by
+    name: one statement."""
+    found: dict[int, list[User]] = {}
+    for user in session.scalars(
+        select(User).where(User.role == Role.CONTACT_POINT).order_by(User.name, User.email)
+    ):
+        if user.member_id is not None:
+            found.setdefault(user.member_id, []).append(user)
+    return found
+
+
 # -- links that set a password -----------------------------------------------------------------
 
 

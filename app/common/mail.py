@@ -17,7 +17,7 @@ from email.message import EmailMessage
 from typing import Any, Protocol
 
 from markupsafe import Markup, escape
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.models import Message, MessageKind, MessageStatus
@@ -190,10 +190,22 @@ def send_now(session: Session, backend: MailBackend, message: Message, now: date
 
 
 def outbox_messages(
-    session: Session, status: MessageStatus | None = None, limit: int = 200
-) -> list[Message]:
-    """The latest messages, of one status if asked."""
-    query = select(Message).order_by(Message.id.desc()).limit(limit)
+    session: Session,
+    status: MessageStatus | None = None,
+    recipient: str | None = None,
+    page: int = 1,
+    per_page: int = 200,
+) -> tuple[list[Message], int]:
+    """A page of messages, newest first, of one status and to addresses containing
+    ``recipient`` (any case) if asked, and how many match in all."""
+    query = select(Message)
     if status is not None:
         query = query.where(Message.status == status)
-    return list(session.scalars(query))
+    if recipient:
+        # lower() on both sides; % and _ in the search are taken literally.
+        query = query.where(Message.to_email.icontains(recipient, autoescape=True))
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = session.scalars(
+        query.order_by(Message.id.desc()).offset((max(page, 1) - 1) * per_page).limit(per_page)
+    )
+    return list(rows), total

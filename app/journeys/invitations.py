@@ -243,6 +243,71 @@ def invitation_page(
     )
 
 
+class SurveyStatus(NamedTuple):
+    """Where one participant stands in one round: "not invited", "invited", "opened",
+    "started" or "submitted", since when (None when not invited), and why someone with
+    an invitation is not invited yet."""
+
+    label: str
+    since: datetime | None = None
+    note: str = ""
+
+
+NOT_INVITED = SurveyStatus("not invited")
+
+
+def participant_round_statuses(
+    session: Session, round_ids: list[int], participant_ids: list[int]
+) -> dict[tuple[int, int], SurveyStatus]:
+    """The status of each of ``participant_ids`` in each of ``round_ids``, by
+    (participant id, round id); pairs without an invitation are absent (not invited).
+    One statement, whatever the numbers: the invitations with the first sending of their
+    invitation email."""
+    if not round_ids or not participant_ids:
+        return {}
+    chosen = (Invitation.round_id.in_(round_ids), Invitation.participant_id.in_(participant_ids))
+    sent = (
+        select(Message.invitation_id, func.min(Message.sent_at).label("invited_at"))
+        .join(Invitation, Invitation.id == Message.invitation_id)
+        .where(
+            *chosen,
+            Message.kind == MessageKind.INVITATION,
+            Message.status == MessageStatus.SENT,
+        )
+        .group_by(Message.invitation_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(
+            Invitation.participant_id,
+            Invitation.round_id,
+            Invitation.email,
+            sent.c.invited_at,
+            Invitation.opened_at,
+            Invitation.started_at,
+            Invitation.submitted_at,
+        )
+        .outerjoin(sent, sent.c.invitation_id == Invitation.id)
+        .where(*chosen)
+    )
+    statuses = {}
+    for participant_id, round_id, email, invited, opened, started, submitted in rows:
+        if submitted:
+            status = SurveyStatus("submitted", submitted)
+        elif started:
+            status = SurveyStatus("started", started)
+        elif opened:
+            status = SurveyStatus("opened", opened)
+        elif invited:
+            status = SurveyStatus("invited", invited)
+        elif email:
+            status = SurveyStatus("not invited", None, "no email sent yet")
+        else:
+            status = SurveyStatus("not invited", None, "no email address")
+        statuses[(participant_id, round_id)] = status
+    return statuses
+
+
 def unanswered_members(session: Session, survey_round: SurveyRound) -> list[Member]:
     """The active Members, by name, whose administration's invitation to the round
     (a needs assessment) has no submitted answer yet."""

@@ -36,7 +36,10 @@ def add_months(day: date, months: int) -> date:
 def latest_version(session: Session, key: str):
     questionnaire = session.scalar(select(Questionnaire).where(Questionnaire.key == key))
     if questionnaire is None or questionnaire.latest is None:
-        raise ScheduleError(f"no questionnaire {key!r} is stored: run `flask surveys sync`")
+        raise ScheduleError(
+            f"no questionnaire {key!r} is stored yet: an administrator loads the "
+            "questionnaires on the server first"
+        )
     return questionnaire.latest
 
 

@@ -97,6 +97,71 @@ class ActivityFilterForm(FlaskForm):
     )
 
 
+class PlanFilterForm(FlaskForm):
+    """The plan page's filters: GET parameters, so a filtered view can be bookmarked."""
+
+    class Meta:
+        csrf = False  # a GET search form changes nothing
+
+    item = SelectField("Work-plan item", validators=[Optional()], validate_choice=False)
+    kind = SelectField(
+        "Kind",
+        choices=select_choices([("", "Any kind"), *ActivityKind.choices()]),
+        validators=[Optional()],
+        validate_choice=False,
+    )
+    modality = SelectField(
+        "Modality",
+        choices=select_choices([("", "Any modality"), *Modality.choices()]),
+        validators=[Optional()],
+        validate_choice=False,
+    )
+    status = SelectField(
+        "Status",
+        choices=select_choices([("", "Any status"), *ActivityStatus.choices()]),
+        validators=[Optional()],
+        validate_choice=False,
+    )
+
+
+class PlainDateField(DateField):
+    """A date whose error says what to type (browsers without a date picker send text)."""
+
+    def process_formdata(self, valuelist) -> None:
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            raise ValueError(
+                f"{valuelist[0][:40]!r} is not a date: write it as year-month-day, "
+                "for example 2024-07-01."
+            ) from None
+
+
+class MemberForm(FlaskForm):
+    """What administrators may change of a Member administration."""
+
+    name = StringField(
+        "Name",
+        validators=[DataRequired(message="Give the administration's name."), Length(max=120)],
+    )
+    is_small_island_economy = BooleanField(
+        "Small Island Economy",
+        description="Counted among the Small Island Economies of item 3-(k).",
+    )
+    active = BooleanField(
+        "Active Member",
+        description="Only active Members are asked the needs assessment, and only they are "
+        "meant when the plan names the whole region.",
+    )
+    joined_on = PlainDateField(
+        "Joined on",
+        validators=[Optional()],
+        description="When only the year is known, give 1 January of that year. Leave empty for "
+        "a Member from before the records kept here.",
+    )
+    submit = SubmitField("Save the Member")
+
+
 class ParticipantForm(FlaskForm):
     name = StringField(
         "Full name",
@@ -163,6 +228,16 @@ class RoundForm(FlaskForm):
 class ExtendRoundForm(FlaskForm):
     closes_on = DateField("New closing date", validators=[DataRequired()])
     submit = SubmitField("Extend")
+
+
+class CloseRoundForm(FlaskForm):
+    """Closing a round asks for a ticked box: a stray click closes nothing."""
+
+    confirm = BooleanField(
+        "Yes, stop accepting answers now",
+        validators=[DataRequired(message="Tick the box to confirm: the round was not closed.")],
+    )
+    submit = SubmitField("Close the round")
 
 
 class RecordNeedsForm(FlaskForm):

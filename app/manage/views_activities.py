@@ -1,16 +1,21 @@
-"""Staff pages: the plan-year overview, activities, Members."""
+"""Staff pages: the plan-year overview, activities, Members (administrators edit them)."""
 
 from __future__ import annotations
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
 
+from app.accounts.users import contact_points_by_member
+from app.common import clock
 from app.common.audit import changes, snapshot
 from app.common.choices import select_choices
 from app.extensions import db
 from app.manage.blueprint import bp
-from app.manage.forms import ActivityFilterForm, ActivityForm
-from app.models import ActivityKind, ActivityStatus, PlanYear
+from app.manage.forms import ActivityFilterForm, ActivityForm, MemberForm, PlanFilterForm
+from app.models import ActivityKind, ActivityStatus, Member, Modality, PlanYear
 from app.surveys.rounds import activity_rounds
+from app.web.access import admin_required
 from app.web.audit import audit
 from app.web.forms import ConfirmForm
 from app.web.lookups import activity_or_404, plan_year_or_404, this_plan_year
@@ -26,7 +31,14 @@ from app.workplan.activities import (
     update_activity,
     year_items,
 )
-from app.workplan.members import member_overview, members_by_name, members_by_subregion
+from app.workplan.members import (
+    MemberData,
+    MemberError,
+    member_overview,
+    members_by_name,
+    members_by_subregion,
+    update_member,
+)
 from app.workplan.plan_years import list_plan_years
 
 ACTIVITY_FIELDS = (
@@ -53,20 +65,46 @@ def home():
     return redirect(url_for("manage.plan", label=plan_year.label))
 
 
+PLAN_FILTERS = ("item", "kind", "modality", "status")
+
+
 @bp.route("/plan/<label>")
 def plan(label: str):
+    """The plan year's activities, each once with the items it serves as tags, filtered
+    by the GET parameters item, kind, modality and status."""
     plan_year = plan_year_or_404(label)
-    overview = plan_overview(db.session, plan_year)
+    filters = ActivityFilters(
+        item=(request.args.get("item") or "").strip() or None,
+        kind=enum_arg("kind", ActivityKind),
+        modality=enum_arg("modality", Modality),
+        status=enum_arg("status", ActivityStatus),
+    )
+    overview = plan_overview(db.session, plan_year, filters)
+    codes = [item.code for item in overview.items]
+    if filters.item and filters.item not in codes:
+        abort(
+            400, f"Parameter item: {filters.item!r} is not an item of the {plan_year.label} plan."
+        )
+    form = PlanFilterForm(request.args)
+    form.item.choices = select_choices(
+        [("", "Any item"), *((i.code, f"{i.code} {_short(i.title)}") for i in overview.items)]
+    )
+    args = {k: request.args[k] for k in PLAN_FILTERS if request.args.get(k)}
     return render_template(
         "manage/plan.html",
         plan_year=plan_year,
         plan_years=list_plan_years(db.session),
-        pillars=overview.pillars,
-        items_by_pillar=overview.items_by_pillar,
-        by_item=overview.activities_by_item,
-        activity_count=overview.activity_count,
-        cb_count=overview.cb_count,
+        overview=overview,
+        form=form,
+        args=args,
+        chosen_item=next((i for i in overview.items if i.code == filters.item), None),
     )
+
+
+def _short(text: str, limit: int = 60) -> str:
+    """An item's title cut to fit a select on a phone (the full text is on the page)."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def _filter_choices(form: ActivityFilterForm, plan_year: PlanYear) -> None:
@@ -225,9 +263,51 @@ def _render_form(form, options, plan_year, activity):
     )
 
 
+MEMBER_FIELDS = ("name", "is_small_island_economy", "active", "joined_on")
+
+
 @bp.route("/members")
 def members():
-    return render_template("manage/members.html", groups=member_overview(db.session))
+    return render_template(
+        "manage/members.html",
+        groups=member_overview(db.session),
+        contact_points=contact_points_by_member(db.session),
+        may_edit=current_user.is_admin,
+    )
+
+
+@bp.route("/members/<code>/edit", methods=["GET", "POST"])
+@admin_required
+def member_edit(code: str):
+    """Administrators change a Member's name, flags and joining date; other staff get 403."""
+    member = db.session.scalar(select(Member).where(Member.code == code.upper())) or abort(404)
+    form = MemberForm(obj=member if request.method == "GET" else None)
+    if form.validate_on_submit():
+        before = snapshot(member, MEMBER_FIELDS)
+        try:
+            update_member(
+                db.session,
+                member,
+                MemberData(
+                    name=form.name.data or "",
+                    is_small_island_economy=bool(form.is_small_island_economy.data),
+                    active=bool(form.active.data),
+                    joined_on=form.joined_on.data,
+                ),
+                clock.today(),
+            )
+        except MemberError as error:
+            db.session.rollback()
+            getattr(form, error.field).errors.append(error.message)
+        else:
+            audit("member.update", member, changes(before, member))
+            db.session.commit()
+            flash(f"{member.name} ({member.code}) saved.", "success")
+            return redirect(url_for("manage.members", _anchor=f"member-{member.code}"))
+    return (
+        render_template("manage/member_form.html", member=member, form=form),
+        400 if request.method == "POST" else 200,
+    )
 
 
 @bp.route("/activities")

@@ -4,6 +4,7 @@ its invitations (resend), QR codes, extending a round, the outbox and the messag
 from __future__ import annotations
 
 import io
+from datetime import timedelta
 
 import segno
 from flask import (
@@ -35,7 +36,7 @@ from app.journeys.member_view import member_invitation
 from app.journeys.scheduling import ScheduleError, deliver_activity
 from app.kpis.exports import round_file_stem
 from app.manage.blueprint import bp
-from app.manage.forms import EmailTemplateForm, ExtendRoundForm, RecordNeedsForm
+from app.manage.forms import CloseRoundForm, EmailTemplateForm, ExtendRoundForm, RecordNeedsForm
 from app.models import (
     Invitation,
     Member,
@@ -53,6 +54,20 @@ from app.web.params import enum_arg, page_arg
 from app.web.respondent import bind_invitation
 from app.web.settings import journey_settings
 from app.workplan.activities import ActivityError
+
+
+def dispatch_status() -> dict:
+    """What _dispatch_status.html says: the last run, how often the dispatch runs, and
+    whether it is late (no run for three periods, at least a quarter of an hour)."""
+    every = int(current_app.config["DISPATCH_EVERY_MINUTES"])
+    last_run = last_dispatch_run(db.session)
+    patience = timedelta(minutes=max(3 * every, 15))
+    late = bool(
+        last_run
+        and last_run.finished_at is not None
+        and clock.utcnow() - clock.aware(last_run.finished_at) > patience
+    )
+    return {"last_run": last_run, "dispatch_every": every, "dispatch_late": late}
 
 
 def open_link(survey_round: SurveyRound) -> str:
@@ -81,7 +96,8 @@ def activity_deliver(activity_id: int):
             flash(
                 f"Delivered. The evaluation is open until "
                 f"{delivery.evaluation.closes_on.isoformat()}; follow-up waves open on "
-                f"{waves or 'no date'}. Invitations go out with the next dispatch.",
+                f"{waves or 'no date'}. The automatic dispatch sends the invitations within "
+                f"{current_app.config['DISPATCH_EVERY_MINUTES']} minutes.",
                 "success",
             )
     return redirect(url_for("manage.activity", activity_id=activity_id))
@@ -111,7 +127,7 @@ def invitation_resend(round_id: int, invitation_id: int):
         elif failed:
             flash(
                 f"The mail server refused {failed} message(s); they stay in the outbox "
-                "and the next dispatch tries again.",
+                "and the automatic dispatch tries again at its next run.",
                 "error",
             )
         else:
@@ -164,17 +180,29 @@ def round_qr(round_id: int, fmt: str):
     return Response(buffer.getvalue(), mimetype=mimetype, headers=headers)
 
 
+OUTBOX_PER_PAGE = 200
+
+
 @bp.route("/outbox")
 def outbox():
+    """The messages, newest first: filtered by status and by part of the recipient's
+    address (GET parameters ``status`` and ``to``), a page at a time."""
     chosen = enum_arg("status", MessageStatus)
     status = chosen.value if chosen else None
-    messages = outbox_messages(db.session, chosen)
+    recipient = (request.args.get("to") or "").strip()[:254]
+    page = page_arg()
+    messages, total = outbox_messages(db.session, chosen, recipient or None, page, OUTBOX_PER_PAGE)
     return render_template(
         "manage/outbox.html",
         messages=messages,
+        total=total,
+        page=page,
+        pages=max((total + OUTBOX_PER_PAGE - 1) // OUTBOX_PER_PAGE, 1),
+        recipient=recipient,
+        args={k: v for k, v in (("status", status), ("to", recipient)) if v},
         status=status,
         backend=backend_from_config(current_app.config).name,
-        last_run=last_dispatch_run(db.session),
+        **dispatch_status(),
     )
 
 
@@ -245,13 +273,14 @@ def round_detail(round_id: int):
         "manage/round.html",
         round=survey_round,
         confirm=ConfirmForm(),
+        close=CloseRoundForm(prefix="close"),
         accepting=accepting,
         stats=round_stats(db.session, [survey_round.id])[survey_round.id],
         invitations=invitations,
         link=open_link(survey_round),
         extend=ExtendRoundForm(closes_on=survey_round.closes_on),
         record=record,
-        last_run=last_dispatch_run(db.session),
+        **dispatch_status(),
     )
 
 

@@ -1,4 +1,5 @@
-"""Staff pages: the participants of an activity (list, add, edit, remove, import)."""
+"""Staff pages: the participants of an activity (list with where each stands in the
+activity's survey rounds, add, edit, remove, import)."""
 
 from __future__ import annotations
 
@@ -19,10 +20,12 @@ from app.common import clock
 from app.common.audit import changes, snapshot
 from app.common.choices import select_choices
 from app.extensions import db
+from app.journeys.invitations import NOT_INVITED, participant_round_statuses
 from app.journeys.personal_data import erase_participant, participant_record
 from app.manage.blueprint import bp
 from app.manage.forms import ParticipantForm, ParticipantImportForm
 from app.models import Activity, Participant
+from app.surveys.rounds import activity_rounds
 from app.web.audit import audit
 from app.web.forms import ConfirmForm
 from app.web.lookups import activity_or_404
@@ -85,11 +88,17 @@ def participants(activity_id: int):
     page = page_arg()
     per_page = current_app.config["PARTICIPANTS_PER_PAGE"]
     people, total = participants_of(db.session, activity, page, per_page)
+    rounds = activity_rounds(db.session, activity)
     return (
         render_template(
             "manage/participants.html",
             activity=activity,
             participants=people,
+            rounds=rounds,
+            statuses=participant_round_statuses(
+                db.session, [r.id for r in rounds], [p.id for p in people]
+            ),
+            not_invited=NOT_INVITED,
             total=total,
             page=page,
             pages=max((total + per_page - 1) // per_page, 1),

@@ -12,7 +12,7 @@ from app.common.choices import select_choices
 from app.extensions import db
 from app.kpis.analysis_files import questionnaire_years
 from app.manage.blueprint import bp
-from app.manage.forms import RoundForm
+from app.manage.forms import CloseRoundForm, RoundForm
 from app.models import Activity, PlanYear, QuestionnaireVersion
 from app.surveys.answers import clean, values_from_json, values_to_json
 from app.surveys.responses import next_section
@@ -165,8 +165,10 @@ def round_new():
 
 @bp.route("/rounds/<int:round_id>/<any(open, close):change>", methods=["POST"])
 def round_change(round_id: int, change: str):
+    """Open or close a round; closing needs its confirmation box ticked."""
     survey_round = round_or_404(round_id)
-    if ConfirmForm().validate_on_submit():
+    form = CloseRoundForm(prefix="close") if change == "close" else ConfirmForm()
+    if form.validate_on_submit():
         (open_round if change == "open" else close_round)(db.session, survey_round)
         audit(f"round.{change}", survey_round, survey_round.title)
         db.session.commit()
@@ -176,6 +178,8 @@ def round_change(round_id: int, change: str):
             else "Round closed: it no longer accepts answers; nothing was deleted.",
             "info",
         )
+    elif change == "close":
+        flash("Not closed: tick “Yes, stop accepting answers now” to close the round.", "error")
     return redirect(url_for("manage.round_detail", round_id=round_id))
 
 

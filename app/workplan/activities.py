@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, case, func, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from app.common.keyset import Page, keyset_page
@@ -57,6 +57,7 @@ class ActivityFilters:
     kind: ActivityKind | None = None
     status: ActivityStatus | None = None
     text: str | None = None
+    modality: Modality | None = None
 
 
 @dataclass
@@ -99,6 +100,8 @@ def filtered_activities(filters: ActivityFilters) -> Select:
         query = query.where(Activity.kind == filters.kind)
     if filters.status:
         query = query.where(Activity.status == filters.status)
+    if filters.modality:
+        query = query.where(Activity.modality == filters.modality)
     if filters.text:
         pattern = f"%{filters.text.strip()}%"
         query = query.where(or_(Activity.title.ilike(pattern), Activity.venue.ilike(pattern)))
@@ -192,36 +195,77 @@ def items_by_codes(
 
 @dataclass
 class PlanOverview:
-    """A plan year as its annex shows it: items by pillar, each with its activities."""
+    """A plan year for its staff page: its pillars, its items in natural code order with
+    how many activities serve each, and its activities matching the filters, each once."""
 
     pillars: list[Pillar]
-    items_by_pillar: dict[int, list[WorkPlanItem]]
-    activities_by_item: dict[int, list[Activity]]
+    items: list[WorkPlanItem]
+    item_counts: dict[int, int]
+    activities: list[Activity]
     activity_count: int
     cb_count: int
 
+    def items_of_pillar(self, number: int) -> list[WorkPlanItem]:
+        return [item for item in self.items if item.pillar == number]
 
-def plan_overview(session: Session, plan_year: PlanYear) -> PlanOverview:
+    def items_of(self, activity: Activity) -> list[WorkPlanItem]:
+        """The items ``activity`` serves, in natural code order."""
+        return sorted(activity.items, key=lambda i: item_code_key(i.code))
+
+
+def plan_overview(
+    session: Session, plan_year: PlanYear, filters: ActivityFilters | None = None
+) -> PlanOverview:
+    """Five statements whatever the plan's size: pillars, items, the items' activity
+    counts, the year's totals, then the matching activities (with their Members and items
+    loaded). Activities are listed once, in the order of the first item they serve, then
+    by start date and title."""
     pillars = list(
         session.scalars(
             select(Pillar).where(Pillar.plan_year_id == plan_year.id).order_by(Pillar.number)
         )
     )
-    items = year_items(session, plan_year)
-    activities = list_year_activities(session, plan_year)
-    by_item: dict[int, list[Activity]] = {item.id: [] for item in items}
-    for activity in activities:
-        for item in activity.items:
-            by_item[item.id].append(activity)
-    items_by_pillar: dict[int, list[WorkPlanItem]] = {p.number: [] for p in pillars}
-    for item in items:
-        items_by_pillar.setdefault(item.pillar, []).append(item)
+    items = sorted(year_items(session, plan_year), key=lambda i: item_code_key(i.code))
+    item_counts: dict[int, int] = dict(
+        session.execute(
+            select(activity_items.c.work_plan_item_id, func.count())
+            .join(WorkPlanItem, WorkPlanItem.id == activity_items.c.work_plan_item_id)
+            .where(WorkPlanItem.plan_year_id == plan_year.id)
+            .group_by(activity_items.c.work_plan_item_id)
+        ).all()
+    )
+    totals = session.execute(
+        select(
+            func.count(Activity.id),
+            func.count(case((Activity.counts_as_cb_activity, Activity.id))),
+        ).where(Activity.plan_year_id == plan_year.id)
+    ).one()
+    chosen = filters or ActivityFilters()
+    chosen.year = plan_year.label
+    activities = list(
+        session.scalars(
+            filtered_activities(chosen).options(
+                selectinload(Activity.members), selectinload(Activity.items)
+            )
+        )
+    )
+    order = {item.id: n for n, item in enumerate(items)}
+    activities.sort(
+        key=lambda a: (
+            min((order[i.id] for i in a.items), default=len(order)),
+            a.starts_on is None,
+            a.starts_on or date.min,
+            a.title,
+            a.id,
+        )
+    )
     return PlanOverview(
         pillars=pillars,
-        items_by_pillar=items_by_pillar,
-        activities_by_item=by_item,
-        activity_count=len(activities),
-        cb_count=sum(a.counts_as_cb_activity for a in activities),
+        items=items,
+        item_counts=item_counts,
+        activities=activities,
+        activity_count=totals[0],
+        cb_count=totals[1],
     )
 
 

@@ -304,3 +304,49 @@ def member_overview(session: Session) -> dict[SubRegion, list[MemberOverview]]:
             MemberOverview(member, activities, participants)
         )
     return groups
+
+
+# -- editing ---------------------------------------------------------------------------------
+
+
+class MemberError(ValueError):
+    """A value a person can fix; ``field`` names the form field."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+@dataclass(frozen=True)
+class MemberData:
+    name: str
+    is_small_island_economy: bool
+    active: bool
+    joined_on: date | None
+
+
+def update_member(session: Session, member: Member, data: MemberData, today: date) -> Member:
+    """Change what staff may edit of a Member (not its code or sub-region: the plan's
+    imports and the KPIs key on them). Raises MemberError, changing nothing, when a value
+    is not acceptable."""
+    name = " ".join(data.name.split())
+    if not name:
+        raise MemberError("name", "Give the administration's name.")
+    if len(name) > 120:
+        raise MemberError("name", "The name has more than 120 characters.")
+    taken = session.scalar(
+        select(Member.code).where(func.lower(Member.name) == name.lower(), Member.id != member.id)
+    )
+    if taken:
+        raise MemberError("name", f"Another Member ({taken}) already has this name.")
+    if data.joined_on is not None and data.joined_on > today:
+        raise MemberError(
+            "joined_on", f"The joining date is after today ({today.isoformat()}): check the year."
+        )
+    member.name = name
+    member.is_small_island_economy = data.is_small_island_economy
+    member.active = data.active
+    member.joined_on = data.joined_on
+    session.flush()
+    return member

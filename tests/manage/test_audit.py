@@ -93,7 +93,7 @@ def test_every_kind_of_staff_write_leaves_one_entry(app, session, client):
     # Rounds, invitations, message texts.
     evaluation = journey.delivery.evaluation
     round_page = f"/manage/rounds/{evaluation.id}"
-    post_form(client, f"{round_page}/close", {}, page=round_page)
+    post_form(client, f"{round_page}/close", {"close-confirm": "y"}, page=round_page)
     post_form(client, f"{round_page}/open", {}, page=round_page)
     assert _one(session, "round.close").object_id == str(evaluation.id)
     assert _one(session, "round.open").object_id == str(evaluation.id)

@@ -66,7 +66,10 @@ def test_create_open_and_close_a_round(staff_client, session):
     detail = staff_client.get(created.location).get_data(as_text=True)
     assert f"/s/{survey_round.slug}" in detail and "0 submitted, 0 in progress" in detail
     closed = post_form(
-        staff_client, f"/manage/rounds/{survey_round.id}/close", {}, page=created.location
+        staff_client,
+        f"/manage/rounds/{survey_round.id}/close",
+        {"close-confirm": "y"},
+        page=created.location,
     )
     assert closed.status_code == 302
     session.expire_all()

@@ -145,6 +145,8 @@ def test_the_outbox_page_says_when_the_dispatch_last_ran(app, session, staff_cli
     run_dispatch(session, journey.backend, journey.settings, journey.at(0), session.commit, "h")
     page = staff_client.get("/manage/outbox").get_data(as_text=True)
     assert re.search(r"Last dispatch: \d+ \w+ \d{4}, \d\d:\d\d UTC, 3 sent\.", page)
+    assert "sent by the automatic dispatch, every 5 minutes." in page
+    assert "flask" not in page
 
 
 def test_a_round_page_says_when_the_dispatch_last_ran(app, session, staff_client):
