@@ -261,7 +261,12 @@ def test_results_register_review(staff_client, session, world):
     assert "Say why the result is rejected" in staff_client.get(refused.location).get_data(
         as_text=True
     )
-    post_form(staff_client, f"/manage/results/{first.id}/review", {"status": "verified"}, page=url)
+    post_form(
+        staff_client,
+        f"/manage/results/{first.id}/review",
+        {"status": "verified", "confirmed": "yes"},
+        page=url,
+    )
     session.expire_all()
     assert session.get(TangibleResult, first.id).status is ResultStatus.VERIFIED
     assert "verified" in staff_client.get(url + "&status=verified").get_data(as_text=True)
