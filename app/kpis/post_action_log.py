@@ -4,7 +4,6 @@ and activity from (each pick is checked against the same lists)."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -235,12 +234,10 @@ def pick_item(session: Session, plan_year: PlanYear, text: str) -> WorkPlanItem 
     for label, item in options:
         if _plain(label) == _plain(text) or item.code.casefold() == _plain(text):
             return item
-    code = re.match(r"\S+", text)
     raise PickError(
         "item",
-        f"Work-plan item: “{text[:80]}” is not an item of the {plan_year.label} plan"
-        + (f" (no item {code.group(0)})" if code and code.group(0) != text else "")
-        + ". Pick one from the list, or leave it empty.",
+        f"Work-plan item: “{text[:80]}” is not an item of the {plan_year.label} plan. "
+        "Pick one from the list, or leave it empty.",
     )
 
 

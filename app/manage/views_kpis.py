@@ -321,11 +321,10 @@ def needs():
     )
 
 
-@bp.route("/results")
-def results():
-    plan_year = plan_year_arg()
-    chosen = enum_arg("status", ResultStatus)
-    status = chosen.value if chosen else None
+def _results_page(plan_year: PlanYear, status: str | None, draft: dict | None = None):
+    """The register; ``draft`` (ticked ids, or the one result, decision, reason, error)
+    shows a refused review again as it was sent, with its error beside it."""
+    chosen = ResultStatus(status) if status else None
     return render_template(
         "manage/results.html",
         plan_year=plan_year,
@@ -333,8 +332,15 @@ def results():
         status=status,
         categories=category_labels(db.session, plan_year),
         decisions=[(s.value, label) for s, label in DECISIONS.items()],
-        form=ReviewForm(),
-    )
+        form=ReviewForm(formdata=None),
+        draft=draft or {},
+    ), (422 if draft else 200)
+
+
+@bp.route("/results")
+def results():
+    chosen = enum_arg("status", ResultStatus)
+    return _results_page(plan_year_arg(), chosen.value if chosen else None)
 
 
 @bp.route("/results/<int:result_id>/review", methods=["POST"])
@@ -351,6 +357,16 @@ def results_review():
     return _review(form, form.ids.data or [], plan_year_arg().label, single=False)
 
 
+def _review_form_error(form: ReviewForm) -> str:
+    if form.status.errors:
+        return form.status.errors[-1]
+    if form.ids.errors:
+        return "The ticked results could not be read: reload the page."
+    if form.reason.errors:
+        return "Reason: at most 2,000 characters. Nothing was changed."
+    return "The form had expired: nothing was changed. Send it again."
+
+
 def _review(form: ReviewForm, ids: list[int], label: str, single: bool):
     """Check the decision, show what it will change, and record it once confirmed: one
     audit entry per result, as for a single decision."""
@@ -361,29 +377,31 @@ def _review(form: ReviewForm, ids: list[int], label: str, single: bool):
         status=shown,
         _anchor=f"result-{ids[0]}" if single and ids else None,
     )
-    if not form.validate_on_submit():
-        if form.status.errors:
-            flash(form.status.errors[-1], "error")
-        elif form.ids.errors:
-            flash("The ticked results could not be read: reload the page.", "error")
-        elif form.reason.errors:
-            flash("Reason: at most 2,000 characters. Nothing was changed.", "error")
-        else:
-            flash("The form had expired: nothing was changed. Choose again.", "error")
-        return redirect(back)
-    decision = ResultStatus(form.status.data)
     reason = (form.reason.data or "").strip()
-    try:
-        results = results_by_ids(db.session, ids)
-        if decision is ResultStatus.REJECTED and not reason:
-            raise ReviewError(
-                "Say why the result"
-                + (" is" if len(results) == 1 else "s are")
-                + " rejected (the respondent's administration may ask): nothing was changed."
-            )
-    except ReviewError as error:
-        flash(str(error), "error")
-        return redirect(back)
+    decision = ResultStatus(form.status.data) if form.validate_on_submit() else None
+    error = _review_form_error(form) if decision is None else ""
+    if decision is not None:
+        try:
+            results = results_by_ids(db.session, ids)
+            if decision is ResultStatus.REJECTED and not reason:
+                raise ReviewError(
+                    "Say why the result"
+                    + (" is" if len(results) == 1 else "s are")
+                    + " rejected (the respondent's administration may ask): nothing was "
+                    "changed."
+                )
+        except ReviewError as failure:
+            error = str(failure)
+    if error or decision is None:
+        flash(error, "error")
+        draft = {
+            "ids": set(ids),
+            "single": ids[0] if single and ids else None,
+            "status": form.status.data if decision else None,
+            "reason": form.reason.data or "",
+            "error": error,
+        }
+        return _results_page(get_plan_year(db.session, label), shown, draft)
     if form.confirmed.data != "yes":
         return render_template(
             "manage/results_confirm.html",

@@ -57,17 +57,31 @@ def test_a_post_without_a_decision_changes_nothing_and_says_why(staff_client, se
     before = statuses(session)
     target = results[0].id
     answer = post_form(
-        staff_client, f"/manage/results/{target}/review", {"confirmed": "yes"}, page=URL
+        staff_client,
+        f"/manage/results/{target}/review",
+        {"reason": "kept", "confirmed": "yes"},
+        page=URL,
     )
-    assert answer.status_code == 302
-    page = staff_client.get(answer.location).get_data(as_text=True)
-    assert "Choose a decision (Verify, Reject or Back to review): nothing was changed." in page
-    bulk = post_form(
-        staff_client, BULK, {"ids": [r.id for r in results[:3]], "confirmed": "yes"}, page=URL
+    html = answer.get_data(as_text=True)
+    assert answer.status_code == 422
+    assert "Choose a decision (Verify, Reject or Back to review): nothing was changed." in html
+    # The card's form is open again, with what was typed.
+    card = html[html.index(f'id="result-{target}"') :]
+    card = card[: card.index("</section>")]
+    assert '<details class="review-one" open>' in card and 'value="kept"' in card
+    ticked = [r.id for r in results[:3]]
+    bulk = post_form(staff_client, BULK, {"ids": ticked, "confirmed": "yes"}, page=URL)
+    html = bulk.get_data(as_text=True)
+    assert bulk.status_code == 422 and 'id="bulk-error" role="alert"' in html
+    assert "Choose a decision" in html.split('id="bulk-error"', 1)[1][:200]
+    # The ticks are kept, and still nothing is preselected.
+    assert (
+        sorted(int(i) for i in re.findall(r'value="(\d+)" form="bulk-review" checked', html))
+        == ticked
     )
-    assert "Choose a decision" in staff_client.get(bulk.location).get_data(as_text=True)
+    assert not [r for r in re.findall(r'<input type="radio"[^>]*>', html) if "checked" in r]
     odd = post_form(staff_client, BULK, {"ids": [target], "status": "maybe"}, page=URL)
-    assert "Choose a decision" in staff_client.get(odd.location).get_data(as_text=True)
+    assert odd.status_code == 422 and "Choose a decision" in odd.get_data(as_text=True)
     assert statuses(session) == before
     assert session.scalar(select(AuditEntry).where(AuditEntry.action == "result.review")) is None
 
@@ -133,14 +147,19 @@ def test_bulk_reject_needs_a_reason_which_is_stored_and_shown(staff_client, sess
         {"ids": ticked, "status": "rejected", "reason": "  ", "confirmed": "yes"},
         page=URL,
     )
-    page = staff_client.get(refused.location).get_data(as_text=True)
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 422
     assert "Say why the results are rejected" in page and "nothing was changed" in page
+    assert (
+        '<input type="radio" id="bulk-status-rejected" name="status" value="rejected" checked>'
+        in page
+    )
     assert statuses(session) == before
     reason = "No evidence that the procedure was adopted."
     asked = post_form(
         staff_client, BULK, {"ids": ticked, "status": "rejected", "reason": reason}, page=URL
     )
-    assert f"because: “{reason}”" in asked.get_data(as_text=True)
+    assert f"<dt>Reason</dt><dd>“{reason}”</dd>" in asked.get_data(as_text=True)
     post_form(
         staff_client,
         BULK,
@@ -157,17 +176,17 @@ def test_bulk_reject_needs_a_reason_which_is_stored_and_shown(staff_client, sess
 def test_bulk_review_refuses_nothing_ticked_and_unknown_rows(staff_client, session, results):
     before = statuses(session)
     none = post_form(staff_client, BULK, {"status": "verified", "confirmed": "yes"}, page=URL)
-    assert "Select at least one result" in staff_client.get(none.location).get_data(as_text=True)
+    assert none.status_code == 422
+    assert "Select at least one result" in none.get_data(as_text=True)
     unknown = post_form(
         staff_client,
         BULK,
         {"ids": [results[0].id, 987654], "status": "verified", "confirmed": "yes"},
         page=URL,
     )
-    assert "No tangible result 987654" in staff_client.get(unknown.location).get_data(as_text=True)
+    assert "No tangible result 987654" in unknown.get_data(as_text=True)
     garbled = post_form(
         staff_client, BULK, {"ids": "x", "status": "verified", "confirmed": "yes"}, page=URL
     )
-    assert garbled.status_code == 302
-    assert "could not be read" in staff_client.get(garbled.location).get_data(as_text=True)
+    assert garbled.status_code == 422 and "could not be read" in garbled.get_data(as_text=True)
     assert statuses(session) == before
