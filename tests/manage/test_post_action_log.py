@@ -192,3 +192,34 @@ def test_an_unknown_pick_is_refused_by_name_and_nothing_is_lost(staff_client, se
         as_text=True
     )
     assert session.scalar(select(PlanningAction)) is None
+
+
+def test_the_log_makes_as_many_queries_for_many_findings_as_for_few(
+    staff_client, session, world, count_queries
+):
+    def statements(url: str) -> int:
+        before = count_queries.count
+        assert staff_client.get(url).status_code == 200
+        return count_queries.count - before
+
+    one = item(session, "1-(a)").id
+    add_action(session, finding(session, "low_satisfaction:%"), "First", None, item_id=one)
+    session.commit()
+    few = statements(URL + "&item=1-(a)")
+    for n in range(40):
+        extra = Finding(
+            plan_year_id=finding(session, "barrier:%").plan_year_id,
+            kind=finding(session, "barrier:%").kind,
+            key=f"barrier:extra{n}",
+            summary=f"Extra barrier {n}",
+            activity_id=world.activities["A1"].id,
+        )
+        session.add(extra)
+        session.flush()
+        add_action(session, extra, f"Action {n}", None, item_id=one)
+    session.commit()
+    many = statements(URL + "&item=1-(a)")
+    assert many == few
+    assert "42 of 44 findings match these filters." in staff_client.get(
+        URL + "&item=1-(a)"
+    ).get_data(as_text=True)
