@@ -130,6 +130,7 @@ STAFF_ENDPOINTS = {
     "needs",
     "results",
     "result_review",
+    "results_review",
     "post_action",
     "findings_refresh",
     "finding_action",

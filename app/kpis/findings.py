@@ -19,7 +19,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import distinct, func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from app.common import clock
 from app.kpis.figures import KpiReport, compute_kpis
@@ -31,7 +31,6 @@ from app.models import (
     FindingKind,
     Member,
     PlanningAction,
-    PlanYear,
     QuestionnaireKind,
     QuestionnaireVersion,
     SurveyRound,
@@ -114,7 +113,7 @@ def refresh_findings(
         raise KpiError(f"year: no plan stored for {year}")
     scope = Scope(session, plan_year, KpiFilters(), today or clock.today())
     candidates = {
-        **_low_score_findings(session, report, rules),
+        **_low_score_findings(session, report, rules, _dimension_labels(scope)),
         **_uncovered_need_findings(session, report, year),
         **_barrier_findings(scope, rules),
     }
@@ -140,7 +139,33 @@ def refresh_findings(
     return result
 
 
-def _low_score_findings(session: Session, report: KpiReport, rules: FindingRules) -> dict:
+def _dimension_labels(scope: Scope) -> dict[str, str]:
+    """Dimension name -> the statement respondents rated, from the evaluation
+    questionnaires the year used ("relevance" -> "The content is relevant to my job.")."""
+    labels: dict[str, str] = {}
+    for data in scope.session.scalars(
+        select(QuestionnaireVersion.definition).where(
+            QuestionnaireVersion.id.in_(
+                select(SurveyRound.version_id).where(
+                    SurveyRound.plan_year_id == scope.plan_year.id,
+                    SurveyRound.kind == QuestionnaireKind.EVALUATION,
+                )
+            )
+        )
+    ):
+        for question in Definition.from_json(data).all_questions():
+            if question.kpi and question.kpi.startswith("dimension:"):
+                labels.setdefault(question.kpi.split(":", 1)[1], text_in(question.label))
+            for row in question.rows:
+                kpi = row.get("kpi") or ""
+                if kpi.startswith("dimension:"):
+                    labels.setdefault(kpi.split(":", 1)[1], text_in(row.get("label")))
+    return labels
+
+
+def _low_score_findings(
+    session: Session, report: KpiReport, rules: FindingRules, dimension_labels: dict[str, str]
+) -> dict:
     """Activities whose mean satisfaction, or one of whose dimensions, is below the
     threshold (suppressed groups are never judged)."""
     candidates: dict[str, dict] = {}
@@ -161,10 +186,16 @@ def _low_score_findings(session: Session, report: KpiReport, rules: FindingRules
             }
         for name, value in sorted(group.dimensions.items()):
             if value is not None and value < rules.low_score:
+                statement = dimension_labels.get(name)
+                rated = (
+                    f"“{statement}” ({name.replace('_', ' ')})"
+                    if statement
+                    else name.replace("_", " ")
+                )
                 candidates[f"low_dimension:{activity_id}:{name}"] = {
                     "kind": FindingKind.LOW_DIMENSION,
                     "activity_id": activity_id,
-                    "summary": f"{title}: {name.replace('_', ' ')} rated {value} on average "
+                    "summary": f"{title}: {rated} rated {value} on average "
                     f"(below {rules.low_score})",
                 }
     return candidates
@@ -176,11 +207,13 @@ def _uncovered_need_findings(session: Session, report: KpiReport, year: str) -> 
     candidates: dict[str, dict] = {}
     for need in report.activities["uncovered_needs"]:
         code, area = need["member"], need["area"]
+        member = f"{names[code]} ({code})" if code in names else code
+        area_label = report.area_labels.get(area) or area.replace("_", " ")
         candidates[f"uncovered_need:{code}:{area}"] = {
             "kind": FindingKind.UNCOVERED_NEED,
             "member_id": members.get(code),
-            "summary": f"{names.get(code, code)} rates {area.replace('_', ' ')} a high "
-            f"priority, and no activity of {year} addresses it",
+            "summary": f"{member} rates “{area_label}” as a high priority, and no activity "
+            f"of {year} addresses it",
         }
     return candidates
 
@@ -205,14 +238,19 @@ def add_action(
     user: User | None,
     item_code: str | None = None,
     activity_id: int | None = None,
+    item_id: int | None = None,
 ) -> PlanningAction:
-    """Record what was decided; it may point to a work-plan item (of any year, usually the
-    next) or an activity."""
+    """Record what was decided; it may point to a work-plan item (by id, or by code: the
+    latest plan year's item with that code) or an activity."""
     decision = decision.strip()
     if not decision:
         raise ActionError("Write what was decided.")
     item = None
-    if item_code:
+    if item_id is not None:
+        item = session.get(WorkPlanItem, item_id)
+        if item is None:
+            raise ActionError(f"No work-plan item {item_id}.")
+    elif item_code:
         item = session.scalar(
             select(WorkPlanItem)
             .where(WorkPlanItem.code == item_code.strip())
@@ -232,19 +270,3 @@ def add_action(
     session.add(action)
     session.flush()
     return action
-
-
-def year_findings(session: Session, plan_year: PlanYear) -> list[Finding]:
-    """The plan year's findings, current ones first, with their actions loaded."""
-    return list(
-        session.scalars(
-            select(Finding)
-            .where(Finding.plan_year_id == plan_year.id)
-            .order_by(Finding.current.desc(), Finding.kind, Finding.id)
-            .options(
-                selectinload(Finding.actions),
-                selectinload(Finding.activity),
-                selectinload(Finding.member),
-            )
-        )
-    )

@@ -6,7 +6,9 @@ from wtforms import (
     BooleanField,
     DateField,
     EmailField,
+    HiddenField,
     IntegerField,
+    RadioField,
     SearchField,
     SelectField,
     SelectMultipleField,
@@ -14,7 +16,15 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
+from wtforms.validators import (
+    AnyOf,
+    DataRequired,
+    Email,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+)
 
 from app.common.choices import select_choices
 from app.models import ActivityKind, ActivityStatus, Gender, Modality
@@ -261,25 +271,61 @@ class EmailTemplateForm(FlaskForm):
 
 
 class ActionForm(FlaskForm):
+    """A planning action against a finding. The item and the activity are picked from the
+    plan year's lists (`app.kpis.post_action_log`); the view checks the picks."""
+
     decision = TextAreaField(
         "What was decided",
         validators=[DataRequired(message="Write what was decided."), Length(max=5000)],
         render_kw={"rows": 3},
     )
-    item = StringField("Work-plan item it changes (e.g. 1-(d))", validators=[Length(max=8)])
-    activity = IntegerField("Activity number it changes", validators=[Optional()])
+    item = StringField("Work-plan item it changes", validators=[Length(max=600)])
+    activity = StringField("Activity it changes", validators=[Length(max=700)])
     submit = SubmitField("Record the action")
 
 
+DECISION_MISSING = "Choose a decision (Verify, Reject or Back to review): nothing was changed."
+
+
 class ReviewForm(FlaskForm):
-    status = SelectField(
+    """The decision on one result (``ids`` empty: the URL names it) or on the ticked ones.
+    No decision is preselected; ``confirmed`` is set by the confirmation page."""
+
+    status = RadioField(
         "Decision",
         choices=select_choices(
             [("verified", "Verify"), ("rejected", "Reject"), ("reported", "Back to review")]
         ),
+        validators=[
+            InputRequired(message=DECISION_MISSING),
+            AnyOf(["verified", "rejected", "reported"], message=DECISION_MISSING),
+        ],
+        validate_choice=False,
     )
     reason = StringField("Reason (required to reject)", validators=[Length(max=2000)])
-    submit = SubmitField("Save")
+    ids = SelectMultipleField("Results", coerce=int, validate_choice=False)
+    confirmed = HiddenField()
+    shown = HiddenField()  # the register's status filter, to go back to
+    submit = SubmitField("Review")
+
+
+class PostActionFilterForm(FlaskForm):
+    """The post-action log's filters (GET: a filtered log can be bookmarked)."""
+
+    class Meta:
+        csrf = False  # a GET search form changes nothing
+
+    kind = SelectField("Kind of finding", validators=[Optional()], validate_choice=False)
+    actioned = SelectField(
+        "Actioned",
+        choices=select_choices(
+            [("", "Actioned or not"), ("yes", "Actioned"), ("no", "Not actioned yet")]
+        ),
+        validators=[Optional()],
+        validate_choice=False,
+    )
+    member = SelectField("Member", validators=[Optional()], validate_choice=False)
+    item = SelectField("Work-plan item", validators=[Optional()], validate_choice=False)
 
 
 class InviteForm(FlaskForm):

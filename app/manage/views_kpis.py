@@ -22,22 +22,42 @@ from markupsafe import Markup
 
 from app.common import clock
 from app.common.audit import changes, snapshot
+from app.common.choices import select_choices
 from app.extensions import db
 from app.kpis import exports
 from app.kpis.activity_report import activity_report
 from app.kpis.cache import year_kpis
 from app.kpis.figures import previous_year_label
-from app.kpis.findings import ActionError, add_action, refresh_findings, year_findings
+from app.kpis.findings import ActionError, add_action, refresh_findings
 from app.kpis.needs import need_priorities, needs_coverage
+from app.kpis.post_action_log import (
+    FilterError,
+    FindingFilters,
+    FindingLog,
+    Picks,
+    action_activities,
+    action_items,
+    action_years,
+    check_picks,
+    filtered_findings,
+)
 from app.kpis.report_pdf import FontsMissing, report_pdf
 from app.kpis.response_csv import response_csv
-from app.kpis.results_register import ReviewError, review_result, year_results
+from app.kpis.results_register import (
+    DECISIONS,
+    ReviewError,
+    category_labels,
+    results_by_ids,
+    review_results,
+    year_results,
+)
 from app.kpis.scope import KpiError, KpiFilters, Scope
 from app.manage.blueprint import bp
-from app.manage.forms import ActionForm, ReviewForm
+from app.manage.forms import ActionForm, PostActionFilterForm, ReviewForm
 from app.models import (
     ActivityKind,
     Finding,
+    FindingKind,
     Modality,
     PlanYear,
     ResultStatus,
@@ -156,18 +176,51 @@ def kpis_export(fmt: str):
     )
 
 
+def _post_action_page(
+    plan_year: PlanYear, log: FindingLog, draft: dict | None = None, status: int = 200
+):
+    """The post-action log; ``draft`` refills the action form a pick was refused in."""
+    filter_form = PostActionFilterForm(request.args)
+    items = action_items(db.session, plan_year)
+    filter_form.kind.choices = select_choices([("", "Any kind"), *FindingKind.choices()])
+    filter_form.member.choices = select_choices(
+        [
+            ("", "Any Member"),
+            *((m.code, f"{m.name} ({m.code})") for m in members_by_name(db.session)),
+        ]
+    )
+    filter_form.item.choices = select_choices(
+        [("", "Any item"), *((item.code, label) for label, item in items)]
+    )
+    return (
+        render_template(
+            "manage/post_action.html",
+            plan_year=plan_year,
+            plan_years=list_plan_years(db.session),
+            log=log,
+            filter_form=filter_form,
+            form=ActionForm(),
+            confirm=ConfirmForm(),
+            rules=finding_rules(),
+            item_options=[label for label, _ in items],
+            activity_options=[label for label, _ in action_activities(db.session, plan_year)],
+            activity_years=[y.label for y in action_years(db.session, plan_year)],
+            draft=draft or {},
+        ),
+        status,
+    )
+
+
 @bp.route("/post-action", methods=["GET"])
 def post_action():
     plan_year = plan_year_arg()
-    findings = year_findings(db.session, plan_year)
-    return render_template(
-        "manage/post_action.html",
-        plan_year=plan_year,
-        findings=findings,
-        form=ActionForm(),
-        confirm=ConfirmForm(),
-        rules=finding_rules(),
-    )
+    try:
+        log = filtered_findings(
+            db.session, plan_year, FindingFilters.parse(request.args), clock.today()
+        )
+    except FilterError as error:
+        abort(400, f"Parameter {error}.")
+    return _post_action_page(plan_year, log)
 
 
 @bp.route("/post-action/refresh", methods=["POST"])
@@ -191,28 +244,60 @@ def findings_refresh():
 
 @bp.route("/findings/<int:finding_id>/actions", methods=["POST"])
 def finding_action(finding_id: int):
+    """Record a planning action. The filters of the log it was sent from ride in the query
+    string, to go back to the same view; a refused pick shows the form again, filled."""
     finding = db.session.get(Finding, finding_id) or abort(404)
+    plan_year = finding.plan_year
+    try:
+        filters = FindingFilters.parse(request.args)
+    except FilterError:
+        filters = FindingFilters()
     form = ActionForm()
-    if form.validate_on_submit():
+    picks = Picks()
+    if not form.validate_on_submit():
+        errors = {name: messages[0] for name, messages in form.errors.items() if messages}
+        if "csrf_token" in errors:
+            errors["decision"] = "The form had expired: send it again."
+    else:
+        picks = check_picks(db.session, plan_year, form.item.data, form.activity.data)
+        errors = picks.errors
+    if not errors:
         try:
             action = add_action(
                 db.session,
                 finding,
                 form.decision.data,
                 current_user,
-                item_code=form.item.data or None,
-                activity_id=form.activity.data or None,
+                item_id=picks.item.id if picks.item is not None else None,
+                activity_id=picks.activity_id,
             )
         except ActionError as error:
             db.session.rollback()
-            flash(str(error), "error")
+            errors["decision"] = str(error)
         else:
             audit("finding.action", finding, action.decision[:500])
             db.session.commit()
             flash("Planning action recorded.", "success")
-    else:
-        flash("Write what was decided (and, if you give one, a valid activity number).", "error")
-    return redirect(url_for("manage.post_action", year=finding.plan_year.label))
+            return redirect(
+                url_for(
+                    "manage.post_action",
+                    year=plan_year.label,
+                    **filters.as_args(),
+                    _anchor=f"finding-{finding.id}",
+                )
+            )
+    flash("The planning action was not recorded: " + " ".join(errors.values()), "error")
+    log = filtered_findings(db.session, plan_year, filters, clock.today())
+    if finding not in log.findings:  # the form stays in view, whatever the filters
+        log.findings.insert(0, finding)
+    draft = {
+        "finding": finding.id,
+        "decision": form.decision.data or "",
+        "item": form.item.data or "",
+        "activity": form.activity.data or "",
+        "errors": errors,
+    }
+    return _post_action_page(plan_year, log, draft, 422)
 
 
 @bp.route("/needs")
@@ -237,44 +322,115 @@ def needs():
     )
 
 
-@bp.route("/results")
-def results():
-    plan_year = plan_year_arg()
-    chosen = enum_arg("status", ResultStatus)
-    status = chosen.value if chosen else None
+def _results_page(plan_year: PlanYear, status: str | None, draft: dict | None = None):
+    """The register; ``draft`` (ticked ids, or the one result, decision, reason, error)
+    shows a refused review again as it was sent, with its error beside it."""
+    chosen = ResultStatus(status) if status else None
     return render_template(
         "manage/results.html",
         plan_year=plan_year,
         results=year_results(db.session, plan_year, chosen),
         status=status,
-        form=ReviewForm(),
-    )
+        categories=category_labels(db.session, plan_year),
+        decisions=[(s.value, label) for s, label in DECISIONS.items()],
+        form=ReviewForm(formdata=None),
+        draft=draft or {},
+    ), (422 if draft else 200)
+
+
+@bp.route("/results")
+def results():
+    chosen = enum_arg("status", ResultStatus)
+    return _results_page(plan_year_arg(), chosen.value if chosen else None)
 
 
 @bp.route("/results/<int:result_id>/review", methods=["POST"])
 def result_review(result_id: int):
     result = db.session.get(TangibleResult, result_id) or abort(404)
+    label = db.session.get(PlanYear, result.plan_year_id).label
+    return _review(ReviewForm(), [result.id], label, single=True)
+
+
+@bp.route("/results/review", methods=["POST"])
+def results_review():
+    """The same decision for the ticked results of the register."""
     form = ReviewForm()
-    if form.validate_on_submit():
-        before = snapshot(result, ("status", "reason"))
-        try:
-            review_result(
-                db.session,
-                result,
-                ResultStatus(form.status.data),
-                current_user,
-                form.reason.data or "",
-            )
-        except ReviewError as error:
-            db.session.rollback()
-            flash(str(error), "error")
-        else:
-            audit("result.review", result, changes(before, result))
-            db.session.commit()
-            flash(f"Result {result.id}: {result.status.label.lower()}.", "success")
-    return redirect(
-        url_for("manage.results", year=db.session.get(PlanYear, result.plan_year_id).label)
+    return _review(form, form.ids.data or [], plan_year_arg().label, single=False)
+
+
+def _review_form_error(form: ReviewForm) -> str:
+    if form.status.errors:
+        return form.status.errors[-1]
+    if form.ids.errors:
+        return "The ticked results could not be read: reload the page."
+    if form.reason.errors:
+        return "Reason: at most 2,000 characters. Nothing was changed."
+    return "The form had expired: nothing was changed. Send it again."
+
+
+def _review(form: ReviewForm, ids: list[int], label: str, single: bool):
+    """Check the decision, show what it will change, and record it once confirmed: one
+    audit entry per result, as for a single decision."""
+    shown = form.shown.data if form.shown.data in {s.value for s in ResultStatus} else None
+    back = url_for(
+        "manage.results",
+        year=label,
+        status=shown,
+        _anchor=f"result-{ids[0]}" if single and ids else None,
     )
+    reason = (form.reason.data or "").strip()
+    decision = ResultStatus(form.status.data) if form.validate_on_submit() else None
+    error = _review_form_error(form) if decision is None else ""
+    if decision is not None:
+        try:
+            results = results_by_ids(db.session, ids)
+            if decision is ResultStatus.REJECTED and not reason:
+                raise ReviewError(
+                    "Say why the result"
+                    + (" is" if len(results) == 1 else "s are")
+                    + " rejected (the respondent's administration may ask): nothing was "
+                    "changed."
+                )
+        except ReviewError as failure:
+            error = str(failure)
+    if error or decision is None:
+        flash(error, "error")
+        draft = {
+            "ids": set(ids),
+            "single": ids[0] if single and ids else None,
+            "status": form.status.data if decision else None,
+            "reason": form.reason.data or "",
+            "error": error,
+        }
+        return _results_page(get_plan_year(db.session, label), shown, draft)
+    if form.confirmed.data != "yes":
+        return render_template(
+            "manage/results_confirm.html",
+            plan_year=get_plan_year(db.session, label),
+            results=results,
+            decision=decision,
+            verb=DECISIONS[decision],
+            reason=reason,
+            shown=shown,
+            single=single,
+            back=back,
+            categories=category_labels(db.session, get_plan_year(db.session, label)),
+            action=request.full_path.rstrip("?"),
+            form=form,
+        )
+    befores = [snapshot(r, ("status", "reason")) for r in results]
+    review_results(db.session, results, decision, current_user, reason)
+    for before, result in zip(befores, results, strict=True):
+        summary = changes(before, result) or f"status: {result.status.value!r} (unchanged)"
+        if len(results) > 1:
+            summary += f"; reviewed with {len(results) - 1} other result(s)"
+        audit("result.review", result, summary)
+    db.session.commit()
+    if len(results) == 1:
+        flash(f"Result {results[0].id}: {decision.label.lower()}.", "success")
+    else:
+        flash(f"{len(results)} results: {decision.label.lower()}.", "success")
+    return redirect(back)
 
 
 @bp.route("/activities/<int:activity_id>/report")

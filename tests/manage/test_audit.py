@@ -127,7 +127,10 @@ def test_reviews_findings_downloads_and_accounts_leave_entries(app, session, cli
     result = session.scalars(select(TangibleResult)).first()
     results_page = "/manage/results?year=2025-2026"
     post_form(
-        client, f"/manage/results/{result.id}/review", {"status": "verified"}, page=results_page
+        client,
+        f"/manage/results/{result.id}/review",
+        {"status": "verified", "confirmed": "yes"},
+        page=results_page,
     )
     assert "status: 'reported' -> 'verified'" in _one(session, "result.review").summary
     post_form(

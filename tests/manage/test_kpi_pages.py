@@ -265,10 +265,14 @@ def test_results_register_review(staff_client, session, world):
         {"status": "rejected", "reason": ""},
         page=url,
     )
-    assert "Say why the result is rejected" in staff_client.get(refused.location).get_data(
-        as_text=True
+    assert refused.status_code == 422
+    assert "Say why the result is rejected" in refused.get_data(as_text=True)
+    post_form(
+        staff_client,
+        f"/manage/results/{first.id}/review",
+        {"status": "verified", "confirmed": "yes"},
+        page=url,
     )
-    post_form(staff_client, f"/manage/results/{first.id}/review", {"status": "verified"}, page=url)
     session.expire_all()
     assert session.get(TangibleResult, first.id).status is ResultStatus.VERIFIED
     assert "verified" in staff_client.get(url + "&status=verified").get_data(as_text=True)
