@@ -4,6 +4,8 @@ with a reason, before it counts."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
@@ -32,9 +34,13 @@ def review_result(
 
 
 def year_results(
-    session: Session, plan_year: PlanYear, status: ResultStatus | None = None
+    session: Session,
+    plan_year: PlanYear,
+    status: ResultStatus | None = None,
+    conditions: Sequence = (),
 ) -> list[TangibleResult]:
-    """The plan year's register, of one status if asked, to be reviewed first."""
+    """The plan year's register, of one status if asked, to be reviewed first; only the
+    results that meet ``conditions`` (on TangibleResult) when given."""
     query = (
         select(TangibleResult)
         .where(TangibleResult.plan_year_id == plan_year.id)
@@ -47,4 +53,6 @@ def year_results(
     )
     if status is not None:
         query = query.where(TangibleResult.status == status)
+    if conditions:
+        query = query.where(*conditions)
     return list(session.scalars(query))

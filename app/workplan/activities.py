@@ -57,6 +57,8 @@ class ActivityFilters:
     kind: ActivityKind | None = None
     status: ActivityStatus | None = None
     text: str | None = None
+    # Only the activities this select of ids returns (a figure's records, for example).
+    within: Select | None = None
 
 
 @dataclass
@@ -102,6 +104,8 @@ def filtered_activities(filters: ActivityFilters) -> Select:
     if filters.text:
         pattern = f"%{filters.text.strip()}%"
         query = query.where(or_(Activity.title.ilike(pattern), Activity.venue.ilike(pattern)))
+    if filters.within is not None:
+        query = query.where(Activity.id.in_(filters.within))
     return query
 
 
