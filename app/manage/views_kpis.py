@@ -315,6 +315,9 @@ def needs():
         abort(400, f"Cannot show these needs: area {area!r} is not an area of the questionnaire")
     carried = {k: v for k, v in filters.as_dict().items() if v}
     drilled = bool(area or priority or carried)
+    # Rows by Member name (members_by_name), as people look them up.
+    member_names = {m.code: m.name for m in members_by_name(db.session)}
+    answered = {code for code, _area in priorities}
     return render_template(
         "manage/needs.html",
         plan_year=plan_year,
@@ -323,8 +326,8 @@ def needs():
         high=high,
         areas=areas,
         area_labels=scope.roles.area_labels,
-        members=sorted({code for code, _ in priorities}),
-        member_names={m.code: m.name for m in members_by_name(db.session)},
+        members=[code for code in member_names if code in answered],
+        member_names=member_names,
         priorities=priorities,
         carried=carried,
         cell_filters={k: v for k, v in carried.items() if k != "member"},
