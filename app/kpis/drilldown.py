@@ -11,21 +11,25 @@ The narrowing comes as query parameters beside the dashboard's own filters (``me
   Economy among the hosts), ``modality=not_set``;
 - rounds: ``figure`` (``surveys``: the rounds of 3-(f); ``evaluation``: the evaluation
   rounds of 3-(h)) and ``round_kind``;
-- tangible results: ``status``, ``category``, ``serves``.
+- tangible results: ``status``, ``category``, ``serves``;
+- participants: ``gender`` (the women of the women's share), or the Members reached.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Select, exists, select
+from sqlalchemy import Select, case, exists, func, select
 
 from app.kpis.evaluation import evaluation_rounds
 from app.kpis.figures import results_in_scope, round_conditions, round_counts
 from app.kpis.scope import KpiError, KpiFilters, Scope
 from app.models import (
     Activity,
+    Attendance,
+    Gender,
     Member,
+    Participant,
     QuestionnaireKind,
     ResultStatus,
     SubRegion,
@@ -174,3 +178,62 @@ def counted_result_conditions(
             )
         )
     return conditions
+
+
+def _attended(scope: Scope):
+    """Each person who attended a delivered CB activity in scope, with how many of them,
+    within the Member filter (as `figures.activity_kpis` counts participants)."""
+    attended = (
+        select(Attendance.participant_id, func.count().label("activities"))
+        .where(Attendance.activity_id.in_(scope.delivered_cb_ids()))
+        .group_by(Attendance.participant_id)
+        .subquery()
+    )
+    return attended, [scope.member_condition(Participant.member_id)]
+
+
+def counted_participants(
+    scope: Scope, gender: Gender | None = None, page: int = 1, per_page: int = 200
+) -> tuple[list, int]:
+    """A page of the participants 3-(g) counts (each person once), of one gender if
+    asked: rows of (participant, Member, activities attended), by Member and name; and
+    how many there are."""
+    attended, conditions = _attended(scope)
+    if gender is not None:
+        conditions.append(Participant.gender == gender)
+    query = (
+        select(Participant, Member, attended.c.activities)
+        .join(attended, attended.c.participant_id == Participant.id)
+        .join(Member, Member.id == Participant.member_id)
+        .where(*conditions)
+    )
+    total = scope.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = scope.session.execute(
+        query.order_by(Member.name, Participant.name, Participant.id)
+        .offset((max(page, 1) - 1) * per_page)
+        .limit(per_page)
+    ).all()
+    return list(rows), total
+
+
+def counted_members(scope: Scope) -> list:
+    """The Members reached (3-(g)): rows of (code, name, participants, women, gender
+    known) for each Member whose people attended a delivered CB activity in scope."""
+    attended, conditions = _attended(scope)
+    return list(
+        scope.session.execute(
+            select(
+                Member.code,
+                Member.name,
+                func.count(),
+                func.count(case((Participant.gender == Gender.FEMALE, 1))),
+                func.count(case((Participant.gender != Gender.UNDISCLOSED, 1))),
+            )
+            .select_from(Participant)
+            .join(attended, attended.c.participant_id == Participant.id)
+            .join(Member, Member.id == Participant.member_id)
+            .where(*conditions)
+            .group_by(Member.code, Member.name)
+            .order_by(Member.name)
+        )
+    )

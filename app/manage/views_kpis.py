@@ -27,7 +27,7 @@ from app.extensions import db
 from app.kpis import exports
 from app.kpis.activity_report import activity_report
 from app.kpis.cache import year_kpis
-from app.kpis.drilldown import counted_result_conditions
+from app.kpis.drilldown import counted_members, counted_participants, counted_result_conditions
 from app.kpis.figures import previous_year_label
 from app.kpis.findings import ActionError, add_action, refresh_findings, year_findings
 from app.kpis.needs import need_answers, need_priorities, needs_coverage
@@ -40,6 +40,7 @@ from app.manage.forms import ActionForm, ReviewForm
 from app.models import (
     ActivityKind,
     Finding,
+    Gender,
     Modality,
     PlanYear,
     ResultStatus,
@@ -49,7 +50,7 @@ from app.models import (
 from app.web.audit import audit
 from app.web.forms import ConfirmForm
 from app.web.lookups import activity_or_404, round_or_404
-from app.web.params import enum_arg, plan_year_arg
+from app.web.params import enum_arg, page_arg, plan_year_arg
 from app.web.settings import finding_rules, min_group_size
 from app.workplan.activities import activity_titles, item_code_key, year_items
 from app.workplan.members import members_by_name
@@ -78,6 +79,7 @@ def _reports(label: str, filters: KpiFilters):
     return report, previous
 
 
+PARTICIPANTS_PER_PAGE = 200
 ROUND_KINDS = (
     ("needs_assessment", "Needs assessments"),
     ("evaluation", "Evaluations"),
@@ -193,6 +195,48 @@ def kpis():
         ],
         link=link,
         charts=_charts(report, link, member_names),
+    )
+
+
+def _figure_scope() -> Scope:
+    """The plan year and dashboard filters of a link from a figure (400 when not valid)."""
+    plan_year = plan_year_arg()
+    try:
+        return Scope(db.session, plan_year, KpiFilters.parse(request.args), clock.today())
+    except KpiError as error:
+        abort(400, f"Cannot list these records: {error}")
+
+
+@bp.route("/kpis/participants")
+def kpi_participants():
+    """The people 3-(g) counts as participants (``gender=female``: the women of the
+    women's share), each once, with the dashboard's filters."""
+    scope = _figure_scope()
+    gender = enum_arg("gender", Gender)
+    page = page_arg()
+    rows, total = counted_participants(scope, gender, page, PARTICIPANTS_PER_PAGE)
+    return render_template(
+        "manage/kpi_participants.html",
+        scope=scope,
+        carried={k: v for k, v in scope.filters.as_dict().items() if v},
+        gender=gender,
+        rows=rows,
+        total=total,
+        page=page,
+        pages=max((total + PARTICIPANTS_PER_PAGE - 1) // PARTICIPANTS_PER_PAGE, 1),
+        members=None,
+    )
+
+
+@bp.route("/kpis/members-reached")
+def kpi_members_reached():
+    """The Members 3-(g) counts as reached, each with its participants."""
+    scope = _figure_scope()
+    return render_template(
+        "manage/kpi_participants.html",
+        scope=scope,
+        carried={k: v for k, v in scope.filters.as_dict().items() if v},
+        members=counted_members(scope),
     )
 
 

@@ -61,6 +61,12 @@ def records(client, what: str, href: str) -> int:
         return page.count('class="panel result"')
     if path == "/manage/needs":
         return page.count("<tr data-response-id=")
+    if path == "/manage/kpis/participants":
+        total = int(re.search(r'<p id="record-count" role="status">(\d+) participant', page)[1])
+        assert page.count("<tr data-participant-id=") == total  # one page at this size
+        return total
+    if path == "/manage/kpis/members-reached":
+        return page.count("<tr data-member=")
     raise AssertionError(f"no list known for {href}")
 
 
@@ -90,6 +96,8 @@ def test_every_count_of_the_dashboard_opens_its_records(staff_client, session, w
     assert ("surveys.rounds", "4") in by_href and ("surveys.responses", "9") in by_href
     assert ("activities.sie", "2") in by_href and ("evaluation.responses", "5") in by_href
     assert ("verified", "1") in by_href and ("reported", "2") in by_href
+    assert ("activities.participants", "6") in by_href
+    assert ("activities.members_reached", "3") in by_href
     hrefs = [href for _what, _value, href in links]
     assert any("host_subregion=pacific" in href for href in hrefs)
     assert any("modality=virtual" in href for href in hrefs)
@@ -186,3 +194,20 @@ def test_labels_people_read(staff_client, session, world):
     assert "Net Promoter Score" in page
     register = staff_client.get("/manage/results?year=2025-2026").get_data(as_text=True)
     assert "New or changed procedure" in register and "Procedure ·" not in register
+
+
+def test_participants_and_women_counted(staff_client, world):
+    page = staff_client.get("/manage/kpis?year=2025-2026").get_data(as_text=True)
+    links = {what: href for what, _value, href in drill_links(page)}
+    women = staff_client.get(links["activities.women_share"]).get_data(as_text=True)
+    # 60%: 3 women of the 5 participants whose gender is known.
+    assert women.count("<tr data-participant-id=") == 3
+    assert "Women among the participants" in women
+    people = staff_client.get(links["activities.participants"]).get_data(as_text=True)
+    assert people.count("Prefers not to say") == 1  # p4, in the count, not in the share
+    fiji = staff_client.get("/manage/kpis/members-reached?year=2025-2026&member=FJI")
+    assert fiji.get_data(as_text=True).count("<tr data-member=") == 1
+    fiji_people = staff_client.get("/manage/kpis/participants?year=2025-2026&member=FJI")
+    assert fiji_people.get_data(as_text=True).count("<tr data-participant-id=") == 3
+    assert staff_client.get("/manage/kpis/participants?year=2025-2026&gender=x").status_code == 400
+    assert staff_client.get("/manage/kpis/members-reached?member=ZZZ").status_code == 400
