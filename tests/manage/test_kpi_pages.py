@@ -121,7 +121,10 @@ def test_dashboard_query_count_does_not_depend_on_data_size(
 
 
 @time_machine.travel(datetime(2026, 12, 2, 9, 0, tzinfo=UTC), tick=False)
-def test_kpi_table_exports(staff_client, world):
+def test_kpi_table_exports(client, staff_user, world):
+    # Logged in at the test's moment: a login from the real clock may be later than it.
+    login(client, staff_user.email)
+    staff_client = client
     response = staff_client.get("/manage/kpis.csv?year=2025-2026")
     assert response.mimetype == "text/csv"
     assert response.headers["Content-Disposition"] == (
