@@ -127,6 +127,8 @@ STAFF_ENDPOINTS = {
     "kpis",
     "kpis_export",
     "kpi_definitions",
+    "kpi_participants",
+    "kpi_members_reached",
     "needs",
     "results",
     "result_review",

@@ -170,6 +170,8 @@ def report_to_json(report: KpiReport) -> dict[str, Any]:
         "tangible": report.tangible,
         "tangible_by_item": report.tangible_by_item,
         "area_labels": report.area_labels,
+        "category_labels": report.category_labels,
+        "score_labels": report.score_labels,
     }
 
 
@@ -192,4 +194,6 @@ def report_from_json(data: dict[str, Any], filters: KpiFilters) -> KpiReport:
         tangible=data["tangible"],
         tangible_by_item=data["tangible_by_item"],
         area_labels=data["area_labels"],
+        category_labels=data.get("category_labels", {}),
+        score_labels=data.get("score_labels", {}),
     )

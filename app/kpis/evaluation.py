@@ -49,18 +49,25 @@ class EvaluationGroup:
         return rate(self.respondents, self.invited)
 
 
+def evaluation_rounds(scope: Scope) -> list:
+    """Conditions on SurveyRound for the participant-evaluation rounds whose submitted
+    responses the year's evaluation figures count: those of the year's activities in
+    scope."""
+    return [
+        SurveyRound.kind == QuestionnaireKind.EVALUATION,
+        # An activity's rounds belong to its plan year: this narrows the join early.
+        SurveyRound.plan_year_id == scope.plan_year.id,
+        SurveyRound.activity_id.in_(scope.activity_ids()),
+    ]
+
+
 def evaluation_kpis(scope: Scope, min_group: int, breakdown: bool = True):
     """Overall and (with ``breakdown``) per activity and per work-plan item. The answers
     are read once, as counts: how many times each score was given to each question (per
     activity when there is a breakdown, in total otherwise). Every figure follows from
     those counts: the scores are whole numbers, so sums and means are exact."""
     session = scope.session
-    rounds = select(SurveyRound.id, SurveyRound.activity_id).where(
-        SurveyRound.kind == QuestionnaireKind.EVALUATION,
-        # An activity's rounds belong to its plan year: this narrows the join early.
-        SurveyRound.plan_year_id == scope.plan_year.id,
-        SurveyRound.activity_id.in_(scope.activity_ids()),
-    )
+    rounds = select(SurveyRound.id, SurveyRound.activity_id).where(*evaluation_rounds(scope))
     submitted = (
         select(Response.id, SurveyRound.activity_id)
         .join(SurveyRound, SurveyRound.id == Response.round_id)

@@ -62,6 +62,8 @@ class KpiReport:
     tangible: dict
     tangible_by_item: dict[str, int]
     area_labels: dict[str, str] = field(default_factory=dict)
+    category_labels: dict[str, str] = field(default_factory=dict)
+    score_labels: dict[str, str] = field(default_factory=dict)
 
     def as_api(self) -> dict:
         """The documented JSON shape of GET /api/v1/kpis."""
@@ -118,6 +120,8 @@ def compute_kpis(
         tangible=tangible,
         tangible_by_item=tangible_by_item,
         area_labels=scope.roles.area_labels,
+        category_labels=scope.roles.category_labels,
+        score_labels=scope.roles.score_labels,
     )
 
 
@@ -150,10 +154,10 @@ def rounds_in_scope(scope: Scope):
     return select(SurveyRound.id).where(*round_conditions(scope))
 
 
-def survey_kpis(scope: Scope) -> dict:
-    """One query: the rounds by kind, each round's invitations and submitted responses
-    counted where it stands, on the per-round indexes (a few index entries a round, not
-    a join of every submitted response of every year)."""
+def round_counts(scope: Scope) -> tuple:
+    """Three correlated counts of a SurveyRound: its invitations (to the filtered
+    Members' people), those that led to a submitted response, and its submitted responses
+    (given by the filtered Members); on the per-round indexes."""
 
     def per_round(what, model, *conditions):
         return (
@@ -176,6 +180,14 @@ def survey_kpis(scope: Scope) -> dict:
         Response.status == ResponseStatus.SUBMITTED,
         scope.member_condition(Response.member_id),
     )
+    return invited, answered, responses
+
+
+def survey_kpis(scope: Scope) -> dict:
+    """One query: the rounds by kind, each round's invitations and submitted responses
+    counted where it stands, on the per-round indexes (a few index entries a round, not
+    a join of every submitted response of every year)."""
+    invited, answered, responses = round_counts(scope)
     by_kind = dict.fromkeys(QUESTIONNAIRE_KINDS, 0)
     totals = [0, 0, 0]
     for kind, number, *counts in scope.session.execute(

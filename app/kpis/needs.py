@@ -40,7 +40,7 @@ def high_needs_query(scope: Scope):
 
 def need_priorities(scope: Scope) -> dict[tuple[str, str], str]:
     """(Member code, area) -> the priority the Member gave it in the year's submitted needs
-    assessments (the needs heatmap; the Member filter is not applied)."""
+    assessments (the needs heatmap), for the Members of the Member filter."""
     rows = scope.session.execute(
         scope.answers(
             QuestionnaireKind.NEEDS_ASSESSMENT,
@@ -48,7 +48,9 @@ def need_priorities(scope: Scope) -> dict[tuple[str, str], str]:
             Member.code,
             Answer.item,
             Answer.value_choice,
-        ).join(Member, Member.id == Response.member_id)
+        )
+        .join(Member, Member.id == Response.member_id)
+        .where(scope.member_condition(Response.member_id))
     )
     return {(code, area): priority for code, area, priority in rows}
 
@@ -93,3 +95,38 @@ def needs_coverage(scope: Scope) -> tuple[float | None, list[dict], int]:
         if (member_id, area) not in covered
     ]
     return rate(len(needs) - len(uncovered), len(needs)), uncovered, len(needs)
+
+
+def need_answers(
+    scope: Scope,
+    member: str | None = None,
+    area: str | None = None,
+    priority: str | None = None,
+) -> list:
+    """The answers behind the heatmap's cells and the high-priority needs: each (Member,
+    area) priority of the year's submitted needs assessments, within the Member filter,
+    of one Member, area or priority if asked; rows of (Member code, Member name, area,
+    priority, response id, round id, submitted at), by Member and area."""
+    query = (
+        scope.answers(
+            QuestionnaireKind.NEEDS_ASSESSMENT,
+            "need_priority",
+            Member.code,
+            Member.name,
+            Answer.item,
+            Answer.value_choice,
+            Response.id,
+            Response.round_id,
+            Response.submitted_at,
+        )
+        .join(Member, Member.id == Response.member_id)
+        .where(scope.member_condition(Response.member_id))
+        .order_by(Member.code, Answer.item, Response.id)
+    )
+    if member:
+        query = query.where(Member.code == member.upper())
+    if area:
+        query = query.where(Answer.item == area)
+    if priority:
+        query = query.where(Answer.value_choice == priority)
+    return list(scope.session.execute(query))

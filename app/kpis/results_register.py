@@ -13,14 +13,10 @@ from sqlalchemy.orm import Session, selectinload
 from app.common.clock import utcnow
 from app.models import (
     PlanYear,
-    QuestionnaireKind,
-    QuestionnaireVersion,
     ResultStatus,
-    SurveyRound,
     TangibleResult,
     User,
 )
-from app.surveys.model import Definition, text_in
 
 # What a reviewer can decide, in the words of the register's buttons.
 DECISIONS: dict[ResultStatus, str] = {
@@ -91,9 +87,13 @@ def results_by_ids(session: Session, ids: Sequence[int]) -> list[TangibleResult]
 
 
 def year_results(
-    session: Session, plan_year: PlanYear, status: ResultStatus | None = None
+    session: Session,
+    plan_year: PlanYear,
+    status: ResultStatus | None = None,
+    conditions: Sequence = (),
 ) -> list[TangibleResult]:
-    """The plan year's register, of one status if asked, to be reviewed first."""
+    """The plan year's register, of one status if asked, to be reviewed first; only the
+    results that meet ``conditions`` (on TangibleResult) when given."""
     query = (
         select(TangibleResult)
         .where(TangibleResult.plan_year_id == plan_year.id)
@@ -106,25 +106,6 @@ def year_results(
     )
     if status is not None:
         query = query.where(TangibleResult.status == status)
+    if conditions:
+        query = query.where(*conditions)
     return list(session.scalars(query))
-
-
-def category_labels(session: Session, plan_year: PlanYear) -> dict[str, str]:
-    """Result category value -> its label in the follow-up questionnaires the year's
-    rounds used ("it_system" -> "IT system or tool")."""
-    labels: dict[str, str] = {}
-    for data in session.scalars(
-        select(QuestionnaireVersion.definition).where(
-            QuestionnaireVersion.id.in_(
-                select(SurveyRound.version_id).where(
-                    SurveyRound.plan_year_id == plan_year.id,
-                    SurveyRound.kind == QuestionnaireKind.FOLLOW_UP,
-                )
-            )
-        )
-    ):
-        definition = Definition.from_json(data)
-        for question in definition.all_questions():
-            if question.kpi == "tangible_result_category":
-                labels.update({c.value: text_in(c.label) for c in question.choices})
-    return labels

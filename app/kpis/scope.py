@@ -117,9 +117,26 @@ class RoleKeys:
     areas: dict[str, set[str]] = field(default_factory=dict)
     # thematic area -> its label in the needs questionnaire
     area_labels: dict[str, str] = field(default_factory=dict)
+    # tangible-result category -> its label in the follow-up questionnaire
+    category_labels: dict[str, str] = field(default_factory=dict)
+    # overall-satisfaction score ("1" to "5") -> its label ("Very dissatisfied")
+    score_labels: dict[str, str] = field(default_factory=dict)
 
     def of(self, role: str) -> set[str]:
         return self.keys.get(role, set())
+
+    def _add_choice_labels(self, question) -> None:
+        """The labels people read for the scores of overall satisfaction and for the
+        categories of tangible results."""
+        labels = {
+            "overall_satisfaction": self.score_labels,
+            "tangible_result_category": self.category_labels,
+        }.get(question.kpi or "")
+        if labels is None:
+            return
+        for choice in question.choices:
+            value = str(choice.value)
+            labels.setdefault(value, text_in(choice.label) or value.replace("_", " "))
 
     def add(self, definition: Definition) -> None:
         for question in definition.all_questions():
@@ -135,6 +152,7 @@ class RoleKeys:
                     self.dimensions.setdefault(row["kpi"].split(":", 1)[1], set()).add(
                         (question.key, row["key"])
                     )
+            self._add_choice_labels(question)
             if question.kpi == "need_priority":
                 choices = {c.value: c for lst in definition.choice_lists.values() for c in lst}
                 for row in question.rows:
@@ -172,19 +190,7 @@ class Scope:
         return ids
 
     def _role_keys(self) -> RoleKeys:
-        roles = RoleKeys()
-        definitions = self.session.scalars(
-            select(QuestionnaireVersion.definition).where(
-                QuestionnaireVersion.id.in_(
-                    select(SurveyRound.version_id).where(
-                        SurveyRound.plan_year_id == self.plan_year.id
-                    )
-                )
-            )
-        )
-        for data in definitions:
-            roles.add(Definition.from_json(data))
-        return roles
+        return year_role_keys(self.session, self.plan_year)
 
     # -- activities ------------------------------------------------------------------------
     def activity_filter(self):
@@ -270,3 +276,18 @@ class Scope:
         if not self.member_ids:
             return false()
         return column.in_(self.member_ids)
+
+
+def year_role_keys(session: Session, plan_year: PlanYear) -> RoleKeys:
+    """The KPI roles and labels of every questionnaire version the year's rounds use."""
+    roles = RoleKeys()
+    definitions = session.scalars(
+        select(QuestionnaireVersion.definition).where(
+            QuestionnaireVersion.id.in_(
+                select(SurveyRound.version_id).where(SurveyRound.plan_year_id == plan_year.id)
+            )
+        )
+    )
+    for data in definitions:
+        roles.add(Definition.from_json(data))
+    return roles

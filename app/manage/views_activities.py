@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from app.accounts.users import contact_points_by_member
 from app.common import clock
 from app.common.audit import changes, snapshot
 from app.common.choices import select_choices
 from app.extensions import db
+from app.kpis.drilldown import ActivityBreakdown, counted_activity_ids, drill_filters
+from app.kpis.scope import KpiError, Scope
 from app.manage.blueprint import bp
 from app.manage.forms import ActivityFilterForm, ActivityForm, MemberForm, PlanFilterForm
 from app.models import ActivityKind, ActivityStatus, Member, Modality, PlanYear
@@ -118,12 +120,53 @@ def _filter_choices(form: ActivityFilterForm, plan_year: PlanYear) -> None:
     )
 
 
+# The query parameters of a link from a dashboard figure that the filter form does not
+# show: kept in hidden fields, so filtering further stays within the figure's records.
+COUNTED_ONLY = ("counted", "subregion", "modality", "host_subregion", "pillar", "serves", "sie")
+
+
+def _counted(plan_year: PlanYear) -> tuple[Select, list[str]] | None:
+    """With ``counted=delivered`` (a link from the KPI dashboard), the delivered
+    capacity-building activities that figure counts, with the dashboard's filters and
+    the bar or row followed, and those conditions in words; None otherwise."""
+    if request.args.get("counted") != "delivered":
+        return None
+    filters = drill_filters(request.args)
+    breakdown = ActivityBreakdown.parse(request.args)
+    scope = Scope(db.session, plan_year, filters, clock.today())
+    notes = []
+    if filters.member:
+        name = db.session.scalar(select(Member.name).where(Member.code == filters.member))
+        notes.append(f"Member: {name} ({filters.member}), as host or through its participants")
+    if filters.subregion:
+        notes.append(f"Sub-region: {filters.subregion.label}, as host or through participants")
+    if filters.kind:
+        notes.append(f"Kind: {filters.kind.label}")
+    if filters.modality or breakdown.no_modality:
+        notes.append(f"Modality: {filters.modality.label if filters.modality else 'not set'}")
+    for code in (filters.item, breakdown.serves):
+        if code:
+            notes.append(f"Serves work-plan item {code}")
+    if breakdown.pillar is not None:
+        notes.append(f"Serves an item of pillar {breakdown.pillar}")
+    if breakdown.host_subregion:
+        notes.append(f"A host Member in {breakdown.host_subregion.label}")
+    if breakdown.small_islands:
+        notes.append("A Small Island Economy among the host Members")
+    return counted_activity_ids(scope, breakdown), notes
+
+
 @bp.route("/plan/<label>/activities")
 def activities(label: str):
     plan_year = plan_year_or_404(label)
     form = ActivityFilterForm(request.args)
     _filter_choices(form, plan_year)
     form.validate()
+    try:
+        counted = _counted(plan_year)
+    except KpiError as error:
+        flash(f"Cannot show these activities: {error}", "error")
+        return redirect(url_for("manage.activities", label=plan_year.label))
     filters = ActivityFilters(
         year=plan_year.label,
         item=request.args.get("item") or None,
@@ -132,6 +175,11 @@ def activities(label: str):
         status=enum_arg("status", ActivityStatus),
         text=(request.args.get("q") or "").strip()[:100] or None,
     )
+    if counted is not None:
+        # The dashboard's filters mean what they mean there (a Member as host or through
+        # its participants): the figure's own selection applies them.
+        filters.item = filters.member = filters.kind = None
+        filters.within = counted[0]
     page = page_arg()
     per_page = current_app.config["ACTIVITIES_PER_PAGE"]
     rows, total = list_activities(db.session, filters, page, per_page)
@@ -148,6 +196,8 @@ def activities(label: str):
         pages=pages,
         args=args,
         filtered=any(args.values()),
+        counted_notes=counted[1] if counted is not None else None,
+        counted_hidden={k: args[k] for k in COUNTED_ONLY if k in args},
     )
 
 

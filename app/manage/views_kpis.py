@@ -3,6 +3,7 @@ register, the post-action log, the per-activity evaluation report, and the expor
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import markdown
@@ -27,9 +28,10 @@ from app.extensions import db
 from app.kpis import exports
 from app.kpis.activity_report import activity_report
 from app.kpis.cache import year_kpis
+from app.kpis.drilldown import counted_members, counted_participants, counted_result_conditions
 from app.kpis.figures import previous_year_label
 from app.kpis.findings import ActionError, add_action, refresh_findings
-from app.kpis.needs import need_priorities, needs_coverage
+from app.kpis.needs import need_answers, need_priorities, needs_coverage
 from app.kpis.post_action_log import (
     FilterError,
     FindingFilters,
@@ -46,18 +48,18 @@ from app.kpis.response_csv import response_csv
 from app.kpis.results_register import (
     DECISIONS,
     ReviewError,
-    category_labels,
     results_by_ids,
     review_results,
     year_results,
 )
-from app.kpis.scope import KpiError, KpiFilters, Scope
+from app.kpis.scope import KpiError, KpiFilters, Scope, year_role_keys
 from app.manage.blueprint import bp
 from app.manage.forms import ActionForm, PostActionFilterForm, ReviewForm
 from app.models import (
     ActivityKind,
     Finding,
     FindingKind,
+    Gender,
     Modality,
     PlanYear,
     ResultStatus,
@@ -68,9 +70,9 @@ from app.surveys.model import Definition
 from app.web.audit import audit
 from app.web.forms import ConfirmForm
 from app.web.lookups import activity_or_404, round_or_404
-from app.web.params import enum_arg, plan_year_arg
+from app.web.params import enum_arg, page_arg, plan_year_arg
 from app.web.settings import finding_rules, min_group_size
-from app.workplan.activities import activity_titles, year_items
+from app.workplan.activities import activity_titles, item_code_key, year_items
 from app.workplan.members import members_by_name
 from app.workplan.plan_years import get_plan_year, list_plan_years
 
@@ -80,13 +82,6 @@ CHART_LABELS = {
     **dict(Modality.choices()),
     "not_set": "Not set",
 }
-
-
-@bp.app_template_filter("labelled")
-def labelled(pairs, prefix: str = "") -> list[tuple[str, object]]:
-    """Chart bars named for people: stored keys (kinds, sub-regions, modalities) become
-    their labels; other keys get ``prefix`` ("Pillar 1")."""
-    return [(CHART_LABELS.get(str(key)) or f"{prefix}{key}", value) for key, value in pairs]
 
 
 def _reports(label: str, filters: KpiFilters):
@@ -104,6 +99,80 @@ def _reports(label: str, filters: KpiFilters):
     return report, previous
 
 
+PARTICIPANTS_PER_PAGE = 200
+ROUND_KINDS = (
+    ("needs_assessment", "Needs assessments"),
+    ("evaluation", "Evaluations"),
+    ("follow_up", "Follow-ups"),
+)
+
+
+def _drill(report) -> Callable[..., str]:
+    """``link(endpoint, **narrowing)``: the address of the list behind a figure, with the
+    dashboard's filters carried along (the narrowing of a bar or row wins)."""
+    carried = {k: v for k, v in report.filters.as_dict().items() if v}
+
+    def link(endpoint: str, **narrowing) -> str:
+        params = {**carried, **narrowing}
+        return url_for(endpoint, **{k: v for k, v in params.items() if v is not None})
+
+    return link
+
+
+def _charts(report, link, member_names: dict[str, str]) -> dict[str, list]:
+    """Each chart of the dashboard as (label, figure, link to its records) rows."""
+    year, details, tangible = report.year, report.activity_details, report.tangible
+
+    def delivered(**narrowing) -> str:
+        return link("manage.activities", label=year, counted="delivered", **narrowing)
+
+    def verified(**narrowing) -> str:
+        return link("manage.results", year=year, status="verified", **narrowing)
+
+    def label(key) -> str:
+        return CHART_LABELS.get(str(key), str(key))
+
+    def delivered_by(figures: dict, name: str, ordered: bool = True) -> list:
+        pairs = sorted(figures.items()) if ordered else figures.items()
+        return [(label(k), n, delivered(**{name: k})) for k, n in pairs]
+
+    def category(key: str) -> str:
+        return report.category_labels.get(key) or key.replace("_", " ").capitalize()
+
+    scores = report.score_labels
+    return {
+        "rounds": [
+            (
+                name,
+                report.surveys["by_kind"][kind],
+                link("manage.surveys", year=year, figure="surveys", round_kind=kind),
+            )
+            for kind, name in ROUND_KINDS
+        ],
+        "kind": delivered_by(report.activities["by_kind"], "kind"),
+        "subregion": delivered_by(details["by_subregion"], "host_subregion", ordered=False),
+        "pillar": [
+            (f"Pillar {k}", n, delivered(pillar=k))
+            for k, n in sorted(details["by_pillar"].items(), key=lambda pair: int(pair[0]))
+        ],
+        "modality": delivered_by(details["by_modality"], "modality"),
+        "scores": [
+            (f"{score} {scores[score]}" if score in scores else score, n, None)
+            for score, n in report.evaluation.distribution.items()
+        ],
+        "by_member": [
+            (f"{member_names.get(code, code)} ({code})", n, verified(member=code))
+            for code, n in tangible["by_member"].items()
+        ],
+        "by_category": [
+            (category(k), n, verified(category=k)) for k, n in tangible["by_category"].items()
+        ],
+        "by_item": [
+            (code, n, verified(serves=code)) for code, n in report.tangible_by_item.items()
+        ],
+    }
+
+
 @bp.route("/kpis")
 def kpis():
     label = plan_year_arg().label
@@ -115,6 +184,10 @@ def kpis():
         return redirect(url_for("manage.kpis", year=None))
     db.session.commit()  # the reports computed for closed years are kept
     items = year_items(db.session, get_plan_year(db.session, label))
+    members = members_by_name(db.session)
+    member_names = {m.code: m.name for m in members}
+    link = _drill(report)
+    item_titles = {i.code: i.title for i in items}
     return render_template(
         "manage/kpis.html",
         report=report,
@@ -122,17 +195,68 @@ def kpis():
         filters=filters,
         plan_years=list_plan_years(db.session),
         items=items,
-        members=members_by_name(db.session),
+        members=members,
+        member_names=member_names,
         subregions=list(SubRegion),
         args={k: v for k, v in request.args.items() if v},
         min_group=min_group_size(),
         confirm=ConfirmForm(),
         titles=activity_titles(db.session, report.evaluation_by_activity),
         item_lines=[
-            line
+            (line, line.part.split(" ", 1)[0])
             for line in exports.kpi_lines(report, previous)
             if line.indicator == exports.BY_ITEM and line.part
         ],
+        evaluation_items=[
+            (code, item_titles.get(code, ""), group)
+            for code, group in sorted(
+                report.evaluation_by_item.items(), key=lambda pair: item_code_key(pair[0])
+            )
+        ],
+        link=link,
+        charts=_charts(report, link, member_names),
+    )
+
+
+def _figure_scope() -> Scope:
+    """The plan year and dashboard filters of a link from a figure (400 when not valid)."""
+    plan_year = plan_year_arg()
+    try:
+        return Scope(db.session, plan_year, KpiFilters.parse(request.args), clock.today())
+    except KpiError as error:
+        abort(400, f"Cannot list these records: {error}")
+
+
+@bp.route("/kpis/participants")
+def kpi_participants():
+    """The people 3-(g) counts as participants (``gender=female``: the women of the
+    women's share), each once, with the dashboard's filters."""
+    scope = _figure_scope()
+    gender = enum_arg("gender", Gender)
+    page = page_arg()
+    rows, total = counted_participants(scope, gender, page, PARTICIPANTS_PER_PAGE)
+    return render_template(
+        "manage/kpi_participants.html",
+        scope=scope,
+        carried={k: v for k, v in scope.filters.as_dict().items() if v},
+        gender=gender,
+        rows=rows,
+        total=total,
+        page=page,
+        pages=max((total + PARTICIPANTS_PER_PAGE - 1) // PARTICIPANTS_PER_PAGE, 1),
+        members=None,
+    )
+
+
+@bp.route("/kpis/members-reached")
+def kpi_members_reached():
+    """The Members 3-(g) counts as reached, each with its participants."""
+    scope = _figure_scope()
+    return render_template(
+        "manage/kpi_participants.html",
+        scope=scope,
+        carried={k: v for k, v in scope.filters.as_dict().items() if v},
+        members=counted_members(scope),
     )
 
 
@@ -302,13 +426,27 @@ def finding_action(finding_id: int):
 
 @bp.route("/needs")
 def needs():
+    """The heatmap of the year's needs; with ``member``, ``area`` or ``priority`` (a cell,
+    or a figure of the dashboard, whose filters come along), the answers behind it."""
     plan_year = plan_year_arg()
-    scope = Scope(db.session, plan_year, KpiFilters(), clock.today())
+    area = (request.args.get("area") or "").strip()[:64] or None
+    priority = (request.args.get("priority") or "").strip()[:32] or None
+    try:
+        filters = KpiFilters.parse(request.args)
+        scope = Scope(db.session, plan_year, filters, clock.today())
+    except KpiError as error:
+        abort(400, f"Cannot show these needs: {error}")
     coverage, uncovered, high = needs_coverage(scope)
     priorities = need_priorities(scope)
     uncovered_set = {(u["member"], u["area"]) for u in uncovered}
-    areas = sorted(scope.roles.areas)
-    members = sorted({code for code, _ in priorities})
+    areas = sorted(scope.roles.areas, key=lambda key: scope.roles.area_labels.get(key, key))
+    if area is not None and area not in scope.roles.area_labels:
+        abort(400, f"Cannot show these needs: area {area!r} is not an area of the questionnaire")
+    carried = {k: v for k, v in filters.as_dict().items() if v}
+    drilled = bool(area or priority or carried)
+    # Rows by Member name (members_by_name), as people look them up.
+    member_names = {m.code: m.name for m in members_by_name(db.session)}
+    answered = {code for code, _area in priorities}
     return render_template(
         "manage/needs.html",
         plan_year=plan_year,
@@ -317,24 +455,44 @@ def needs():
         high=high,
         areas=areas,
         area_labels=scope.roles.area_labels,
-        members=members,
+        members=[code for code in member_names if code in answered],
+        member_names=member_names,
         priorities=priorities,
+        carried=carried,
+        cell_filters={k: v for k, v in carried.items() if k != "member"},
+        area=area,
+        priority=priority,
+        answers=need_answers(scope, area=area, priority=priority) if drilled else None,
     )
+
+
+RESULT_NARROWING = ("member", "subregion", "item", "kind", "modality", "category", "serves")
 
 
 def _results_page(plan_year: PlanYear, status: str | None, draft: dict | None = None):
     """The register; ``draft`` (ticked ids, or the one result, decision, reason, error)
-    shows a refused review again as it was sent, with its error beside it."""
+    shows a refused review again as it was sent, with its error beside it. From a KPI
+    3-(j) figure, the results it counts (the dashboard's filters, a Member, category or
+    work-plan item of its charts)."""
     chosen = ResultStatus(status) if status else None
+    narrowed = {k: request.args[k].strip() for k in RESULT_NARROWING if request.args.get(k)}
+    try:
+        scope = Scope(db.session, plan_year, KpiFilters.parse(narrowed), clock.today())
+    except KpiError as error:
+        abort(400, f"Cannot list these results: {error}")
+    conditions = counted_result_conditions(
+        scope, None, narrowed.get("category"), narrowed.get("serves")
+    )
     return render_template(
         "manage/results.html",
         plan_year=plan_year,
-        results=year_results(db.session, plan_year, chosen),
+        results=year_results(db.session, plan_year, chosen, conditions if narrowed else ()),
         status=status,
-        categories=category_labels(db.session, plan_year),
+        categories=scope.roles.category_labels,
         decisions=[(s.value, label) for s, label in DECISIONS.items()],
         form=ReviewForm(formdata=None),
         draft=draft or {},
+        narrowed=narrowed,
     ), (422 if draft else 200)
 
 
@@ -414,7 +572,7 @@ def _review(form: ReviewForm, ids: list[int], label: str, single: bool):
             shown=shown,
             single=single,
             back=back,
-            categories=category_labels(db.session, get_plan_year(db.session, label)),
+            categories=year_role_keys(db.session, get_plan_year(db.session, label)).category_labels,
             action=request.full_path.rstrip("?"),
             form=form,
         )

@@ -11,9 +11,11 @@ from app.common import clock
 from app.common.choices import select_choices
 from app.extensions import db
 from app.kpis.analysis_files import questionnaire_years
+from app.kpis.drilldown import counted_rounds
+from app.kpis.scope import KpiError, KpiFilters, Scope
 from app.manage.blueprint import bp
 from app.manage.forms import CloseRoundForm, RoundForm
-from app.models import Activity, PlanYear, QuestionnaireVersion
+from app.models import Activity, PlanYear, QuestionnaireKind, QuestionnaireVersion
 from app.surveys.answers import clean, values_from_json, values_to_json
 from app.surveys.responses import next_section
 from app.surveys.rounds import (
@@ -32,19 +34,39 @@ from app.surveys.xlsform_export import xlsform_bytes
 from app.web.audit import audit
 from app.web.forms import ConfirmForm
 from app.web.lookups import round_or_404, version_or_404
+from app.web.params import enum_arg, plan_year_arg
 from app.workplan.activities import cb_activities_newest_year_first
 from app.workplan.plan_years import list_plan_years
 
 
 @bp.route("/surveys")
 def surveys():
-    rounds = list_rounds(db.session, newest_first=True)
+    counted = None
+    if request.args.get("figure"):
+        # A link from a KPI figure: the rounds it counts, with the dashboard's filters.
+        plan_year = plan_year_arg()
+        try:
+            scope = Scope(db.session, plan_year, KpiFilters.parse(request.args), clock.today())
+            counted = counted_rounds(
+                scope,
+                request.args["figure"],
+                enum_arg("round_kind", QuestionnaireKind),
+            )
+        except KpiError as error:
+            abort(400, f"Cannot list these rounds: {error}")
+        counted_filters = {k: v for k, v in scope.filters.as_dict().items() if v}
+    rounds = list_rounds(db.session, newest_first=True) if counted is None else []
     return render_template(
         "manage/surveys.html",
         questionnaires=list_questionnaires(db.session),
         rounds=rounds,
         stats=round_stats(db.session, [r.id for r in rounds]),
         analysis_years=questionnaire_years(db.session),
+        counted=counted,
+        counted_year=plan_year.label if counted is not None else None,
+        counted_filters=counted_filters if counted is not None else {},
+        figure=request.args.get("figure"),
+        round_kind=request.args.get("round_kind"),
     )
 
 

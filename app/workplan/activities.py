@@ -58,6 +58,8 @@ class ActivityFilters:
     status: ActivityStatus | None = None
     text: str | None = None
     modality: Modality | None = None
+    # Only the activities this select of ids returns (a figure's records, for example).
+    within: Select | None = None
 
 
 @dataclass
@@ -105,6 +107,8 @@ def filtered_activities(filters: ActivityFilters) -> Select:
     if filters.text:
         pattern = f"%{filters.text.strip()}%"
         query = query.where(or_(Activity.title.ilike(pattern), Activity.venue.ilike(pattern)))
+    if filters.within is not None:
+        query = query.where(Activity.id.in_(filters.within))
     return query
 
 

@@ -39,14 +39,16 @@ def test_dashboard_shows_the_kpis(staff_client, session, world):
     assert cells["activities.needs_coverage"] == "75%"
     assert cells["evaluation.response_rate"] == "71%"
     assert cells["evaluation.overall_mean"] == "3.4" and cells["evaluation.nps"] == "20.0"
-    assert "NPL · Authorized Economic Operators and mutual recognition" in html
-    assert "<svg" in html and 'aria-label="Delivered by kind: National workshop 1, ' in html
-    assert ">Pillar 3<title>" in html
+    assert "Nepal (NPL) · Authorized Economic Operators and mutual recognition" in html
+    assert "<figcaption>Delivered by kind</figcaption>" in html
+    assert '<th scope="row">National workshop</th>' in html
+    assert '<th scope="row">Pillar 3</th>' in html
     assert "fewer than 3 responses" in html  # A2 in the by-activity table
     # Delivered by work-plan item: code and text, natural order, against 2024-2025 (none).
     by_item = html.split('id="delivered-by-item"', 1)[1].split("</table>", 1)[0]
     rows = re.findall(
-        r'<th scope="row">([^<]*)</th><td>(\d+)</td><td>(\d+)</td><td>([^<]*)</td>', by_item
+        r'<th scope="row">([^<]*)</th><td><a [^>]*>(\d+)</a></td><td>(\d+)</td><td>([^<]*)</td>',
+        by_item,
     )
     assert [
         (name.split(" ", 1)[0], now, before, change.strip()) for name, now, before, change in rows
@@ -280,12 +282,20 @@ def test_results_register_review(staff_client, session, world):
 
 def test_needs_heatmap(staff_client, world):
     html = staff_client.get("/manage/needs?year=2025-2026").get_data(as_text=True)
-    assert "4 high-priority needs, 75% covered" in html
-    assert 'title="NPL · Authorized Economic Operators and mutual recognition: high"' in html
-    assert '<span title="Risk management and targeting">risk management</span>' in html
-    row = html[html.index('<th scope="row">NPL</th>') :]
+    assert re.search(r">4</a> high-priority needs, 75% covered", html)
+    cell = "Nepal (NPL) · Authorized Economic Operators and mutual recognition: high"
+    assert f'title="{cell}"' in html
+    # Areas by the questionnaire's labels, Members by name and code; no machine key shows.
+    head = html[html.index('<table class="heatmap">') : html.index("</thead>")]
+    assert "<span>Risk management and targeting</span>" in head
+    assert "<span>Authorized Economic Operators and mutual recognition</span>" in head
+    assert "<span>HS classification and advance rulings</span>" in head
+    for key in ("aeo", "risk management", "hs classification", "ipr environment", "_"):
+        assert f"<span>{key}" not in head
+    row = html[html.index('<th scope="row" class="member">Nepal (NPL)</th>') :]
     row = row[: row.index("</tr>")]
-    assert row.count('aria-label="not covered"') == 1
+    assert row.count(", not covered</span>") == 1
+    assert '<th scope="row" class="member">Fiji (FJI)</th>' in html
 
 
 EVALUATION_HEADER = (
