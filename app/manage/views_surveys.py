@@ -39,22 +39,30 @@ from app.workplan.activities import cb_activities_newest_year_first
 from app.workplan.plan_years import list_plan_years
 
 
+def _counted_rounds() -> dict | None:
+    """With ``figure`` (a link from a KPI figure): the rounds it counts, for the plan
+    year and the dashboard's filters, and what the page says about them; None otherwise."""
+    figure = request.args.get("figure")
+    if not figure:
+        return None
+    plan_year = plan_year_arg()
+    try:
+        scope = Scope(db.session, plan_year, KpiFilters.parse(request.args), clock.today())
+        rounds = counted_rounds(scope, figure, enum_arg("round_kind", QuestionnaireKind))
+    except KpiError as error:
+        abort(400, f"Cannot list these rounds: {error}")
+    return {
+        "rounds": rounds,
+        "year": plan_year.label,
+        "filters": {k: v for k, v in scope.filters.as_dict().items() if v},
+        "figure": figure,
+        "round_kind": request.args.get("round_kind"),
+    }
+
+
 @bp.route("/surveys")
 def surveys():
-    counted = None
-    if request.args.get("figure"):
-        # A link from a KPI figure: the rounds it counts, with the dashboard's filters.
-        plan_year = plan_year_arg()
-        try:
-            scope = Scope(db.session, plan_year, KpiFilters.parse(request.args), clock.today())
-            counted = counted_rounds(
-                scope,
-                request.args["figure"],
-                enum_arg("round_kind", QuestionnaireKind),
-            )
-        except KpiError as error:
-            abort(400, f"Cannot list these rounds: {error}")
-        counted_filters = {k: v for k, v in scope.filters.as_dict().items() if v}
+    counted = _counted_rounds()
     rounds = list_rounds(db.session, newest_first=True) if counted is None else []
     return render_template(
         "manage/surveys.html",
@@ -62,11 +70,11 @@ def surveys():
         rounds=rounds,
         stats=round_stats(db.session, [r.id for r in rounds]),
         analysis_years=questionnaire_years(db.session),
-        counted=counted,
-        counted_year=plan_year.label if counted is not None else None,
-        counted_filters=counted_filters if counted is not None else {},
-        figure=request.args.get("figure"),
-        round_kind=request.args.get("round_kind"),
+        counted=counted["rounds"] if counted else None,
+        counted_year=counted["year"] if counted else None,
+        counted_filters=counted["filters"] if counted else {},
+        figure=counted["figure"] if counted else None,
+        round_kind=counted["round_kind"] if counted else None,
     )
 
 
