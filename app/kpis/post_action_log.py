@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from sqlalchemy import ColumnElement, exists, false, func, or_, select
+from sqlalchemy import ColumnElement, Select, exists, false, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from app.kpis.scope import KpiFilters, Scope
@@ -48,6 +48,8 @@ class FindingFilters:
     actioned: bool | None = None
     member: str | None = None  # ISO code
     item: str | None = None  # work-plan item code
+    # Only the findings this select of ids returns (those a KPI 3-(i) figure counts).
+    within: Select | None = None
 
     @classmethod
     def parse(cls, args: Mapping[str, str]) -> FindingFilters:
@@ -103,6 +105,8 @@ def filtered_findings(
     conditions: list[ColumnElement[bool]] = [Finding.plan_year_id == plan_year.id]
     if filters.kind is not None:
         conditions.append(Finding.kind == filters.kind)
+    if filters.within is not None:
+        conditions.append(Finding.id.in_(filters.within))
     if filters.actioned is not None:
         has_action = exists().where(PlanningAction.finding_id == Finding.id)
         conditions.append(has_action if filters.actioned else ~has_action)

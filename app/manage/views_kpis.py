@@ -3,6 +3,7 @@ register, the post-action log, the per-activity evaluation report, and the expor
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 
@@ -29,7 +30,7 @@ from app.kpis import exports
 from app.kpis.activity_report import activity_report
 from app.kpis.cache import year_kpis
 from app.kpis.drilldown import counted_members, counted_participants, counted_result_conditions
-from app.kpis.figures import previous_year_label
+from app.kpis.figures import findings_in_scope, previous_year_label
 from app.kpis.findings import ActionError, add_action, refresh_findings
 from app.kpis.needs import need_answers, need_priorities, needs_coverage
 from app.kpis.post_action_log import (
@@ -114,6 +115,11 @@ def _drill(report) -> Callable[..., str]:
 
     def link(endpoint: str, **narrowing) -> str:
         params = {**carried, **narrowing}
+        if endpoint == "manage.post_action" and carried:
+            # The log has filters of its own (a finding's kind, Member, item): the
+            # dashboard's ride under their own names and keep the findings 3-(i) counts.
+            params = {**{f"{KPI_PREFIX}{k}": v for k, v in carried.items()}, **narrowing}
+            params["counted"] = "kpi"
         return url_for(endpoint, **{k: v for k, v in params.items() if v is not None})
 
     return link
@@ -330,6 +336,13 @@ def _post_action_page(
             activity_options=[label for label, _ in action_activities(db.session, plan_year)],
             activity_years=[y.label for y in action_years(db.session, plan_year)],
             draft=draft or {},
+            counted={
+                k.removeprefix(KPI_PREFIX): v
+                for k, v in request.args.items()
+                if k.startswith(KPI_PREFIX) and v
+            }
+            if request.args.get("counted") == "kpi"
+            else None,
         ),
         status,
     )
@@ -339,12 +352,37 @@ def _post_action_page(
 def post_action():
     plan_year = plan_year_arg()
     try:
-        log = filtered_findings(
-            db.session, plan_year, FindingFilters.parse(request.args), clock.today()
-        )
+        filters = FindingFilters.parse(request.args)
+    except FilterError as error:
+        abort(400, f"Parameter {error}.")
+    counted = _counted_findings(plan_year)
+    if counted is not None:
+        filters = dataclasses.replace(filters, within=findings_in_scope(counted))
+    try:
+        log = filtered_findings(db.session, plan_year, filters, clock.today())
     except FilterError as error:
         abort(400, f"Parameter {error}.")
     return _post_action_page(plan_year, log)
+
+
+# The dashboard's filters, on the post-action log (whose own filters take the plain names).
+KPI_PREFIX = "kpi_"
+
+
+def _counted_findings(plan_year: PlanYear) -> Scope | None:
+    """With ``counted=kpi``, the scope of the KPI 3-(i) figure a link comes from (the
+    dashboard's filters as ``kpi_member``, ``kpi_item``...); None otherwise."""
+    if request.args.get("counted") != "kpi":
+        return None
+    values = {
+        k.removeprefix(KPI_PREFIX): v.strip()
+        for k, v in request.args.items()
+        if k.startswith(KPI_PREFIX) and v.strip()
+    }
+    try:
+        return Scope(db.session, plan_year, KpiFilters.parse(values), clock.today())
+    except KpiError as error:
+        abort(400, f"Cannot list the findings KPI 3-(i) counts: {error}")
 
 
 @bp.route("/post-action/refresh", methods=["POST"])

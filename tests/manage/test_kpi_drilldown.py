@@ -10,9 +10,10 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from sqlalchemy import select
 
-from app.models import ResultStatus, TangibleResult
+from app.kpis.findings import FindingRules, add_action, refresh_findings
+from app.models import Finding, ResultStatus, TangibleResult
 from tests.factories import WorkPlanItemFactory
-from tests.kpi_world import build
+from tests.kpi_world import TODAY, build
 
 
 @pytest.fixture()
@@ -65,6 +66,11 @@ def records(client, what: str, href: str) -> int:
         total = int(re.search(r'<p id="record-count" role="status">(\d+) participant', page)[1])
         assert page.count("<tr data-participant-id=") == total  # one page at this size
         return total
+    if path == "/manage/post-action":
+        if what == "actions":
+            lists = re.findall(r"<h3>Actions</h3>\s*<ul>(.*?)</ul>", page, re.S)
+            return sum(block.count("<li>") for block in lists)
+        return page.count('<section class="panel finding')
     if path == "/manage/kpis/members-reached":
         return page.count("<tr data-member=")
     raise AssertionError(f"no list known for {href}")
@@ -124,6 +130,9 @@ def test_the_dashboards_filters_are_carried_into_the_lists(staff_client, world, 
     wanted = parse_qs(filters)
     for _what, _value, href in links:
         query = parse_qs(urlsplit(href).query)
+        if urlsplit(href).path == "/manage/post-action":
+            # the log's own filters take the plain names: the dashboard's are prefixed
+            query = {k.removeprefix("kpi_"): v for k, v in query.items() if k != "member"}
         for name, values in wanted.items():
             if name == "member" and "member" in query and "status" in query:
                 continue  # a bar of verified results by Member names its own Member
@@ -211,3 +220,33 @@ def test_participants_and_women_counted(staff_client, world):
     assert fiji_people.get_data(as_text=True).count("<tr data-participant-id=") == 3
     assert staff_client.get("/manage/kpis/participants?year=2025-2026&gender=x").status_code == 400
     assert staff_client.get("/manage/kpis/members-reached?member=ZZZ").status_code == 400
+
+
+@pytest.mark.parametrize("filters", ["", "&member=FJI", "&member=NPL", "&item=1-(a)"])
+def test_the_post_action_counts_open_the_findings_they_count(staff_client, session, filters):
+    build(session)
+    refresh_findings(session, "2025-2026", FindingRules(barrier_min_reports=2), TODAY)
+    workload = session.scalars(select(Finding).where(Finding.key.like("barrier:%"))).one()
+    add_action(session, workload, "Ask heads of training to free time.", None)
+    add_action(session, workload, "Budget a second session.", None)
+    session.commit()
+    links = check_every_count(staff_client, f"/manage/kpis?year=2025-2026{filters}", 3)
+    post_action = {what: (value, href) for what, value, href in links if "post-action" in href}
+    assert set(post_action) == {"findings", "actioned", "actions"}
+    if not filters:
+        assert post_action["findings"][0] == "4"
+        assert (post_action["actioned"][0], post_action["actions"][0]) == ("1", "2")
+        assert "counted=kpi" not in post_action["findings"][1]
+    else:
+        query = parse_qs(urlsplit(post_action["findings"][1]).query)
+        assert query["counted"] == ["kpi"]
+        name, value = filters.lstrip("&").split("=")
+        assert query[f"kpi_{name}"] == [value]
+        page = staff_client.get(post_action["findings"][1]).get_data(as_text=True)
+        assert "Counted in KPI 3-(i) with" in page
+
+
+def test_a_bad_kpi_filter_on_the_post_action_log_is_refused(staff_client, world):
+    response = staff_client.get("/manage/post-action?year=2025-2026&counted=kpi&kpi_member=XXX")
+    assert response.status_code == 400
+    assert "member" in response.get_data(as_text=True)
