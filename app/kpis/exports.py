@@ -543,20 +543,48 @@ def _repeat_rows(session, round_id, keys, titles, group_of, labels):
                 yield [response_id, group, entry, *(item.get(k) for k in keys)]
 
 
-# Widths (characters) of the response workbook's columns: the label decides, within these.
-NARROWEST, WIDEST = 10, 40
+# Widths (characters) of the response workbook's columns, within these bounds: what the
+# answers need (`answer_widths`), the label when nothing is known (labels wrap in the header).
+NARROWEST, WIDEST = 10, 45
+FIXED_WIDTHS = {"_response_id": 10, "_submitted_at": 17, MEMBER_COLUMN: 30, "_group": 18}
+TYPE_WIDTHS = {"text": 30, "long_text": WIDEST, "date": 12, "integer": 10, "decimal": 10}
+
+
+def answer_widths(definition: Definition, labels: dict[str, dict[str, str]]) -> dict[str, int]:
+    """Column key -> a width that shows its answers: by type for text, dates and numbers,
+    by the longest label (or code) for choices and pickers."""
+    widths = dict(FIXED_WIDTHS)
+    for question in definition.all_questions():
+        shown = labels.get(question.key) or {c.value: c.value for c in question.choices}
+        if question.type in TYPE_WIDTHS:
+            width = TYPE_WIDTHS[question.type]
+        elif shown:
+            width = max(len(text) for text in shown.values()) + 2
+            if question.type == "multiple_choice":
+                width = WIDEST  # several labels, joined by "; "
+        else:
+            width = 12
+        widths[question.key] = width
+        for row in question.rows:
+            widths[f"{question.key}-{row['key']}"] = width
+        if question.other:
+            widths[f"{question.key}-other"] = TYPE_WIDTHS["text"]
+    return widths
+
+
 DATE_FORMAT, MOMENT_FORMAT = "yyyy-mm-dd", "yyyy-mm-dd hh:mm"
 
 
 def response_xlsx(
-    sheets: dict[str, Iterator[list[Any]]], notes: list[str]
+    sheets: dict[str, Iterator[list[Any]]], notes: list[str], widths: dict[str, int] | None = None
 ) -> tempfile.SpooledTemporaryFile:
     """A round's responses as a workbook people can read and sort: each sheet's rows are
     `response_rows`/`repeat_rows` (keys, labels, answers). The question labels make the
     first row (bold, wrapped, frozen, filterable), the keys the second (grey); dates and
     submission times are real dates (times in UTC), numbers numbers, text neutralised;
-    ``notes`` (round, values as labels or codes, date) on an "About" sheet. Written row
-    by row (write-only mode), so memory stays flat however many responses there are."""
+    ``notes`` (round, values as labels or codes, date) on an "About" sheet; ``widths``
+    (`answer_widths`) by column key. Written row by row (write-only mode), so memory stays
+    flat however many responses there are."""
     workbook = Workbook(write_only=True)
     bold = Font(bold=True, color="FFFFFF")
     fill = PatternFill("solid", fgColor="0B4F8A")
@@ -566,9 +594,16 @@ def response_xlsx(
         sheet = workbook.create_sheet(title=title[:31])
         keys = next(rows)
         labels = next(rows)
-        for index, label in enumerate(labels, start=1):
-            width = min(WIDEST, max(NARROWEST, len(str(label)) + 2))
+        lines = 1
+        for index, (key, label) in enumerate(zip(keys, labels, strict=True), start=1):
+            known = (widths or {}).get(key) or len(str(label)) + 2
+            width = min(WIDEST, max(NARROWEST, known))
             sheet.column_dimensions[get_column_letter(index)].width = width
+            lines = max(lines, math.ceil(len(str(label)) / (width - 2)))
+        # Spreadsheets do not size a wrapped row on opening: room for the longest label.
+        sheet.row_dimensions[1].height = 15 * min(lines, 8)
+        sheet.page_setup.orientation = "landscape"
+        sheet.print_title_rows = "1:2"
         sheet.freeze_panes = "B3"
         sheet.append([_styled(sheet, label, bold, fill, wrap) for label in labels])
         sheet.append([_styled(sheet, key, grey) for key in keys])

@@ -681,9 +681,9 @@ def round_export(round_id: int, part: str, fmt: str):
             mimetype="text/csv",
             headers={"Content-Disposition": f"attachment; filename={stem}.csv"},
         )
+    definition = Definition.from_json(survey_round.version.definition)
     labels = None
     if values == "labels":
-        definition = Definition.from_json(survey_round.version.definition)
         labels = exports.answer_labels(db.session, definition, survey_round.plan_year_id)
     notes = [
         f"Responses of survey round {survey_round.id}: {survey_round.title}",
@@ -703,6 +703,7 @@ def round_export(round_id: int, part: str, fmt: str):
             "Repeat groups": exports.repeat_rows(db.session, survey_round, labels),
         },
         notes,
+        exports.answer_widths(definition, labels or {}),
     )
     return Response(
         exports.file_chunks(handle),

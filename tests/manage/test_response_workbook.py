@@ -69,7 +69,10 @@ def test_the_workbook_gives_labels_member_names_and_real_dates(client, staff_use
     assert labels[:3] == ["Response", "Submitted", "Member"]
     assert keys[:3] == ["_response_id", "_submitted_at", "_member"]
     assert sheet["A1"].font.b and sheet.freeze_panes == "B3"
-    assert sheet.column_dimensions["A"].width >= 10
+    widths = {key: sheet.column_dimensions[chr(ord("A") + i)].width for i, key in enumerate(keys)}
+    # wide enough for what they hold: a date and time, "Fiji (FJI)", the longest category
+    assert widths["_submitted_at"] >= len("2026-05-01 00:00") and widths["_member"] >= 20
+    assert widths["barriers"] >= 40 and sheet.row_dimensions[1].height >= 30
     assert len(data) == 3
     by_id = {row[0]: dict(zip(keys, row, strict=True)) for row in data}
     first = by_id[world.responses[("F1", "p1")].id]
