@@ -87,14 +87,6 @@ class ActivityBreakdown:
             no_modality=_text(values, "modality") == NO_MODALITY,
         )
 
-    def as_dict(self) -> dict:
-        return {
-            "host_subregion": self.host_subregion.value if self.host_subregion else None,
-            "pillar": self.pillar,
-            "serves": self.serves,
-            "sie": 1 if self.small_islands else None,
-        }
-
 
 def counted_activity_ids(scope: Scope, breakdown: ActivityBreakdown) -> Select:
     """The delivered capacity-building activities of 3-(g) (`Scope.delivered_cb_ids`, as
@@ -156,6 +148,10 @@ def counted_rounds(
     ]
 
 
+# The category of results that gave none (a history import, an older questionnaire).
+NO_CATEGORY = "none"
+
+
 def counted_result_conditions(
     scope: Scope,
     status: ResultStatus | None = None,
@@ -168,7 +164,7 @@ def counted_result_conditions(
     if status is not None:
         conditions.append(TangibleResult.status == status)
     if category:
-        conditions.append(TangibleResult.category == category)
+        conditions.append(TangibleResult.category == ("" if category == NO_CATEGORY else category))
     if serves:
         conditions.append(
             TangibleResult.activity_id.in_(

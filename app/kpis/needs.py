@@ -105,8 +105,9 @@ def need_answers(
 ) -> list:
     """The answers behind the heatmap's cells and the high-priority needs: each (Member,
     area) priority of the year's submitted needs assessments, within the Member filter,
-    of one Member, area or priority if asked; rows of (Member code, Member name, area,
-    priority, response id, round id, submitted at), by Member and area."""
+    of one Member, area or priority if asked (once per Member and area for a priority);
+    rows of (Member code, Member name, area, priority, response id, round id, submitted
+    at), by Member and area."""
     query = (
         scope.answers(
             QuestionnaireKind.NEEDS_ASSESSMENT,
@@ -127,6 +128,12 @@ def need_answers(
         query = query.where(Member.code == member.upper())
     if area:
         query = query.where(Answer.item == area)
-    if priority:
-        query = query.where(Answer.value_choice == priority)
-    return list(scope.session.execute(query))
+    if not priority:
+        return list(scope.session.execute(query))
+    # A priority's figure counts each (Member, area) once, however many of the Member's
+    # responses gave it: the list shows the latest of them (rows come in response order).
+    latest = {
+        (row[0], row[2]): row
+        for row in scope.session.execute(query.where(Answer.value_choice == priority))
+    }
+    return list(latest.values())

@@ -66,6 +66,9 @@ def results_by_ids(session: Session, ids: Sequence[int]) -> list[TangibleResult]
     """The results with these ids, in id order; ReviewError when one is not stored or
     they belong to different plan years."""
     wanted = sorted(set(ids))
+    unknown = [i for i in wanted if not 0 < i < 2**31]  # not an id any row can have
+    if unknown:
+        raise ReviewError(f"No tangible result {unknown[0]}: reload the page.")
     if not wanted:
         raise ReviewError("Select at least one result (tick its box).")
     if len(wanted) > MAX_BULK:

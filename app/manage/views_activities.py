@@ -165,8 +165,7 @@ def activities(label: str):
     try:
         counted = _counted(plan_year)
     except KpiError as error:
-        flash(f"Cannot show these activities: {error}", "error")
-        return redirect(url_for("manage.activities", label=plan_year.label))
+        abort(400, f"Cannot show these activities: {error}")
     filters = ActivityFilters(
         year=plan_year.label,
         item=request.args.get("item") or None,

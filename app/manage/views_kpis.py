@@ -29,7 +29,12 @@ from app.extensions import db
 from app.kpis import exports
 from app.kpis.activity_report import activity_report
 from app.kpis.cache import year_kpis
-from app.kpis.drilldown import counted_members, counted_participants, counted_result_conditions
+from app.kpis.drilldown import (
+    NO_CATEGORY,
+    counted_members,
+    counted_participants,
+    counted_result_conditions,
+)
 from app.kpis.figures import findings_in_scope, previous_year_label
 from app.kpis.findings import ActionError, add_action, refresh_findings
 from app.kpis.needs import need_answers, need_priorities, needs_coverage
@@ -143,7 +148,7 @@ def _charts(report, link, member_names: dict[str, str]) -> dict[str, list]:
         return [(label(k), n, delivered(**{name: k})) for k, n in pairs]
 
     def category(key: str) -> str:
-        return report.category_labels.get(key) or key.replace("_", " ").capitalize()
+        return report.category_labels.get(key) or key.replace("_", " ").capitalize() or "Not given"
 
     scores = report.score_labels
     return {
@@ -171,7 +176,8 @@ def _charts(report, link, member_names: dict[str, str]) -> dict[str, list]:
             for code, n in tangible["by_member"].items()
         ],
         "by_category": [
-            (category(k), n, verified(category=k)) for k, n in tangible["by_category"].items()
+            (category(k), n, verified(category=k or NO_CATEGORY))
+            for k, n in tangible["by_category"].items()
         ],
         "by_item": [
             (code, n, verified(serves=code)) for code, n in report.tangible_by_item.items()
@@ -311,6 +317,7 @@ def _post_action_page(
 ):
     """The post-action log; ``draft`` refills the action form a pick was refused in."""
     filter_form = PostActionFilterForm(request.args)
+    kpi_args = _kpi_args() if log.filters.within is not None else {}
     items = action_items(db.session, plan_year)
     filter_form.kind.choices = select_choices([("", "Any kind"), *FindingKind.choices()])
     filter_form.member.choices = select_choices(
@@ -336,13 +343,8 @@ def _post_action_page(
             activity_options=[label for label, _ in action_activities(db.session, plan_year)],
             activity_years=[y.label for y in action_years(db.session, plan_year)],
             draft=draft or {},
-            counted={
-                k.removeprefix(KPI_PREFIX): v
-                for k, v in request.args.items()
-                if k.startswith(KPI_PREFIX) and v
-            }
-            if request.args.get("counted") == "kpi"
-            else None,
+            kpi_args=kpi_args,
+            log_args={**log.filters.as_args(), **kpi_args},
         ),
         status,
     )
@@ -352,17 +354,30 @@ def _post_action_page(
 def post_action():
     plan_year = plan_year_arg()
     try:
-        filters = FindingFilters.parse(request.args)
-    except FilterError as error:
-        abort(400, f"Parameter {error}.")
-    counted = _counted_findings(plan_year)
-    if counted is not None:
-        filters = dataclasses.replace(filters, within=findings_in_scope(counted))
-    try:
+        filters = _log_filters(plan_year)
         log = filtered_findings(db.session, plan_year, filters, clock.today())
     except FilterError as error:
         abort(400, f"Parameter {error}.")
     return _post_action_page(plan_year, log)
+
+
+def _log_filters(plan_year: PlanYear) -> FindingFilters:
+    """The post-action log's filters from the query string, kept to the findings a KPI
+    3-(i) figure counts when the log was opened from one (FilterError names a bad one)."""
+    filters = FindingFilters.parse(request.args)
+    counted = _counted_findings(plan_year)
+    if counted is not None:
+        filters = dataclasses.replace(filters, within=findings_in_scope(counted))
+    return filters
+
+
+def _kpi_args() -> dict[str, str]:
+    """``counted=kpi`` and the dashboard's ``kpi_*`` filters of the request, to carry on."""
+    if request.args.get("counted") != "kpi":
+        return {}
+    return {
+        k: v for k, v in request.args.items() if (k == "counted" or k.startswith(KPI_PREFIX)) and v
+    }
 
 
 # The dashboard's filters, on the post-action log (whose own filters take the plain names).
@@ -371,7 +386,8 @@ KPI_PREFIX = "kpi_"
 
 def _counted_findings(plan_year: PlanYear) -> Scope | None:
     """With ``counted=kpi``, the scope of the KPI 3-(i) figure a link comes from (the
-    dashboard's filters as ``kpi_member``, ``kpi_item``...); None otherwise."""
+    dashboard's filters as ``kpi_member``, ``kpi_item``...); None otherwise. FilterError
+    names a filter that is not valid."""
     if request.args.get("counted") != "kpi":
         return None
     values = {
@@ -382,7 +398,7 @@ def _counted_findings(plan_year: PlanYear) -> Scope | None:
     try:
         return Scope(db.session, plan_year, KpiFilters.parse(values), clock.today())
     except KpiError as error:
-        abort(400, f"Cannot list the findings KPI 3-(i) counts: {error}")
+        raise FilterError(f"kpi_{error} (the dashboard's filters of KPI 3-(i))") from None
 
 
 @bp.route("/post-action/refresh", methods=["POST"])
@@ -411,9 +427,10 @@ def finding_action(finding_id: int):
     finding = db.session.get(Finding, finding_id) or abort(404)
     plan_year = finding.plan_year
     try:
-        filters = FindingFilters.parse(request.args)
+        filters = _log_filters(plan_year)
+        filtered_findings(db.session, plan_year, filters, clock.today())
     except FilterError:
-        filters = FindingFilters()
+        filters = FindingFilters()  # a bad filter in the address: back to the whole log
     form = ActionForm()
     picks = Picks()
     if not form.validate_on_submit():
@@ -445,6 +462,7 @@ def finding_action(finding_id: int):
                     "manage.post_action",
                     year=plan_year.label,
                     **filters.as_args(),
+                    **(_kpi_args() if filters.within is not None else {}),
                     _anchor=f"finding-{finding.id}",
                 )
             )
@@ -572,6 +590,7 @@ def _review(form: ReviewForm, ids: list[int], label: str, single: bool):
         "manage.results",
         year=label,
         status=shown,
+        **{k: request.args[k] for k in RESULT_NARROWING if request.args.get(k)},
         _anchor=f"result-{ids[0]}" if single and ids else None,
     )
     reason = (form.reason.data or "").strip()
@@ -580,6 +599,10 @@ def _review(form: ReviewForm, ids: list[int], label: str, single: bool):
     if decision is not None:
         try:
             results = results_by_ids(db.session, ids)
+            if results[0].plan_year_id != get_plan_year(db.session, label).id:
+                raise ReviewError(
+                    f"These results do not belong to plan year {label}: nothing was changed."
+                )
             if decision is ResultStatus.REJECTED and not reason:
                 raise ReviewError(
                     "Say why the result"

@@ -8,12 +8,13 @@ import re
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.kpis.findings import FindingRules, add_action, refresh_findings
 from app.models import Finding, ResultStatus, TangibleResult
+from tests.conftest import post_form
 from tests.factories import WorkPlanItemFactory
-from tests.kpi_world import TODAY, build
+from tests.kpi_world import TODAY, build, respond
 
 
 @pytest.fixture()
@@ -154,10 +155,8 @@ def test_the_activity_list_of_a_figure_says_what_it_counts(staff_client, world):
     plain = staff_client.get("/manage/plan/2025-2026/activities?member=TON").get_data(as_text=True)
     assert ">A5</a>" in plain and ">A1</a>" not in plain
     bad = staff_client.get("/manage/plan/2025-2026/activities?counted=delivered&pillar=x")
-    assert bad.status_code == 302
-    assert "pillar: &#39;x&#39; is not a pillar number" in staff_client.get(bad.location).get_data(
-        as_text=True
-    )
+    assert bad.status_code == 400
+    assert "pillar: &#39;x&#39; is not a pillar number" in bad.get_data(as_text=True)
     assert staff_client.get("/manage/surveys?year=2025-2026&figure=nope").status_code == 400
     assert staff_client.get("/manage/results?year=2025-2026&kind=party").status_code == 400
     assert staff_client.get("/manage/needs?year=2025-2026&area=nowhere").status_code == 400
@@ -250,3 +249,83 @@ def test_a_bad_kpi_filter_on_the_post_action_log_is_refused(staff_client, world)
     response = staff_client.get("/manage/post-action?year=2025-2026&counted=kpi&kpi_member=XXX")
     assert response.status_code == 400
     assert "member" in response.get_data(as_text=True)
+
+
+def test_a_need_two_answers_gave_is_listed_once_as_it_is_counted(staff_client, session, world):
+    # A second answer for Fiji (another contact point) again rates risk management high.
+    second = respond(
+        session,
+        world.rounds["N"],
+        None,
+        {("member", 0, ""): "FJI", ("priorities", 0, "risk_management"): "high"},
+    )
+    second.member_id = world.responses[("N", "FJI")].member_id
+    session.commit()
+    links = check_every_count(staff_client, "/manage/kpis?year=2025-2026", 20)
+    high = [href for what, _value, href in links if "priority=high" in href]
+    assert high, "the high-priority needs figure links to its answers"
+    page = staff_client.get("/manage/needs?year=2025-2026&priority=high").get_data(as_text=True)
+    rows = re.findall(r"<tr data-response-id=\"(\d+)\"", page)
+    assert len(rows) == 4  # four (Member, area) pairs rated high, as counted
+    assert str(second.id) in rows  # the latest answer of the pair
+
+
+def test_the_counted_findings_stay_counted_through_an_action(staff_client, session):
+    build(session)
+    refresh_findings(session, "2025-2026", FindingRules(barrier_min_reports=2), TODAY)
+    session.commit()
+    log = "/manage/post-action?year=2025-2026&counted=kpi&kpi_member=TON"
+    page = staff_client.get(log).get_data(as_text=True)
+    shown = re.findall(r'<section class="panel finding[^"]*" id="finding-(\d+)"', page)
+    total = session.scalar(select(func.count(Finding.id)))
+    assert 0 < len(shown) < total  # Tonga's findings only
+    assert '<input type="hidden" name="kpi_member" value="TON">' in page  # the filter form
+    done = post_form(
+        staff_client,
+        f"/manage/findings/{shown[0]}/actions?year=2025-2026&counted=kpi&kpi_member=TON",
+        {"decision": "Offer Tonga a place in the next regional workshop."},
+        page=log,
+    )
+    assert done.status_code == 302
+    query = parse_qs(urlsplit(done.headers["Location"]).query)
+    assert query["counted"] == ["kpi"] and query["kpi_member"] == ["TON"]
+    refused = post_form(
+        staff_client,
+        f"/manage/findings/{shown[0]}/actions?counted=kpi&kpi_member=TON",
+        {"decision": ""},
+        page=log,
+    )
+    assert refused.status_code == 422
+    again = re.findall(r'id="finding-(\d+)"', refused.get_data(as_text=True))
+    assert sorted(set(again)) == sorted(shown)  # still Tonga's findings
+    assert "Counted in KPI 3-(i) with member TON" in refused.get_data(as_text=True)
+
+
+def test_an_action_sent_with_a_bad_filter_in_its_address_gets_no_traceback(staff_client, session):
+    build(session)
+    refresh_findings(session, "2025-2026", FindingRules(barrier_min_reports=2), TODAY)
+    session.commit()
+    first = session.scalars(select(Finding.id)).first()
+    for query in ("member=ZZ", "item=9-(z)", "counted=kpi&kpi_member=ZZ"):
+        response = post_form(
+            staff_client,
+            f"/manage/findings/{first}/actions?{query}",
+            {"decision": ""},
+            page="/manage/post-action?year=2025-2026",
+        )
+        assert response.status_code == 422, query
+        assert "The planning action was not recorded" in response.get_data(as_text=True)
+
+
+def test_results_without_a_category_open_as_counted(staff_client, session, world):
+    results = list(session.scalars(select(TangibleResult).order_by(TangibleResult.id)))
+    for result in results[:2]:
+        result.status = ResultStatus.VERIFIED
+    results[0].category = ""  # as a history import may leave it
+    session.commit()
+    page = staff_client.get("/manage/kpis?year=2025-2026").get_data(as_text=True)
+    bars = [link for link in drill_links(page) if "category=" in link[2]]
+    empty = [link for link in bars if "category=none" in link[2]]
+    assert len(empty) == 1 and empty[0][1] == "1"
+    assert records(staff_client, "bar", empty[0][2]) == 1
+    assert "Not given" in page

@@ -190,3 +190,43 @@ def test_bulk_review_refuses_nothing_ticked_and_unknown_rows(staff_client, sessi
     )
     assert garbled.status_code == 422 and "could not be read" in garbled.get_data(as_text=True)
     assert statuses(session) == before
+
+
+def test_a_narrowed_register_stays_narrowed_through_a_review(staff_client, session, results):
+    page_url = "/manage/results?year=2025-2026&status=reported&category=it_system"
+    html = staff_client.get(page_url).get_data(as_text=True)
+    shown = [int(i) for i in re.findall(r'id="result-(\d+)"', html)]
+    assert shown and all(session.get(TangibleResult, i).category == "it_system" for i in shown)
+    # one "shown" field per form, carrying the register's status filter
+    form = html[html.index('id="bulk-review"') :]
+    form = form[: form.index("</form>")]
+    assert re.findall(r'name="shown" value="([^"]*)"', form) == ["reported"]
+    assert "category=it_system" in re.search(r'id="bulk-review"[^>]*action="([^"]+)"', html)[1]
+    done = post_form(
+        staff_client,
+        "/manage/results/review?year=2025-2026&category=it_system&confirmed=yes",
+        {"status": "verified", "ids": [shown[0]], "shown": "reported", "confirmed": "yes"},
+        page=page_url,
+    )
+    assert done.status_code == 302
+    location = done.headers["Location"]
+    assert "status=reported" in location and "category=it_system" in location
+
+
+def test_ids_no_row_can_have_and_another_years_address_are_refused(staff_client, session, results):
+    before = statuses(session)
+    for ids, url in (
+        (["99999999999999999999"], BULK),
+        ([str(results[0].id)], "/manage/results/review?year=2024-2025"),
+    ):
+        answer = post_form(
+            staff_client,
+            url,
+            {"status": "verified", "ids": ids, "confirmed": "yes"},
+            page=URL,
+        )
+        assert answer.status_code in (400, 422), (ids, url)
+        assert "nothing was changed" in answer.get_data(as_text=True) or "No tangible result" in (
+            answer.get_data(as_text=True)
+        )
+    assert statuses(session) == before
