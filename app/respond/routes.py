@@ -14,13 +14,14 @@ from flask import (
     abort,
     current_app,
     flash,
+    g,
     make_response,
     redirect,
     render_template,
     request,
-    session,
     url_for,
 )
+from flask_babel import gettext
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
@@ -43,6 +44,7 @@ from app.surveys.responses import (
 from app.surveys.rounds import picker_options
 from app.surveys.section_state import SectionState, display_section, receive_section
 from app.surveys.versions import definition_by_id
+from app.web.i18n import choose_language, round_languages
 from app.web.respondent import (
     bind_invitation,
     bound_invitations,
@@ -75,9 +77,12 @@ def personal_link(token: str):
             render_template(
                 "errors/error.html",
                 code=404,
-                title="This link does not work",
-                message="Check that you opened the whole link from your email. If it still "
-                f"does not work, write to {current_app.config['CONTACT_EMAIL']}.",
+                title=gettext("This link does not work"),
+                message=gettext(
+                    "Check that you opened the whole link from your email. If it still does "
+                    "not work, write to %(contact)s.",
+                    contact=current_app.config["CONTACT_EMAIL"],
+                ),
             ),
             404,
         )
@@ -88,7 +93,10 @@ def personal_link(token: str):
     elif invitation.participant_id is None and not _speaks_for(invitation):
         # An administration's invitation (the needs assessment) is answered by its contact
         # points, logged in: the link leads to the login, then to their portal.
-        flash("Log in as your administration's contact point to answer this survey.", "info")
+        flash(
+            gettext("Log in as your administration's contact point to answer this survey."),
+            "info",
+        )
         response = redirect(url_for("auth.login", next=url_for("portal.home")))
     else:
         # The token leaves the address bar: the survey continues on a URL without it.
@@ -136,16 +144,17 @@ def _respondent(slug: str) -> tuple[SurveyRound, Invitation | None, Response | N
     else:
         response = found.by_token
     definition = definition_by_id(db.session, survey_round.version_id, found.content_hash)
+    # The page's language, for the questionnaire's texts and the interface alike.
+    choose_language(
+        round_languages(definition.complete_languages),
+        found.language if invitation is not None else None,
+    )
     return survey_round, invitation, response, definition
 
 
 def _lang(definition: Definition) -> str:
-    lang = request.args.get("lang") or session.get("lang") or "en"
-    if lang not in definition.languages:
-        lang = "en"
-    if request.args.get("lang") in definition.languages:
-        session["lang"] = lang
-    return lang
+    """The language :func:`_respondent` chose for this request's pages."""
+    return g.get("lang") or "en"
 
 
 def _closed_page(survey_round: SurveyRound):
@@ -324,7 +333,10 @@ def _receive(
         if response.status is ResponseStatus.SUBMITTED:
             return _already_submitted(survey_round)
         flash(
-            "Your answers were being saved from another window. Check this page and send it again.",
+            gettext(
+                "Your answers were being saved from another window. Check this page and send "
+                "it again."
+            ),
             "error",
         )
         return redirect(url_for("respond.section", slug=slug, index=index))
@@ -332,7 +344,7 @@ def _receive(
         SUBMISSIONS.labels(kind).inc()
         return redirect(url_for("respond.thanks", slug=slug))
     if outcome.missing:
-        flash("Some required answers are missing: they are marked below.", "error")
+        flash(gettext("Some required answers are missing: they are marked below."), "error")
         return redirect(url_for("respond.section", slug=slug, index=outcome.target, check=1))
     return redirect(url_for("respond.section", slug=slug, index=outcome.target))
 
