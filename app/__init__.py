@@ -71,6 +71,7 @@ def register_extensions(app: Flask) -> None:
     init_i18n(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = lazy_gettext("Please log in to see this page.")
+    login_manager.localize_callback = str  # the lazy text, in the request's language
     login_manager.login_message_category = "info"
     login_manager.session_protection = "strong"
 
@@ -285,7 +286,10 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["label"] = label_for
     # Dates in the request's language ("7 December 2026", "7 décembre 2026").
     app.jinja_env.filters["longdate"] = lambda d: format_date(d, "d MMMM y") if d else ""
-    app.jinja_env.filters["number"] = lambda n: format_decimal(n) if n is not None else ""
+    # Numbers in the request's language ("1,234.5", "1 234,5"); a float keeps one decimal.
+    app.jinja_env.filters["number"] = lambda n: (
+        "" if n is None else format_decimal(n, "#,##0.0#" if isinstance(n, float) else None)
+    )
     app.jinja_env.filters["moment"] = lambda d: f"{d.day} {d:%B %Y, %H:%M} UTC" if d else ""
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
