@@ -9,6 +9,8 @@ on any device. Every state-changing request is a POST with a CSRF token.
 
 from __future__ import annotations
 
+import re
+
 from flask import (
     Blueprint,
     abort,
@@ -44,7 +46,7 @@ from app.surveys.responses import (
 from app.surveys.rounds import picker_options
 from app.surveys.section_state import SectionState, display_section, receive_section
 from app.surveys.versions import definition_by_id
-from app.web.i18n import choose_language, round_languages
+from app.web.i18n import choose_language, round_languages, set_round_title
 from app.web.respondent import (
     bind_invitation,
     bound_invitations,
@@ -145,11 +147,36 @@ def _respondent(slug: str) -> tuple[SurveyRound, Invitation | None, Response | N
         response = found.by_token
     definition = definition_by_id(db.session, survey_round.version_id, found.content_hash)
     # The page's language, for the questionnaire's texts and the interface alike.
-    choose_language(
+    lang = choose_language(
         round_languages(definition.complete_languages),
         found.language if invitation is not None else None,
     )
+    set_round_title(survey_round, _title_in(survey_round, definition, lang))
     return survey_round, invitation, response, definition
+
+
+# The title given to a follow-up wave's round (app/journeys/scheduling.py).
+_FOLLOW_UP_TITLE = re.compile(r"^Follow-up \((\d+) months\)(.*)$", re.DOTALL)
+
+
+def _title_in(survey_round: SurveyRound, definition: Definition, lang: str) -> str:
+    """The round's title in ``lang``: a title made from the questionnaire's (the default,
+    e.g. "Workshop evaluation: <activity>") starts with the questionnaire's title in it, a
+    follow-up wave's with "Follow-up (6 months)" in it; a title staff wrote stays as is."""
+    title = survey_round.title
+    english, translated = definition.title.get("en", ""), definition.title.get(lang)
+    if lang == "en":
+        return title
+    wave = _FOLLOW_UP_TITLE.match(title)
+    if wave:
+        head, about = gettext("Follow-up (%(months)s months)", months=wave[1]), wave[2]
+    elif translated and english and title.startswith(english):
+        head, about = translated, title[len(english) :]
+    else:
+        return title
+    if about.startswith(": "):
+        return gettext("%(survey)s: %(about)s", survey=head, about=about[2:])
+    return head + about
 
 
 def _lang(definition: Definition) -> str:

@@ -136,6 +136,19 @@ def _is_staff() -> bool:
     return bool(current_user and current_user.is_authenticated and current_user.is_staff)
 
 
+def set_round_title(survey_round, title: str) -> None:
+    """The round's title in the page's language, for the respondent pages."""
+    g.setdefault("round_titles", {})[survey_round.id] = title
+
+
+def round_title(survey_round) -> str:
+    """A round's title as the page shows it: in the page's language when the view set it
+    (see :func:`set_round_title`), else as staff wrote it."""
+    if survey_round is None:
+        return ""
+    return g.get("round_titles", {}).get(survey_round.id) or survey_round.title
+
+
 def current_language() -> str:
     return str(flask_babel.get_locale() or DEFAULT)
 
@@ -177,3 +190,4 @@ def init_i18n(app: Flask) -> None:
     )
     app.jinja_env.globals["language_switch"] = language_switch
     app.jinja_env.globals["current_language"] = current_language
+    app.jinja_env.filters["round_title"] = round_title
