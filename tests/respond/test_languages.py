@@ -23,7 +23,6 @@ from app.workplan.plan_years import get_or_create_plan_year, label_for_date
 from tests.conftest import csrf_token, login, post_form
 from tests.journey import (
     EVALUATION_ANSWERS,
-    answer_evaluation,
     make_journey,
     open_link,
     post_section,
@@ -230,12 +229,25 @@ NEEDS_ANSWERS = [
     {
         **{
             f"priorities-{area}": "low"
-            for area in (
-                "risk_management aeo trade_facilitation valuation hs_classification "
-                "rules_of_origin post_clearance_audit time_release single_window "
-                "data_technology enforcement_intelligence ipr_environment border_security "
-                "free_zones integrity leadership training_management"
-            ).split()
+            for area in [
+                "risk_management",
+                "aeo",
+                "trade_facilitation",
+                "valuation",
+                "hs_classification",
+                "rules_of_origin",
+                "post_clearance_audit",
+                "time_release",
+                "single_window",
+                "data_technology",
+                "enforcement_intelligence",
+                "ipr_environment",
+                "border_security",
+                "free_zones",
+                "integrity",
+                "leadership",
+                "training_management",
+            ]
         },
         "top_priority": "valuation",
     },
