@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 
 import flask_babel
 from babel import Locale
-from flask import Flask, current_app, g, request, session
+from flask import Flask, current_app, g, has_request_context, request, session
 from flask_babel import Babel, lazy_gettext
 from werkzeug.exceptions import HTTPException
 
@@ -58,6 +58,8 @@ def request_language() -> str:
     chosen = g.get("lang")
     if chosen:
         return chosen
+    if not has_request_context():
+        return DEFAULT  # a command (e.g. an import of earlier answers): English
     if request.blueprint == "manage":
         return DEFAULT  # the staff pages are in English
     offered = interface_languages()
