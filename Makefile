@@ -46,7 +46,7 @@ translations/%/LC_MESSAGES/messages.mo: translations/%/LC_MESSAGES/messages.po |
 # After changing texts in the code or templates: collect them into messages.pot and merge
 # them into every catalogue (then translate the new entries, see README).
 translations-update: setup
-	$(BIN)/pybabel extract -F babel.cfg --no-location --sort-output \
+	$(BIN)/pybabel extract -F babel.cfg -k lazy_gettext -k _l --no-location --sort-output \
 		-o translations/messages.pot app templates
 	$(BIN)/pybabel update --no-fuzzy-matching -i translations/messages.pot -d translations
 

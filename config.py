@@ -169,6 +169,10 @@ class Config:
     BARRIER_MIN_REPORTS = 3
     # Shown to respondents who reach a closed survey or need help.
     CONTACT_EMAIL = "rocb-ap@example.org"
+    # The languages survey rounds offer respondents (comma-separated two-letter codes): a
+    # round offers one when its questionnaire version is complete in it (`flask surveys
+    # validate` lists what is missing) and the interface has its catalogue. English always.
+    ROUND_LANGUAGES = "en,fr"
     DEMO_STAFF_EMAIL = "staff@rocb-ap.example"
     DEMO_STAFF_PASSWORD: str | None = None  # generated when not set
 

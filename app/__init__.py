@@ -54,6 +54,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
+    from flask_babel import lazy_gettext
+
     from app.accounts.sessions import user_for_login_token
     from app.common import clock
     from app.extensions import csrf, db, limiter, login_manager, migrate
@@ -68,7 +70,8 @@ def register_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     init_i18n(app)
     login_manager.login_view = "auth.login"
-    login_manager.login_message = "Please log in to see this page."
+    login_manager.login_message = lazy_gettext("Please log in to see this page.")
+    login_manager.localize_callback = str  # the lazy text, in the request's language
     login_manager.login_message_category = "info"
     login_manager.session_protection = "strong"
 
@@ -197,10 +200,12 @@ def register_cli(app: Flask) -> None:
 
 def register_error_pages(app: Flask) -> None:
     from flask import render_template
+    from flask_babel import gettext
     from flask_wtf.csrf import CSRFError
     from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
     from app.extensions import db
+    from app.web.i18n import http_error_texts
 
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError):
@@ -208,9 +213,11 @@ def register_error_pages(app: Flask) -> None:
             render_template(
                 "errors/error.html",
                 code=400,
-                title="This form has expired",
-                message="The page was open too long or was sent twice. Go back, reload "
-                "the page and send the form again; nothing you entered before has been saved.",
+                title=gettext("This form has expired"),
+                message=gettext(
+                    "The page was open too long or was sent twice. Go back, reload the page "
+                    "and send the form again; nothing you entered before has been saved."
+                ),
             ),
             400,
         )
@@ -222,8 +229,11 @@ def register_error_pages(app: Flask) -> None:
             render_template(
                 "errors/error.html",
                 code=413,
-                title="The file is too large",
-                message=f"Uploads are limited to {limit_mb} MB. Split the file and try again.",
+                title=gettext("The file is too large"),
+                message=gettext(
+                    "Uploads are limited to %(limit)s MB. Split the file and try again.",
+                    limit=limit_mb,
+                ),
             ),
             413,
         )
@@ -240,13 +250,9 @@ def register_error_pages(app: Flask) -> None:
     def http_error(error: HTTPException):
         if request.path.startswith("/api/"):
             return from_http_exception(error)
+        title, message = http_error_texts(error)
         return (
-            render_template(
-                "errors/error.html",
-                code=error.code,
-                title=error.name,
-                message=error.description,
-            ),
+            render_template("errors/error.html", code=error.code, title=title, message=message),
             error.code,
         )
 
@@ -262,19 +268,28 @@ def register_error_pages(app: Flask) -> None:
             render_template(
                 "errors/error.html",
                 code=500,
-                title="Something went wrong",
-                message="The error has been logged. Nothing was saved from this request; "
-                "please try again, and tell the ROCB A/P team if it happens again.",
+                title=gettext("Something went wrong"),
+                message=gettext(
+                    "The error has been logged. Nothing was saved from this request; please "
+                    "try again, and tell the ROCB A/P team if it happens again."
+                ),
             ),
             500,
         )
 
 
 def register_template_helpers(app: Flask) -> None:
+    from flask_babel import format_date, format_decimal
+
     from app.models.enums import label_for
 
     app.jinja_env.filters["label"] = label_for
-    app.jinja_env.filters["longdate"] = lambda d: f"{d.day} {d:%B %Y}" if d else ""
+    # Dates in the request's language ("7 December 2026", "7 décembre 2026").
+    app.jinja_env.filters["longdate"] = lambda d: format_date(d, "d MMMM y") if d else ""
+    # Numbers in the request's language ("1,234.5", "1 234,5"); a float keeps one decimal.
+    app.jinja_env.filters["number"] = lambda n: (
+        "" if n is None else format_decimal(n, "#,##0.0#" if isinstance(n, float) else None)
+    )
     app.jinja_env.filters["moment"] = lambda d: f"{d.day} {d:%B %Y, %H:%M} UTC" if d else ""
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

@@ -1,3 +1,4 @@
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -12,62 +13,64 @@ from wtforms.validators import DataRequired, EqualTo, Length, NumberRange
 
 from app.common.choices import select_choices
 
-PASSWORD_HINT = (
+PASSWORD_HINT = _l(
     "At least 12 characters, not a common password: a few unrelated words make a good one."
 )
 
 
 class LoginForm(FlaskForm):
     email = EmailField(
-        "Email",
-        validators=[DataRequired(message="Enter your email."), Length(max=254)],
+        _l("Email"),
+        validators=[DataRequired(message=_l("Enter your email.")), Length(max=254)],
         render_kw={"autocomplete": "username", "autocapitalize": "none"},
     )
     password = PasswordField(
-        "Password",
-        validators=[DataRequired(message="Enter your password."), Length(max=200)],
+        _l("Password"),
+        validators=[DataRequired(message=_l("Enter your password.")), Length(max=200)],
         render_kw={"autocomplete": "current-password"},
     )
-    remember = BooleanField("Keep me logged in on this device")
-    submit = SubmitField("Log in")
+    remember = BooleanField(_l("Keep me logged in on this device"))
+    submit = SubmitField(_l("Log in"))
 
 
 class LogoutForm(FlaskForm):
-    submit = SubmitField("Log out")
+    submit = SubmitField(_l("Log out"))
 
 
 class SecondFactorForm(FlaskForm):
     code = StringField(
-        "Code",
-        validators=[DataRequired(message="Enter the code."), Length(max=32)],
-        description="The six digits your authenticator app shows, or one of your recovery codes.",
+        _l("Code"),
+        validators=[DataRequired(message=_l("Enter the code.")), Length(max=32)],
+        description=_l(
+            "The six digits your authenticator app shows, or one of your recovery codes."
+        ),
         render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"},
     )
-    submit = SubmitField("Continue")
+    submit = SubmitField(_l("Continue"))
 
 
 class ForgotPasswordForm(FlaskForm):
     email = EmailField(
-        "Email",
-        validators=[DataRequired(message="Enter your email."), Length(max=254)],
+        _l("Email"),
+        validators=[DataRequired(message=_l("Enter your email.")), Length(max=254)],
         render_kw={"autocomplete": "username", "autocapitalize": "none"},
     )
-    submit = SubmitField("Send me a link")
+    submit = SubmitField(_l("Send me a link"))
 
 
 class NewPasswordForm(FlaskForm):
     password = PasswordField(
-        "New password",
-        validators=[DataRequired(message="Choose a password."), Length(max=200)],
+        _l("New password"),
+        validators=[DataRequired(message=_l("Choose a password.")), Length(max=200)],
         description=PASSWORD_HINT,
         render_kw={"autocomplete": "new-password"},
     )
     confirm = PasswordField(
-        "New password again",
-        validators=[EqualTo("password", message="The two passwords are not the same.")],
+        _l("New password again"),
+        validators=[EqualTo("password", message=_l("The two passwords are not the same."))],
         render_kw={"autocomplete": "new-password"},
     )
-    submit = SubmitField("Set the password")
+    submit = SubmitField(_l("Set the password"))
 
 
 class ChangePasswordForm(NewPasswordForm):

@@ -19,6 +19,8 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 from markupsafe import Markup
 
@@ -77,7 +79,7 @@ def no_store(response):
     return response
 
 
-LOGIN_FAILED = "The email or password is not right. Check both and try again."
+LOGIN_FAILED = _l("The email or password is not right. Check both and try again.")
 PENDING = "pending_login"  # a password checked, waiting for the second factor
 PENDING_SECONDS = 300
 MAX_CODE_FAILURES = 5  # wrong codes after one password, then the password again
@@ -150,7 +152,7 @@ def second_factor():
     user = db.session.get(User, pending.get("user") or 0)
     if user is None or time.time() - pending.get("at", 0) > PENDING_SECONDS:
         session.pop(PENDING, None)
-        flash("Log in again: the code was not given in time.", "info")
+        flash(gettext("Log in again: the code was not given in time."), "info")
         return redirect(url_for("auth.login"))
     form = SecondFactorForm()
     if form.validate_on_submit():
@@ -169,10 +171,10 @@ def second_factor():
         db.session.commit()
         if failures >= MAX_CODE_FAILURES:
             session.pop(PENDING, None)
-            flash("Too many wrong codes: log in again with your password.", "error")
+            flash(gettext("Too many wrong codes: log in again with your password."), "error")
             return redirect(url_for("auth.login"))
         session[PENDING] = {**pending, "failures": failures}
-        form.code.errors.append("This code does not work: check the app and try again.")
+        form.code.errors.append(gettext("This code does not work: check the app and try again."))
     status = 400 if form.errors else 200
     return render_template("auth/second_factor.html", form=form), status
 
@@ -190,7 +192,7 @@ def logout():
         # "remember me" cookie is still deleted (Flask-Login's mark survives the clear).
         session.clear()
         session["_remember"] = "clear"
-        flash("You are logged out.", "info")
+        flash(gettext("You are logged out."), "info")
     return redirect(url_for("auth.login"))
 
 
@@ -209,8 +211,10 @@ def forgot_password():
         )
         # The same answer either way: the page never tells who has an account.
         flash(
-            "If an account exists for that address, a link to set a new password is on its "
-            "way. It works once, for two hours.",
+            gettext(
+                "If an account exists for that address, a link to set a new password is on "
+                "its way. It works once, for two hours."
+            ),
             "info",
         )
         return redirect(url_for("auth.login"))
@@ -224,9 +228,11 @@ def set_password(token: str):
         return render_template(
             "errors/error.html",
             code=404,
-            title="This link no longer works",
-            message="A link to set a password works once and for a limited time. Ask for a "
-            "new one on the login page (Forgot your password?), or ask whoever invited you.",
+            title=gettext("This link no longer works"),
+            message=gettext(
+                "A link to set a password works once and for a limited time. Ask for a new "
+                "one on the login page (Forgot your password?), or ask whoever invited you."
+            ),
         ), 404
     form = NewPasswordForm()
     if form.validate_on_submit():
@@ -241,7 +247,7 @@ def set_password(token: str):
             if current_user.is_authenticated:
                 logout_user()
             session.clear()
-            flash("Your password is set: log in with it.", "success")
+            flash(gettext("Your password is set: log in with it."), "success")
             return redirect(url_for("auth.login"))
     response = render_template(
         "auth/set_password.html", form=form, user=row.user, purpose=row.purpose

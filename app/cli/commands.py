@@ -26,6 +26,7 @@ from app.models import SurveyRound
 from app.ops.backup import BackupError, back_up
 from app.ops.worker import dispatch_once, run_worker, stop_on_signals
 from app.surveys.history_import import import_history
+from app.surveys.languages import missing_texts
 from app.surveys.versions import sync_definitions, validate_files
 from app.workplan.importer import WorkPlanImportError, export_workplan, import_workplan
 from app.workplan.members import load_reference_members
@@ -164,7 +165,9 @@ def _definition_paths(paths: tuple[Path, ...]) -> list[Path]:
 @surveys_cli.command("validate")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 def surveys_validate(paths: tuple[Path, ...]) -> None:
-    """Check definitions (default: every .yaml file in surveys/); store nothing."""
+    """Check definitions (default: every .yaml file in surveys/); store nothing. Also lists,
+    per language a file declares, every text missing in it (a round offers a language
+    only when its version is complete in it)."""
     loaded = validate_files(_definition_paths(paths))
     errors = [error for item in loaded for error in item.errors]
     for item in loaded:
@@ -172,6 +175,19 @@ def surveys_validate(paths: tuple[Path, ...]) -> None:
             click.echo(
                 f"ok      {item.path} ({item.data['key']}, {len(item.data['sections'])} sections)"
             )
+            missing = missing_texts(item.data)
+            counts = dict.fromkeys(item.data["languages"], 0)
+            for text in missing:
+                counts[text.language] += 1
+            click.echo(
+                "        languages: "
+                + ", ".join(
+                    f"{lang} complete" if not count else f"{lang} {count} text(s) missing"
+                    for lang, count in counts.items()
+                )
+            )
+            for text in missing:
+                click.echo(f"missing {item.path}: {text}")
     for error in errors:
         click.echo(f"error   {error}")
     if not loaded:

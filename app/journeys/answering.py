@@ -4,8 +4,9 @@ Every respondent page needs the round (by its slug), the invitation the browser 
 for and the response being answered: the one the invitation points to, or the one the
 browser's resume token names. The browser's session cookie holds, per round id, the
 invitation it is bound to and its resume token; :func:`find_respondent` reads the round,
-the invitation, the responses they lead to and the hash of the round's questionnaire
-version (to find its parsed definition in memory) with one SELECT, whatever the size of
+the invitation, the responses they lead to, the invitation's participant's preferred
+language and the hash of the round's questionnaire version (to find its parsed definition
+in memory) with one SELECT, whatever the size of
 the tables.
 """
 
@@ -17,7 +18,7 @@ from dataclasses import dataclass
 from sqlalchemy import and_, bindparam, or_, select
 from sqlalchemy.orm import Session, load_only
 
-from app.models import Invitation, QuestionnaireVersion, Response, SurveyRound
+from app.models import Invitation, Participant, QuestionnaireVersion, Response, SurveyRound
 from app.surveys.responses import hash_token
 
 
@@ -30,12 +31,15 @@ class Respondent:
     invitation: Invitation | None  # the invitation bound to this round
     by_invitation: Response | None  # the response that invitation points to
     by_token: Response | None  # the response the browser's resume token names
+    language: str | None = None  # the invitation's participant's preferred language
 
 
 # Built once: a request binds the slug, the browser's invitation ids and resume-token
 # hashes (either list may be empty).
 _RESPONDENT = (
-    select(SurveyRound, QuestionnaireVersion.content_hash, Invitation, Response)
+    select(
+        SurveyRound, QuestionnaireVersion.content_hash, Invitation, Response, Participant.language
+    )
     .join(QuestionnaireVersion, QuestionnaireVersion.id == SurveyRound.version_id)
     .outerjoin(
         Invitation,
@@ -44,6 +48,7 @@ _RESPONDENT = (
             Invitation.round_id == SurveyRound.id,
         ),
     )
+    .outerjoin(Participant, Participant.id == Invitation.participant_id)
     .outerjoin(
         Response,
         or_(
@@ -112,8 +117,9 @@ def find_respondent(
     survey_round, content_hash = rows[0][0], rows[0][1]
     round_key = str(survey_round.id)
     invitation: Invitation | None = rows[0][2]
+    language: str | None = rows[0][4]
     if invitation is not None and invitation.id != invitations.get(round_key):
-        invitation = None
+        invitation, language = None, None
     token = tokens.get(round_key)
     token_hash = hash_token(token) if isinstance(token, str) else None
     responses = {row[3].id: row[3] for row in rows if row[3] is not None}.values()
@@ -122,4 +128,4 @@ def find_respondent(
     by_token = next(
         (r for r in responses if token_hash and r.resume_token_hash == token_hash), None
     )
-    return Respondent(survey_round, content_hash, invitation, by_invitation, by_token)
+    return Respondent(survey_round, content_hash, invitation, by_invitation, by_token, language)

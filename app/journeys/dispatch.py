@@ -21,15 +21,16 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import cast
 
+from babel.dates import format_date
 from sqlalchemy import case, func, select, text, update
 from sqlalchemy.engine import CursorResult, Engine
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from app.common.clock import aware, utcnow
 from app.common.mail import MailBackend, mark_sent
 from app.journeys.invitations import contact_points, invitation_link, sync_invitations
-from app.journeys.mail import render, template_for
+from app.journeys.mail import NO_CLOSING_DATE, render, template_for
 from app.journeys.personal_data import purge_invitation_addresses
 from app.journeys.scheduling import ScheduleError, ensure_needs_round
 from app.journeys.settings import JourneySettings
@@ -39,9 +40,12 @@ from app.models import (
     Message,
     MessageKind,
     MessageStatus,
+    Participant,
     RoundStatus,
     SurveyRound,
 )
+from app.surveys.model import text_in
+from app.surveys.versions import definition_of
 from app.workplan.plan_years import get_plan_year, label_for_date
 
 # After this many failures in a row (the mail server is down), stop trying for this run.
@@ -87,13 +91,24 @@ def accepting_rounds(session: Session, today: date) -> list[SurveyRound]:
     )
 
 
-def _context(survey_round: SurveyRound, name: str, link: str = "") -> dict:
+def message_language(settings: JourneySettings, preferred: str | None) -> str:
+    """The language of a person's messages: their preferred one when rounds are offered in
+    it (ROUND_LANGUAGES), else English."""
+    return preferred if preferred and preferred in settings.message_languages else "en"
+
+
+def _context(survey_round: SurveyRound, name: str, link: str = "", language: str = "en") -> dict:
     closes = survey_round.closes_on
+    survey = survey_round.version.title
+    if language != "en":
+        survey = text_in(definition_of(survey_round.version).title, language) or survey
     return {
         "name": name,
-        "survey": survey_round.version.title,
+        "survey": survey,
         "activity": survey_round.activity.title if survey_round.activity else "",
-        "closes_on": f"{closes.day} {closes:%B %Y}" if closes else "the closing date",
+        "closes_on": format_date(closes, "d MMMM y", locale=language)
+        if closes
+        else NO_CLOSING_DATE.get(language, NO_CLOSING_DATE["en"]),
         "link": link,
         "member": "",
         "missing": [],
@@ -110,10 +125,11 @@ def _enqueue(
     context: dict,
     invitation: Invitation | None = None,
     number: int = 0,
+    language: str = "en",
 ) -> None:
     if session.scalar(select(Message.id).where(Message.dedupe_key == key)) is not None:
         return
-    subject, body = template_for(session, kind)
+    subject, body = template_for(session, kind, language)
     rendered = render(subject, body, context)
     savepoint = session.begin_nested()
     try:
@@ -168,6 +184,7 @@ def plan_messages(
             select(Invitation)
             .where(Invitation.round_id == survey_round.id, Invitation.submitted_at.is_(None))
             .order_by(Invitation.id)
+            .options(selectinload(Invitation.participant).load_only(Participant.language))
         ).all()
         closing_soon = (
             survey_round.closes_on is not None
@@ -182,8 +199,11 @@ def plan_messages(
                 and reminders < settings.max_reminders
                 and now - aware(last_sent) >= interval
             )
+            language = message_language(
+                settings, invitation.participant.language if invitation.participant else None
+            )
             for address, name in _recipients(session, invitation):
-                context = _context(survey_round, name, link)
+                context = _context(survey_round, name, link, language)
                 _enqueue(
                     session,
                     report,
@@ -193,6 +213,7 @@ def plan_messages(
                     address,
                     context,
                     invitation,
+                    language=language,
                 )
                 if due_reminder:
                     number = reminders + 1
@@ -206,6 +227,7 @@ def plan_messages(
                         context,
                         invitation,
                         number,
+                        language=language,
                     )
                 if closing_soon and last_sent is not None:
                     _enqueue(
@@ -217,6 +239,7 @@ def plan_messages(
                         address,
                         context,
                         invitation,
+                        language=language,
                     )
         _plan_escalations(session, settings, now, survey_round, waiting, history, report)
 
@@ -472,10 +495,13 @@ def resend_invitation(
     """Queue the invitation again (same personal link) to each of its addresses."""
     survey_round = invitation.round
     link = invitation_link(settings.base_url, settings.invitation_key, invitation)
-    subject, body = template_for(session, MessageKind.INVITATION)
+    language = message_language(
+        settings, invitation.participant.language if invitation.participant else None
+    )
+    subject, body = template_for(session, MessageKind.INVITATION, language)
     messages = []
     for address, name in _recipients(session, invitation):
-        rendered = render(subject, body, _context(survey_round, name, link))
+        rendered = render(subject, body, _context(survey_round, name, link, language))
         message = Message(
             kind=MessageKind.INVITATION,
             round_id=survey_round.id,

@@ -1,5 +1,7 @@
-"""The survey journeys' message texts: the ones staff can edit, what they may contain,
-and filling them in (sending is `app.common.mail`)."""
+"""The survey journeys' message texts: the ones staff can edit (one per kind of message
+and language), what they may contain, and filling them in (sending is `app.common.mail`).
+A participant's messages are written in their preferred language when the office writes
+messages in it (see `message_language`), otherwise in English."""
 
 from __future__ import annotations
 
@@ -50,6 +52,50 @@ DEFAULT_TEMPLATES: dict[MessageKind, tuple[str, str]] = {
         "Thank you for your help.\nROCB A/P\n",
     ),
 }
+# The default texts in other languages (staff can edit each language's text; a language
+# without a default nor an edited text is written in English).
+TRANSLATED_DEFAULTS: dict[str, dict[MessageKind, tuple[str, str]]] = {
+    "fr": {
+        MessageKind.INVITATION: (
+            "{{ survey }} : vos réponses, s'il vous plaît",
+            "Bonjour {{ name }},\n\n"
+            "{% if activity %}Merci d'avoir participé à {{ activity }}. {% endif %}"
+            "Merci de répondre au questionnaire « {{ survey }} » avant le {{ closes_on }}. "
+            "Cela prend quelques minutes :\n\n"
+            "{{ link }}\n\n"
+            "Ce lien est personnel : merci de ne pas le transférer. Vous pouvez vous "
+            "arrêter et reprendre plus tard avec le même lien.\n\n"
+            "Avec nos remerciements,\nROCB A/P\n",
+        ),
+        MessageKind.REMINDER: (
+            "Rappel : {{ survey }}",
+            "Bonjour {{ name }},\n\n"
+            "Nous n'avons pas encore reçu vos réponses au questionnaire « {{ survey }} »"
+            "{% if activity %} sur {{ activity }}{% endif %}. Il ferme le {{ closes_on }}.\n\n"
+            "{{ link }}\n\n"
+            "Si vous avez déjà répondu, merci, et veuillez ignorer ce message.\n\n"
+            "ROCB A/P\n",
+        ),
+        MessageKind.CLOSING_SOON: (
+            "Fermeture le {{ closes_on }} : {{ survey }}",
+            "Bonjour {{ name }},\n\n"
+            "Le questionnaire « {{ survey }} » ferme le {{ closes_on }}. Vos réponses nous "
+            "aident à préparer les prochains ateliers pour votre administration.\n\n"
+            "{{ link }}\n\nROCB A/P\n",
+        ),
+        MessageKind.ESCALATION: (
+            "{{ survey }} : {{ missing | length }} personne(s) de {{ member }} n'ont pas répondu",
+            "Bonjour {{ name }},\n\n"
+            "En tant que point de contact de {{ member }}, pourriez-vous encourager ces "
+            "participants de {{ activity }} à répondre au questionnaire « {{ survey }} » "
+            "avant le {{ closes_on }} ? Ils ont reçu l'invitation et les rappels :\n\n"
+            "{% for person in missing %}- {{ person }}\n{% endfor %}\n"
+            "Merci de votre aide.\nROCB A/P\n",
+        ),
+    },
+}
+# What a date placeholder says when the round has no closing date, by language.
+NO_CLOSING_DATE = {"en": "the closing date", "fr": "la date de clôture"}
 # The placeholders each kind of message can use (shown on the editing page).
 PLACEHOLDERS = {
     MessageKind.INVITATION: ["name", "survey", "activity", "closes_on", "link"],
@@ -95,9 +141,30 @@ class Rendered:
     html: str
 
 
-def template_for(session: Session, kind: MessageKind) -> tuple[str, str]:
-    stored = session.scalar(select(EmailTemplate).where(EmailTemplate.kind == kind))
-    return (stored.subject, stored.body) if stored else DEFAULT_TEMPLATES[kind]
+def default_template(kind: MessageKind, language: str = "en") -> tuple[str, str]:
+    """The text a language starts from: its translated default, else the English one."""
+    return TRANSLATED_DEFAULTS.get(language, {}).get(kind) or DEFAULT_TEMPLATES[kind]
+
+
+def has_default(language: str) -> bool:
+    return language == "en" or language in TRANSLATED_DEFAULTS
+
+
+def _stored(session: Session, kind: MessageKind, language: str) -> EmailTemplate | None:
+    return session.scalar(
+        select(EmailTemplate).where(EmailTemplate.kind == kind, EmailTemplate.language == language)
+    )
+
+
+def template_for(session: Session, kind: MessageKind, language: str = "en") -> tuple[str, str]:
+    """The text of a kind of message in a language: the one staff saved for it, else the
+    language's default; for a language with neither, the English text."""
+    stored = _stored(session, kind, language)
+    if stored is not None:
+        return stored.subject, stored.body
+    if language != "en" and not has_default(language):
+        return template_for(session, kind, "en")
+    return default_template(kind, language)
 
 
 def render(subject: str, body: str, context: dict[str, Any]) -> Rendered:
@@ -169,11 +236,13 @@ def _check_node(part: str, node: nodes.Node, loop_depth: int, depth: int = 0) ->
         _check_node(part, child, loop_depth, depth + 1)
 
 
-def save_template(session: Session, kind: MessageKind, subject: str, body: str) -> None:
+def save_template(
+    session: Session, kind: MessageKind, subject: str, body: str, language: str = "en"
+) -> None:
     check_template(kind, subject, body)
-    stored = session.scalar(select(EmailTemplate).where(EmailTemplate.kind == kind))
+    stored = _stored(session, kind, language)
     if stored is None:
-        stored = EmailTemplate(kind=kind)
+        stored = EmailTemplate(kind=kind, language=language)
         session.add(stored)
     stored.subject, stored.body = subject.strip(), body
     session.flush()

@@ -28,6 +28,9 @@ class JourneySettings:
     claim_timeout_minutes: int = 15
     min_group_size: int = 3
     email_retention_days: int = 365
+    # The languages messages may be written in (ROUND_LANGUAGES): a participant's preferred
+    # language when listed, else English.
+    message_languages: tuple[str, ...] = ("en",)
 
     @classmethod
     def from_config(cls, config: Any) -> JourneySettings:
@@ -50,4 +53,9 @@ class JourneySettings:
             claim_timeout_minutes=int(config["MESSAGE_CLAIM_TIMEOUT_MINUTES"]),
             min_group_size=int(config["MIN_GROUP_SIZE"]),
             email_retention_days=int(config["INVITATION_EMAIL_RETENTION_DAYS"]),
+            message_languages=tuple(
+                code.strip().lower()
+                for code in str(config.get("ROUND_LANGUAGES") or "en").split(",")
+                if code.strip()
+            ),
         )

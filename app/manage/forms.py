@@ -194,6 +194,12 @@ class ParticipantForm(FlaskForm):
         coerce=_enum_or_none(Gender),
     )
     position = StringField("Position", validators=[Length(max=200)])
+    language = SelectField(
+        "Preferred language",
+        validate_choice=True,
+        default="",
+        description="Their personal survey links open in it, and their emails are written in it.",
+    )
     submit = SubmitField("Save participant")
 
 

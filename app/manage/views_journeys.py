@@ -29,6 +29,7 @@ from app.journeys.mail import (
     DEFAULT_TEMPLATES,
     PLACEHOLDERS,
     TemplateProblem,
+    default_template,
     save_template,
     template_for,
 )
@@ -49,6 +50,7 @@ from app.models import (
 from app.surveys.rounds import RoundError, extend_round, round_stats
 from app.web.audit import audit
 from app.web.forms import ConfirmForm
+from app.web.i18n import language_name, round_languages
 from app.web.lookups import activity_or_404, round_or_404
 from app.web.params import enum_arg, page_arg
 from app.web.respondent import bind_invitation
@@ -214,8 +216,21 @@ def outbox_message(message_id: int):
 
 @bp.route("/email-templates")
 def email_templates():
-    texts = {kind: template_for(db.session, kind) for kind in DEFAULT_TEMPLATES}
-    return render_template("manage/email_templates.html", texts=texts)
+    languages = round_languages()
+    texts = {
+        kind: [(lang, *template_for(db.session, kind, lang)) for lang in languages]
+        for kind in DEFAULT_TEMPLATES
+    }
+    return render_template("manage/email_templates.html", texts=texts, language_name=language_name)
+
+
+def _template_language() -> str:
+    """The language of the message text being edited (``?language=``, English by default;
+    404 for a language rounds do not offer)."""
+    language = request.args.get("language") or "en"
+    if language not in round_languages():
+        abort(404)
+    return language
 
 
 @bp.route(
@@ -224,15 +239,16 @@ def email_templates():
 )
 def email_template_edit(kind: str):
     message_kind = MessageKind(kind)
+    language = _template_language()
     form = EmailTemplateForm()
     if request.method == "GET":
-        form.subject.data, form.body.data = template_for(db.session, message_kind)
+        form.subject.data, form.body.data = template_for(db.session, message_kind, language)
     elif form.validate_on_submit():
         if request.form.get("restore"):
-            form.subject.data, form.body.data = DEFAULT_TEMPLATES[message_kind]
-        before_subject, before_body = template_for(db.session, message_kind)
+            form.subject.data, form.body.data = default_template(message_kind, language)
+        before_subject, before_body = template_for(db.session, message_kind, language)
         try:
-            save_template(db.session, message_kind, form.subject.data, form.body.data)
+            save_template(db.session, message_kind, form.subject.data, form.body.data, language)
         except TemplateProblem as error:
             db.session.rollback()
             form.body.errors.append(str(error))
@@ -240,7 +256,8 @@ def email_template_edit(kind: str):
             audit(
                 "message_text.update",
                 None,
-                f"{message_kind.value}: subject {before_subject!r} -> {form.subject.data!r}"
+                f"{message_kind.value}{'' if language == 'en' else f' ({language})'}: "
+                f"subject {before_subject!r} -> {form.subject.data!r}"
                 + ("; text changed" if before_body != form.body.data else ""),
             )
             db.session.commit()
@@ -254,6 +271,8 @@ def email_template_edit(kind: str):
         "manage/email_template_form.html",
         form=form,
         kind=message_kind,
+        language=language,
+        language_label=language_name(language),
         placeholders=PLACEHOLDERS[message_kind],
     ), 400 if request.method == "POST" else 200
 

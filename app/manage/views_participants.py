@@ -28,6 +28,7 @@ from app.models import Activity, Participant
 from app.surveys.rounds import activity_rounds
 from app.web.audit import audit
 from app.web.forms import ConfirmForm
+from app.web.i18n import language_name, round_languages
 from app.web.lookups import activity_or_404
 from app.web.params import page_arg
 from app.workplan.members import members_by_name
@@ -52,9 +53,18 @@ def _participant_of(activity: Activity, participant_id: int) -> Participant:
     return participant
 
 
-def _member_choices(form: ParticipantForm, activity: Activity) -> None:
+def _member_choices(
+    form: ParticipantForm, activity: Activity, participant: Participant | None = None
+) -> None:
     members = members_by_name(db.session)
     form.member.choices = select_choices((m.id, f"{m.name} ({m.code})") for m in members)
+    # The languages rounds offer, and the one the participant already has (imported).
+    codes = list(round_languages())
+    if participant is not None and participant.language and participant.language not in codes:
+        codes.append(participant.language)
+    form.language.choices = [("", "Not known (their browser's language)")] + [
+        (code, f"{language_name(code)} ({code})") for code in codes
+    ]
     if request.method == "GET" and form.member.data is None and len(activity.members) == 1:
         form.member.data = activity.members[0].id
 
@@ -66,6 +76,7 @@ def _data_from(form: ParticipantForm) -> ParticipantData:
         email=(form.email.data or "").strip().lower() or None,
         gender=form.gender.data,
         position=form.position.data or "",
+        language=form.language.data or "",
     )
 
 
@@ -116,11 +127,14 @@ def participant_edit(activity_id: int, participant_id: int):
     activity = activity_or_404(activity_id)
     participant = _participant_of(activity, participant_id)
     form = ParticipantForm(obj=participant if request.method == "GET" else None)
-    _member_choices(form, activity)
+    _member_choices(form, activity, participant)
     if request.method == "GET":
         form.member.data = participant.member_id
+        form.language.data = participant.language or ""
     if form.validate_on_submit():
-        before = snapshot(participant, ("name", "email", "member_id", "gender", "position"))
+        before = snapshot(
+            participant, ("name", "email", "member_id", "gender", "position", "language")
+        )
         try:
             update_participant(db.session, participant, _data_from(form))
         except ParticipantError as error:

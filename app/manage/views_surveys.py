@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+import flask_babel
+from flask import Response, abort, flash, g, redirect, render_template, request, url_for
 
 from app.common import clock
 from app.common.choices import select_choices
@@ -95,6 +96,8 @@ def survey_preview(key: str, number: int, index: int):
     if not 0 <= index < len(definition.sections):
         abort(404)
     lang = request.args.get("lang") if request.args.get("lang") in definition.languages else "en"
+    g.lang = lang  # the interface's texts in the previewed language too
+    flask_babel.refresh()
     try:
         answers = values_from_json(
             definition, json.loads(request.form.get("preview_answers") or "{}")

@@ -123,12 +123,15 @@ class Message(Base):
 
 
 class EmailTemplate(Base):
-    """A message text staff can edit (subject and plain text; the HTML is made from it)."""
+    """A message text staff can edit (subject and plain text; the HTML is made from it),
+    one per kind of message and language."""
 
     __tablename__ = "email_templates"
+    __table_args__ = (UniqueConstraint("kind", "language"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[MessageKind] = mapped_column(db_enum(MessageKind, "message_kind"), unique=True)
+    kind: Mapped[MessageKind] = mapped_column(db_enum(MessageKind, "message_kind"))
+    language: Mapped[str] = mapped_column(String(8), default="en", server_default="en")
     subject: Mapped[str] = mapped_column(String(300))
     body: Mapped[str] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(

@@ -29,6 +29,8 @@ class Participant(Base):
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
     gender: Mapped[Gender] = mapped_column(db_enum(Gender, "gender"), default=Gender.UNDISCLOSED)
     position: Mapped[str] = mapped_column(String(200), default="")
+    # The language they prefer for questionnaires and emails (a two-letter code), when known.
+    language: Mapped[str | None] = mapped_column(String(8))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     # Set when their personal data was erased on request: the name is replaced, the email
     # and position removed; Member, gender and answers stay for the KPIs.

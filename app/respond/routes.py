@@ -9,18 +9,21 @@ on any device. Every state-changing request is a POST with a CSRF token.
 
 from __future__ import annotations
 
+import re
+
 from flask import (
     Blueprint,
     abort,
     current_app,
     flash,
+    g,
     make_response,
     redirect,
     render_template,
     request,
-    session,
     url_for,
 )
+from flask_babel import gettext
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
@@ -43,6 +46,7 @@ from app.surveys.responses import (
 from app.surveys.rounds import picker_options
 from app.surveys.section_state import SectionState, display_section, receive_section
 from app.surveys.versions import definition_by_id
+from app.web.i18n import choose_language, round_languages, set_round_title
 from app.web.respondent import (
     bind_invitation,
     bound_invitations,
@@ -75,9 +79,12 @@ def personal_link(token: str):
             render_template(
                 "errors/error.html",
                 code=404,
-                title="This link does not work",
-                message="Check that you opened the whole link from your email. If it still "
-                f"does not work, write to {current_app.config['CONTACT_EMAIL']}.",
+                title=gettext("This link does not work"),
+                message=gettext(
+                    "Check that you opened the whole link from your email. If it still does "
+                    "not work, write to %(contact)s.",
+                    contact=current_app.config["CONTACT_EMAIL"],
+                ),
             ),
             404,
         )
@@ -88,7 +95,10 @@ def personal_link(token: str):
     elif invitation.participant_id is None and not _speaks_for(invitation):
         # An administration's invitation (the needs assessment) is answered by its contact
         # points, logged in: the link leads to the login, then to their portal.
-        flash("Log in as your administration's contact point to answer this survey.", "info")
+        flash(
+            gettext("Log in as your administration's contact point to answer this survey."),
+            "info",
+        )
         response = redirect(url_for("auth.login", next=url_for("portal.home")))
     else:
         # The token leaves the address bar: the survey continues on a URL without it.
@@ -136,16 +146,42 @@ def _respondent(slug: str) -> tuple[SurveyRound, Invitation | None, Response | N
     else:
         response = found.by_token
     definition = definition_by_id(db.session, survey_round.version_id, found.content_hash)
+    # The page's language, for the questionnaire's texts and the interface alike.
+    lang = choose_language(
+        round_languages(definition.complete_languages),
+        found.language if invitation is not None else None,
+    )
+    set_round_title(survey_round, _title_in(survey_round, definition, lang))
     return survey_round, invitation, response, definition
 
 
+# The title given to a follow-up wave's round (app/journeys/scheduling.py).
+_FOLLOW_UP_TITLE = re.compile(r"^Follow-up \((\d+) months\)(.*)$", re.DOTALL)
+
+
+def _title_in(survey_round: SurveyRound, definition: Definition, lang: str) -> str:
+    """The round's title in ``lang``: a title made from the questionnaire's (the default,
+    e.g. "Workshop evaluation: <activity>") starts with the questionnaire's title in it, a
+    follow-up wave's with "Follow-up (6 months)" in it; a title staff wrote stays as is."""
+    title = survey_round.title
+    english, translated = definition.title.get("en", ""), definition.title.get(lang)
+    if lang == "en":
+        return title
+    wave = _FOLLOW_UP_TITLE.match(title)
+    if wave:
+        head, about = gettext("Follow-up (%(months)s months)", months=wave[1]), wave[2]
+    elif translated and english and title.startswith(english):
+        head, about = translated, title[len(english) :]
+    else:
+        return title
+    if about.startswith(": "):
+        return gettext("%(survey)s: %(about)s", survey=head, about=about[2:])
+    return head + about
+
+
 def _lang(definition: Definition) -> str:
-    lang = request.args.get("lang") or session.get("lang") or "en"
-    if lang not in definition.languages:
-        lang = "en"
-    if request.args.get("lang") in definition.languages:
-        session["lang"] = lang
-    return lang
+    """The language :func:`_respondent` chose for this request's pages."""
+    return g.get("lang") or "en"
 
 
 def _closed_page(survey_round: SurveyRound):
@@ -324,7 +360,10 @@ def _receive(
         if response.status is ResponseStatus.SUBMITTED:
             return _already_submitted(survey_round)
         flash(
-            "Your answers were being saved from another window. Check this page and send it again.",
+            gettext(
+                "Your answers were being saved from another window. Check this page and send "
+                "it again."
+            ),
             "error",
         )
         return redirect(url_for("respond.section", slug=slug, index=index))
@@ -332,7 +371,7 @@ def _receive(
         SUBMISSIONS.labels(kind).inc()
         return redirect(url_for("respond.thanks", slug=slug))
     if outcome.missing:
-        flash("Some required answers are missing: they are marked below.", "error")
+        flash(gettext("Some required answers are missing: they are marked below."), "error")
         return redirect(url_for("respond.section", slug=slug, index=outcome.target, check=1))
     return redirect(url_for("respond.section", slug=slug, index=outcome.target))
 

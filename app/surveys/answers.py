@@ -7,6 +7,8 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from flask_babel import gettext, ngettext
+
 from app.surveys.model import (
     NUMBER_TYPES,
     OTHER_SUFFIX,
@@ -143,8 +145,11 @@ def missing_answers(definition: Definition, values: dict[str, Any]) -> list[tupl
                         (
                             section.index,
                             question.key,
-                            f"Add at least {question.min} entr"
-                            f"{'y' if question.min == 1 else 'ies'}.",
+                            ngettext(
+                                "Add at least %(num)d entry.",
+                                "Add at least %(num)d entries.",
+                                question.min,
+                            ),
                         )
                     )
                 for entry in entries:
@@ -155,7 +160,9 @@ def missing_answers(definition: Definition, values: dict[str, Any]) -> list[tupl
                             and child.required
                             and is_empty(entry.get(child.key))
                         ):
-                            problems.append((section.index, question.key, "Complete every entry."))
+                            problems.append(
+                                (section.index, question.key, gettext("Complete every entry."))
+                            )
                             break
             elif question.required and (
                 is_empty(value)
@@ -164,7 +171,7 @@ def missing_answers(definition: Definition, values: dict[str, Any]) -> list[tupl
                     and any(is_empty((value or {}).get(r["key"])) for r in question.rows)
                 )
             ):
-                problems.append((section.index, question.key, "Answer this question."))
+                problems.append((section.index, question.key, gettext("Answer this question.")))
     return problems
 
 

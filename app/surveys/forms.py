@@ -16,6 +16,7 @@ from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from flask_babel import gettext, lazy_gettext, ngettext
 from wtforms import (
     DateField,
     DecimalField,
@@ -74,7 +75,7 @@ class WholeNumberField(IntegerField):
         text = str(valuelist[0]).strip().replace(" ", "")
         if not re.fullmatch(r"[+-]?\d{1,15}", text):
             self.data = None
-            raise ValueError("Enter a whole number, for example 12.")
+            raise ValueError(gettext("Enter a whole number, for example 12."))
         self.data = int(text)
 
 
@@ -90,7 +91,7 @@ class NumberField(DecimalField):
             number = None
         if number is None or not number.is_finite() or not re.fullmatch(r"[+-]?[\d.]+", text):
             self.data = None
-            raise ValueError("Enter a number, for example 2.5.")
+            raise ValueError(gettext("Enter a number, for example 2.5."))
         self.data = number
 
 
@@ -103,7 +104,9 @@ class IsoDateField(DateField):
             self.data = datetime.date.fromisoformat(str(valuelist[0]).strip()[:10])
         except ValueError:
             self.data = None
-            raise ValueError("Enter a date as YYYY-MM-DD, for example 2026-03-31.") from None
+            raise ValueError(
+                gettext("Enter a date as YYYY-MM-DD, for example 2026-03-31.")
+            ) from None
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -137,16 +140,16 @@ class QuestionRules:
         if allowed is not None:
             chosen = value if isinstance(value, list) else [value]
             if any(str(v) not in allowed for v in chosen):
-                raise StopValidation("Choose one of the options shown.")
+                raise StopValidation(gettext("Choose one of the options shown."))
         if question.type in ("integer", "decimal") and abs(Decimal(value)) >= NUMBER_LIMIT:
-            raise ValidationError("This number is too large.")
+            raise ValidationError(gettext("This number is too large."))
         self._check_bounds(value)
         if question.type in ("text", "long_text"):
             self._check_text(value)
         if question.constraint_expression is not None:
             context = getattr(form, "expression_context", {})
             if not is_true(question.constraint_expression, context, typed_value(question, value)):
-                raise ValidationError(self.message("expression", "Check this answer."))
+                raise ValidationError(self.message("expression", gettext("Check this answer.")))
 
     def _check_required(self, form) -> None:
         # Going back (partial) and an entirely empty repeat entry demand nothing.
@@ -167,11 +170,11 @@ class QuestionRules:
         if "min" in constraints:
             limit = constraints["min"]["value"]
             if measure(value) < measure(limit):
-                raise ValidationError(self.message("min", too_low.format(limit)))
+                raise ValidationError(self.message("min", str(too_low) % {"limit": limit}))
         if "max" in constraints:
             limit = constraints["max"]["value"]
             if measure(value) > measure(limit):
-                raise ValidationError(self.message("max", too_high.format(limit)))
+                raise ValidationError(self.message("max", str(too_high) % {"limit": limit}))
 
     def _check_text(self, value: str) -> None:
         constraints = self.question.constraints
@@ -179,19 +182,27 @@ class QuestionRules:
             raise ValidationError(
                 self.message(
                     "min_length",
-                    f"Write at least {constraints['min_length']['value']} characters.",
+                    gettext(
+                        "Write at least %(number)s characters.",
+                        number=constraints["min_length"]["value"],
+                    ),
                 )
             )
         if "max_length" in constraints and len(value) > constraints["max_length"]["value"]:
             raise ValidationError(
                 self.message(
                     "max_length",
-                    f"Write at most {constraints['max_length']['value']} "
-                    f"characters (you wrote {len(value)}).",
+                    gettext(
+                        "Write at most %(number)s characters (you wrote %(written)s).",
+                        number=constraints["max_length"]["value"],
+                        written=len(value),
+                    ),
                 )
             )
         if "pattern" in constraints and not re.search(constraints["pattern"]["value"], value):
-            raise ValidationError(self.message("pattern", "Check the format of this answer."))
+            raise ValidationError(
+                self.message("pattern", gettext("Check the format of this answer."))
+            )
 
 
 def _as_decimal(value) -> Decimal:
@@ -209,11 +220,21 @@ def _count(value) -> int:
 
 
 # How an answer and its min/max limits compare, by question type, and the default messages.
-BOUNDS: dict[str, tuple[Callable[[Any], Any], str, str]] = {
-    "integer": (_as_decimal, "Enter {} or more.", "Enter {} or less."),
-    "decimal": (_as_decimal, "Enter {} or more.", "Enter {} or less."),
-    "date": (_as_iso_date, "Enter a date on or after {}.", "Enter a date on or before {}."),
-    "multiple_choice": (_count, "Choose at least {}.", "Choose at most {}."),
+_AT_LEAST = lazy_gettext("Enter %(limit)s or more.")
+_AT_MOST = lazy_gettext("Enter %(limit)s or less.")
+BOUNDS: dict[str, tuple[Callable[[Any], Any], Any, Any]] = {
+    "integer": (_as_decimal, _AT_LEAST, _AT_MOST),
+    "decimal": (_as_decimal, _AT_LEAST, _AT_MOST),
+    "date": (
+        _as_iso_date,
+        lazy_gettext("Enter a date on or after %(limit)s."),
+        lazy_gettext("Enter a date on or before %(limit)s."),
+    ),
+    "multiple_choice": (
+        _count,
+        lazy_gettext("Choose at least %(limit)s."),
+        lazy_gettext("Choose at most %(limit)s."),
+    ),
 }
 
 
@@ -227,7 +248,11 @@ class RepeatRules:
         filled = [e for e in field.entries if any(not is_empty(sub.data) for sub in e.form)]
         if len(filled) < self.question.min and not getattr(form, "partial", False):
             raise ValidationError(
-                f"Add at least {self.question.min} entr{'y' if self.question.min == 1 else 'ies'}."
+                ngettext(
+                    "Add at least %(num)d entry.",
+                    "Add at least %(num)d entries.",
+                    self.question.min,
+                )
             )
 
 
@@ -260,14 +285,14 @@ class EntryForm(_SkipMixin, Form):
 
 def _required_message(question: Question) -> str:
     if question.type in SINGLE_CHOICE_TYPES:
-        return "Choose an answer."
+        return gettext("Choose an answer.")
     if question.type == "multiple_choice":
-        return "Choose at least one answer."
+        return gettext("Choose at least one answer.")
     if question.type == "matrix":
-        return "Answer every row."
+        return gettext("Answer every row.")
     if question.type == "date":
-        return "Enter a date."
-    return "Answer this question."
+        return gettext("Enter a date.")
+    return gettext("Answer this question.")
 
 
 def typed_value(question: Question, value: Any) -> Any:
@@ -291,7 +316,7 @@ def typed_value(question: Question, value: Any) -> Any:
 
 def _options(question: Question, lang: str, pickers: PickerOptions) -> list[tuple[str, str]]:
     if question.type == "yes_no":
-        return [("yes", "Yes" if lang != "fr" else "Oui"), ("no", "No" if lang != "fr" else "Non")]
+        return [("yes", gettext("Yes")), ("no", gettext("No"))]
     if question.type == "rating":
         return [(str(n), str(n)) for n in range(11)]
     if question.type == "member":
@@ -302,7 +327,7 @@ def _options(question: Question, lang: str, pickers: PickerOptions) -> list[tupl
         return [(str(v), label) for v, label in pickers.items]
     options = [(c.value, text_in(c.label, lang)) for c in question.choices]
     if question.type == "multiple_choice" and question.other:
-        options.append(("other", "Other" if lang != "fr" else "Autre"))
+        options.append(("other", gettext("Other")))
     return options
 
 
@@ -403,7 +428,9 @@ def _form_class(section: Section, lang: str, pickers: PickerOptions, data) -> ty
         attributes[f"q__{question.key}"] = unbound
         if question.type == "multiple_choice" and question.other:
             attributes[f"q__{question.key}__other"] = StringField(
-                "Other, please specify", name=question.key + OTHER_SUFFIX, filters=[_trim]
+                lazy_gettext("Other, please specify"),
+                name=question.key + OTHER_SUFFIX,
+                filters=[_trim],
             )
     return type(f"Section_{section.key}", (SectionForm,), attributes)
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app.surveys.expressions import Expression, is_true, parse, to_json
+from app.surveys.languages import complete_languages
 
 # Question types by what their answer is made of (one place for every module that asks).
 CHOICE_TYPES = ("single_choice", "multiple_choice", "likert", "matrix")  # take a choice list
@@ -98,6 +99,8 @@ class Definition:
     languages: list[str]
     choice_lists: dict[str, list[Choice]]
     sections: list[Section]
+    # The declared languages every text is written in (app/surveys/languages.py).
+    complete_languages: list[str] = field(default_factory=lambda: ["en"])
 
     @classmethod
     def from_json(cls, data: dict) -> Definition:
@@ -125,6 +128,7 @@ class Definition:
             data.get("languages", ["en"]),
             lists,
             sections,
+            complete_languages(data),
         )
 
     def questions(self) -> list[Question]:

@@ -16,6 +16,7 @@ from decimal import Decimal
 from functools import cached_property
 from typing import Any
 
+from flask_babel import gettext
 from werkzeug.datastructures import MultiDict
 
 from app.surveys.expressions import to_json
@@ -156,7 +157,7 @@ class SectionState:
             focus_id=focus_id(field) if field is not None else f"q-{question.key}",
             low_label=text_in(question.low_label, lang),
             high_label=text_in(question.high_label, lang),
-            add_label=text_in(question.add_label, lang) or "Add another",
+            add_label=text_in(question.add_label, lang) or gettext("Add another"),
             children=children,
         )
 

@@ -12,8 +12,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 from typing import BinaryIO
 
+from babel import Locale, UnknownLocaleError
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload, selectinload
@@ -22,6 +24,14 @@ from app.common.keyset import Page, keyset_page
 from app.common.tables import RowError, TableFileError, TableLimits, read_table, text_of
 from app.models import Activity, Attendance, Gender, Participant
 from app.workplan.members import MemberDirectory
+
+
+def _own_name(code: str) -> str | None:
+    try:
+        return Locale.parse(code).get_display_name(code)
+    except (ValueError, LookupError, UnknownLocaleError):
+        return None
+
 
 COLUMN_ALIASES = {
     "name": "name",
@@ -45,6 +55,9 @@ COLUMN_ALIASES = {
     "title": "position",
     "designation": "position",
     "function": "position",
+    "language": "language",
+    "preferred language": "language",
+    "langue": "language",
 }
 REQUIRED_COLUMNS = ("name", "member")
 GENDER_ALIASES = {
@@ -66,6 +79,31 @@ GENDER_ALIASES = {
 MAX_LENGTHS = {"name": 200, "email": 254, "position": 200}
 
 
+# Languages whose own name ("Français", "ไทย") a list may use instead of the English one.
+OWN_NAMES_OF = frozenset(
+    re.findall(
+        r"[a-z]{2}", "ar bn de dz es fa fr hi id ja km ko lo mn ms my ne pt ru si ta th ur vi zh"
+    )
+)
+
+
+@cache
+def _language_codes() -> tuple[frozenset[str], dict[str, str]]:
+    """Two-letter language codes, and the code of each language's name in English (and,
+    for OWN_NAMES_OF, in itself), read once on the first use."""
+    english = {
+        code: name
+        for code, name in Locale("en").languages.items()
+        if re.fullmatch(r"[a-z]{2}", code)
+    }
+    by_name = {name.lower(): code for code, name in english.items()}
+    for code in OWN_NAMES_OF:
+        own = _own_name(code)
+        if own:
+            by_name.setdefault(own.lower(), code)
+    return frozenset(english), by_name
+
+
 class ParticipantError(ValueError):
     def __init__(self, field: str, message: str):
         super().__init__(message)
@@ -84,6 +122,8 @@ class ParticipantData:
     email: str | None = None
     gender: Gender = Gender.UNDISCLOSED
     position: str = ""
+    # Their preferred language (two-letter code); "" clears it, None leaves it as it is.
+    language: str | None = None
 
 
 @dataclass
@@ -120,6 +160,26 @@ def parse_gender(value: str | None) -> Gender:
             "or leave it empty.",
         )
     return GENDER_ALIASES[key]
+
+
+def parse_language(value: str | None) -> str:
+    """A preferred language as its two-letter code ("" when not given): a code ("fr",
+    "fr-FR") or a language's name in English or in itself ("French", "Français")."""
+    text = (value or "").strip()
+    if not text:
+        return ""
+    codes, by_name = _language_codes()
+    code = re.split(r"[-_]", text.lower())[0]
+    if code in codes:
+        return code
+    named = by_name.get(text.lower())
+    if named:
+        return named
+    raise ParticipantError(
+        "language",
+        f"{text!r} is not a language this list knows: use a two-letter code such as en or "
+        "fr, or the language's name.",
+    )
 
 
 def _email_owner(session: Session, email: str | None) -> Participant | None:
@@ -180,6 +240,8 @@ def _apply(participant: Participant, data: ParticipantData) -> None:
     participant.member_id = data.member_id
     participant.gender = data.gender
     participant.position = data.position.strip()
+    if data.language is not None:
+        participant.language = data.language or None
 
 
 def _check_lengths(data: ParticipantData) -> None:
@@ -219,7 +281,7 @@ def read_participant_file(filename: str, stream: BinaryIO, max_rows: int) -> lis
     if missing:
         raise ParticipantFileError(
             f"{filename}: row 1 must name the columns; missing {', '.join(missing)} "
-            f"(expected name, email, member, gender, position)."
+            f"(expected name, email, member, gender, position, language)."
         )
     records: list[dict] = []
     for number, values in enumerate(rows, start=2):
@@ -290,6 +352,16 @@ def _check_record(
         errors.append(RowError(row, "email", f"{email} is also on row {seen_emails[email]}."))
     elif email:
         seen_emails[email] = row
+    gender, position, language = _person_details(record, errors)
+    if errors or member is None:
+        return errors, None
+    return errors, ParticipantData(name, member.id, email, gender, position, language)
+
+
+def _person_details(record: dict, errors: list[RowError]) -> tuple[Gender, str, str | None]:
+    """A row's gender, position and language (None without a language column), its
+    errors added to ``errors``."""
+    row = record["_row"]
     gender = Gender.UNDISCLOSED
     try:
         gender = parse_gender(record.get("gender"))
@@ -298,9 +370,13 @@ def _check_record(
     position = record.get("position", "")
     if len(position) > MAX_LENGTHS["position"]:
         errors.append(RowError(row, "position", "longer than 200 characters."))
-    if errors or member is None:
-        return errors, None
-    return errors, ParticipantData(name, member.id, email, gender, position)
+    language = None
+    if "language" in record:
+        try:
+            language = parse_language(record.get("language"))
+        except ParticipantError as error:
+            errors.append(RowError(row, "language", error.message))
+    return gender, position, language
 
 
 def _import_one(
