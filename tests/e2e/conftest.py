@@ -25,13 +25,14 @@ from app.common.mail import OutboxBackend
 from app.extensions import db
 from app.journeys.dispatch import dispatch
 from app.journeys.invitations import invitation_link
-from app.journeys.scheduling import deliver_activity
+from app.journeys.scheduling import deliver_activity, ensure_needs_round
 from app.journeys.settings import JourneySettings
 from app.models import Activity, Attendance, Invitation, Member, Participant
-from app.surveys.rounds import NewRound, create_round, open_round
+from app.surveys.rounds import NewRound, close_round, create_round, open_round
 from app.surveys.versions import sync_definitions
 from app.workplan.importer import import_workplan
 from app.workplan.members import load_reference_members
+from app.workplan.plan_years import get_or_create_plan_year, label_for_date
 from tests.conftest import fresh_database_url
 
 CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
@@ -41,11 +42,63 @@ STAFF_PASSWORD = "browser test password"
 PHONE = {"width": 390, "height": 844}
 
 
+CONTACT_EMAIL = "e2e-cp@customs.gov.np"
+
+
 @dataclass(frozen=True)
 class LiveServer:
     url: str
     evaluation_slug: str  # an open evaluation round of an activity
     personal_link: str  # the path of a participant's invitation to another evaluation
+    # Rounds of other activities: an open follow-up, an evaluation that has closed, one
+    # answered only through invitations; the plan year's needs assessment (Nepal's
+    # contact point, CONTACT_EMAIL, answers it from the portal).
+    follow_up_slug: str = ""
+    closed_slug: str = ""
+    invitation_only_slug: str = ""
+    needs_slug: str = ""
+
+
+def _more_rounds(app, versions: dict, used: Activity) -> dict[str, str]:
+    """The rounds the accessibility checks visit besides the evaluation (slugs by name)."""
+    today = date.today()
+    others = db.session.scalars(
+        select(Activity).where(Activity.id != used.id).order_by(Activity.id).limit(3)
+    ).all()
+    slugs = {}
+    for activity, (name, key, open_link, status) in zip(
+        others,
+        [
+            ("follow_up_slug", "follow-up-action", True, "open"),
+            ("closed_slug", "participant-evaluation", True, "closed"),
+            ("invitation_only_slug", "participant-evaluation", False, "open"),
+        ],
+        strict=True,
+    ):
+        survey_round = create_round(
+            db.session,
+            NewRound(
+                version=versions[key],
+                activity=activity,
+                opens_on=today - timedelta(days=20),
+                closes_on=today + timedelta(days=20),
+                open_link=open_link,
+                wave=1 if key == "follow-up-action" else None,
+            ),
+        )
+        if status == "open":
+            open_round(db.session, survey_round)
+        else:
+            close_round(db.session, survey_round)
+        slugs[name] = survey_round.slug
+    settings = JourneySettings.from_config(app.config)
+    year = get_or_create_plan_year(db.session, label_for_date(today))
+    slugs["needs_slug"] = ensure_needs_round(db.session, year, settings, today).slug
+    create_user(
+        db.session,
+        NewUser(CONTACT_EMAIL, "contact_point", STAFF_PASSWORD, "E2E Contact", member_code="NPL"),
+    )
+    return slugs
 
 
 def _personal_link(app) -> str:
@@ -85,11 +138,10 @@ def live_server(tmp_path_factory) -> Iterator[LiveServer]:
             db.session, (ROOT / "data/workplans/2025-2026.txt").read_text("utf-8"), "2025-2026"
         )
         create_user(db.session, NewUser(STAFF_EMAIL, "staff", STAFF_PASSWORD, "E2E Staff"))
-        [version] = [
-            v
-            for v in sync_definitions(db.session, [ROOT / "surveys"]).created
-            if v.questionnaire.key == "participant-evaluation"
-        ]
+        versions = {
+            v.questionnaire.key: v for v in sync_definitions(db.session, [ROOT / "surveys"]).created
+        }
+        version = versions["participant-evaluation"]
         activity = db.session.scalar(
             select(Activity).where(Activity.title == "National workshop on PCA for Nepal")
         )
@@ -103,6 +155,7 @@ def live_server(tmp_path_factory) -> Iterator[LiveServer]:
             ),
         )
         open_round(db.session, evaluation)
+        more = _more_rounds(app, versions, activity)
         db.session.commit()
         app.config["E2E_EVALUATION_SLUG"] = evaluation.slug
         app.config["E2E_PERSONAL_LINK"] = _personal_link(app)
@@ -114,6 +167,7 @@ def live_server(tmp_path_factory) -> Iterator[LiveServer]:
         f"http://127.0.0.1:{server.server_port}",
         app.config["E2E_EVALUATION_SLUG"],
         app.config["E2E_PERSONAL_LINK"],
+        **more,
     )
     server.shutdown()
     thread.join(timeout=5)
