@@ -42,7 +42,8 @@ STAFF_PASSWORD = "browser test password"
 PHONE = {"width": 390, "height": 844}
 
 
-CONTACT_EMAIL = "e2e-cp@customs.gov.np"
+# Contact points who answer the needs assessment for their administration (one walk each).
+CONTACT_POINTS = {"en": "e2e-cp@customs.gov.np", "fr": "e2e-cp@customs.gov.bt"}
 
 
 @dataclass(frozen=True)
@@ -51,8 +52,8 @@ class LiveServer:
     evaluation_slug: str  # an open evaluation round of an activity
     personal_link: str  # the path of a participant's invitation to another evaluation
     # Rounds of other activities: an open follow-up, an evaluation that has closed, one
-    # answered only through invitations; the plan year's needs assessment (Nepal's
-    # contact point, CONTACT_EMAIL, answers it from the portal).
+    # answered only through invitations; the plan year's needs assessment (the
+    # CONTACT_POINTS answer it from the portal).
     follow_up_slug: str = ""
     closed_slug: str = ""
     invitation_only_slug: str = ""
@@ -94,10 +95,12 @@ def _more_rounds(app, versions: dict, used: Activity) -> dict[str, str]:
     settings = JourneySettings.from_config(app.config)
     year = get_or_create_plan_year(db.session, label_for_date(today))
     slugs["needs_slug"] = ensure_needs_round(db.session, year, settings, today).slug
-    create_user(
-        db.session,
-        NewUser(CONTACT_EMAIL, "contact_point", STAFF_PASSWORD, "E2E Contact", member_code="NPL"),
-    )
+    for email in CONTACT_POINTS.values():
+        code = "NPL" if email.endswith(".np") else "BTN"
+        create_user(
+            db.session,
+            NewUser(email, "contact_point", STAFF_PASSWORD, f"E2E {code}", member_code=code),
+        )
     return slugs
 
 
@@ -173,6 +176,18 @@ def live_server(tmp_path_factory) -> Iterator[LiveServer]:
     thread.join(timeout=5)
     with app.app_context():
         db.engine.dispose()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """With REQUIRE_BROWSER set (CI), a browser test that skips, for whatever reason (no
+    Chromium, a missing package, a skip inside the test), fails the run instead."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.skipped and os.environ.get("REQUIRE_BROWSER") and item.get_closest_marker("browser"):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
+        report.outcome = "failed"
+        report.longrepr = f"browser test skipped while REQUIRE_BROWSER is set: {reason}"
 
 
 @pytest.fixture(scope="session")
