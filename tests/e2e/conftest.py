@@ -25,14 +25,13 @@ from app.common.mail import OutboxBackend
 from app.extensions import db
 from app.journeys.dispatch import dispatch
 from app.journeys.invitations import invitation_link
-from app.journeys.scheduling import deliver_activity, ensure_needs_round
+from app.journeys.scheduling import deliver_activity
 from app.journeys.settings import JourneySettings
 from app.models import Activity, Attendance, Invitation, Member, Participant
 from app.surveys.rounds import NewRound, close_round, create_round, open_round
 from app.surveys.versions import sync_definitions
 from app.workplan.importer import import_workplan
 from app.workplan.members import load_reference_members
-from app.workplan.plan_years import get_or_create_plan_year, label_for_date
 from tests.conftest import fresh_database_url
 
 CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
@@ -92,9 +91,19 @@ def _more_rounds(app, versions: dict, used: Activity) -> dict[str, str]:
         else:
             close_round(db.session, survey_round)
         slugs[name] = survey_round.slug
-    settings = JourneySettings.from_config(app.config)
-    year = get_or_create_plan_year(db.session, label_for_date(today))
-    slugs["needs_slug"] = ensure_needs_round(db.session, year, settings, today).slug
+    # The imported plan year's (a new plan year would change the staff pages' default).
+    needs = create_round(
+        db.session,
+        NewRound(
+            version=versions["needs-assessment"],
+            plan_year=used.plan_year,
+            opens_on=today - timedelta(days=1),
+            closes_on=today + timedelta(days=20),
+            open_link=False,
+            open_now=True,
+        ),
+    )
+    slugs["needs_slug"] = needs.slug
     for email in CONTACT_POINTS.values():
         code = "NPL" if email.endswith(".np") else "BTN"
         create_user(

@@ -47,9 +47,13 @@ def test_the_0_to_10_scale_holds_on_one_row_at_360_px(live_server, small_phone):
     assert all(box["width"] >= 24 and box["height"] >= 44 for box in boxes), boxes  # WCAG 2.5.8
     assert boxes[-1]["x"] + boxes[-1]["width"] <= SMALL_PHONE["width"]
     assert page.evaluate("document.documentElement.scrollWidth") <= SMALL_PHONE["width"]
-    # Tapping a number chooses it (the radio button is under its label).
-    page.locator('[data-key="recommend"]').get_by_text("7", exact=True).click()
+    # Tapping anywhere in a number's box chooses it (its radio button fills the box).
+    scale.nth(7).scroll_into_view_if_needed()
+    box = scale.nth(7).bounding_box()
+    page.touchscreen.tap(box["x"] + 3, box["y"] + box["height"] - 3)
     assert page.locator('[data-key="recommend"] input[value="7"]').is_checked()
+    choose(page, "recommend", "10")
+    assert not page.locator('[data-key="recommend"] input[value="7"]').is_checked()
 
 
 def test_a_text_box_counts_what_is_typed_against_its_limit(live_server, small_phone):
