@@ -178,6 +178,8 @@ class QuestionRules:
 
     def _check_text(self, value: str) -> None:
         constraints = self.question.constraints
+        # Counted as the browser's maxlength and counter count: a line break is one character.
+        value = value.replace("\r\n", "\n")
         if "min_length" in constraints and len(value) < constraints["min_length"]["value"]:
             raise ValidationError(
                 self.message(
@@ -605,14 +607,16 @@ def _entry_values(field, question: Question) -> list[dict]:
 
 def error_list(form, section: Section) -> list[tuple[str, str, str]]:
     """(anchor id, question label, message) for the error summary, in page order."""
-    found = []
+    found: list[tuple[str, str, str]] = []
     for question in section.questions:
         field = form._fields.get(f"q__{question.key}")
         if field is None:
             continue
         label = field.label.text
-        for message in _messages(field):
-            found.append((focus_id(field), label, message))
+        if isinstance(field, FormField):
+            found.extend((anchor, label, message) for anchor, message in matrix_problems(field))
+        else:
+            found.extend((focus_id(field), label, message) for message in _messages(field))
         other = form._fields.get(f"q__{question.key}__other")
         if other is not None:
             for message in other.errors:
@@ -628,17 +632,32 @@ def _messages(field) -> list[str]:
                 for message in sub.errors:
                     messages.append(f"entry {index}, {sub.label.text}: {message}")
         return messages
-    if isinstance(field, FormField):
-        messages = (
-            [m for m in field.errors if isinstance(m, str)]
-            if isinstance(field.errors, list)
-            else []
-        )
-        for row in field.form:
-            for message in row.errors:
-                messages.append(f"{row.label.text}: {message}")
-        return messages
     return list(field.errors)
+
+
+def matrix_problems(field: FormField) -> list[tuple[str, str]]:
+    """(anchor id, message) of a matrix: one message for all its unanswered rows, naming
+    them in page order and leading to the first, then any other row's own problem."""
+    problems = [
+        (focus_id(field), m)
+        for m in (field.errors if isinstance(field.errors, list) else [])
+        if isinstance(m, str)
+    ]
+    rows = list(field.form)
+    unanswered = [row for row in rows if row.errors and is_empty(row.data)]
+    if len(unanswered) == len(rows) and len(rows) > 1:
+        message = gettext("Choose an answer in each of the %(count)s rows.", count=len(rows))
+    else:
+        message = gettext(
+            "Answer every row. Not answered yet: %(rows)s.",
+            rows=", ".join(row.label.text for row in unanswered),
+        )
+    if unanswered:
+        problems.append((f"{unanswered[0].id}-0", message))
+    for row in field.form:
+        if row.errors and not is_empty(row.data):
+            problems.extend((f"{row.id}-0", f"{row.label.text}: {m}") for m in row.errors)
+    return problems
 
 
 def focus_id(field) -> str:

@@ -26,6 +26,7 @@ from app.surveys.forms import (
     change_entries,
     error_list,
     focus_id,
+    matrix_problems,
     section_values,
     validate_section,
 )
@@ -55,6 +56,7 @@ class QuestionView:
     high_label: str = ""
     add_label: str = ""
     children: dict | None = None  # repeat groups: sub-question key -> (question, relevant)
+    problems: list[str] = field(default_factory=list)  # a matrix's messages, rows grouped
 
 
 @dataclass
@@ -145,6 +147,9 @@ class SectionState:
         lang = self.lang
         field = self.form._fields.get(f"q__{question.key}")
         children = None
+        problems = []
+        if question.type == "matrix" and field is not None:
+            problems = [message for _, message in matrix_problems(field)]
         if question.type == "repeat":
             children = {child.key: (child, _relevant_json(child)) for child in question.questions}
         return QuestionView(
@@ -159,6 +164,7 @@ class SectionState:
             high_label=text_in(question.high_label, lang),
             add_label=text_in(question.add_label, lang) or gettext("Add another"),
             children=children,
+            problems=problems,
         )
 
 

@@ -131,10 +131,149 @@
     });
   }
 
+  /* Character counters: "12 of 500 characters used" under a text box with a limit, and,
+     near the limit, "20 characters left" for screen readers once typing pauses. The
+     texts come from the page (data-used, data-left), in its language. */
+  function setUpCounter(counter) {
+    var box = document.getElementById(counter.getAttribute("data-count-of"));
+    if (!box) return;
+    var limit = Number(counter.getAttribute("data-limit"));
+    var status = counter.nextElementSibling;
+    var numbers = new Intl.NumberFormat(document.documentElement.lang || undefined);
+    var timer = null;
+    function update() {
+      var used = box.value.length;
+      counter.textContent = counter.getAttribute("data-used").replace("{used}", numbers.format(used));
+      counter.classList.toggle("near-limit", used >= limit * 0.9);
+      if (timer) clearTimeout(timer);
+      timer = setTimeout(function () {
+        var left = Math.max(limit - used, 0);
+        if (status && used >= limit * 0.9) {
+          status.textContent = counter.getAttribute("data-left").replace("{left}", numbers.format(left));
+        }
+      }, 1000);
+    }
+    box.addEventListener("input", update);
+    update();
+  }
+
+  /* Answers typed in a section survive a failed send. Before the browser posts the page,
+     its answers are kept in this tab's sessionStorage. When a page of the same address
+     loads again, the answers the server wrote into it (the inputs' default values) show
+     whether it has them: if it does, or if the server moved on to another page, the copy
+     is dropped; if it does not (the post never arrived, or the server failed), the
+     answers are filled in again and the page says they are not saved yet. */
+  var STORE = "rocb-unsaved-answers";
+
+  function storage() {
+    try { return window.sessionStorage; } catch (e) { return null; }
+  }
+
+  function answerInputs(form) {
+    return Array.prototype.filter.call(form.elements, function (input) {
+      return input.name && input.name !== "csrf_token" && input.name !== "action" &&
+        input.name !== "preview_answers" && input.type !== "submit" &&
+        input.type !== "button" && input.type !== "file";
+    });
+  }
+
+  // name -> list of values; `kept` reads what the server wrote, not what is on screen.
+  function answersOf(form, kept) {
+    var values = {};
+    answerInputs(form).forEach(function (input) {
+      var list = values[input.name] || (values[input.name] = []);
+      if (input.type === "radio" || input.type === "checkbox") {
+        if (kept ? input.defaultChecked : input.checked) list.push(input.value);
+      } else if (input.tagName === "SELECT") {
+        Array.prototype.forEach.call(input.options, function (option) {
+          if (kept ? option.defaultSelected : option.selected) list.push(option.value);
+        });
+      } else {
+        list.push(kept ? input.defaultValue : input.value);
+      }
+    });
+    return values;
+  }
+
+  function same(a, b) {
+    var norm = function (list) {
+      return (list || []).map(function (v) { return String(v).replace(/\r\n/g, "\n").trim(); })
+        .filter(function (v) { return v !== ""; }).sort().join("\u0000");
+    };
+    var names = Object.keys(a).concat(Object.keys(b));
+    return names.every(function (name) { return norm(a[name]) === norm(b[name]); });
+  }
+
+  function sameFields(saved, form) {
+    var now = answerInputs(form).map(function (i) { return i.name; })
+      .filter(function (n, i, all) { return all.indexOf(n) === i; }).sort();
+    return now.join("\u0000") === saved.slice().sort().join("\u0000");
+  }
+
+  function keepAnswers(form) {
+    var store = storage();
+    if (!store) return;
+    var answers = answersOf(form, false);
+    try {
+      store.setItem(STORE, JSON.stringify({
+        path: new URL(form.action, location.href).pathname,
+        names: Object.keys(answers),
+        answers: answers
+      }));
+    } catch (e) { /* full or refused: the post goes ahead without a copy */ }
+  }
+
+  function restore(form, answers) {
+    answerInputs(form).forEach(function (input) {
+      var list = answers[input.name] || [];
+      if (input.type === "radio" || input.type === "checkbox") {
+        input.checked = list.indexOf(input.value) !== -1;
+      } else if (input.tagName === "SELECT") {
+        Array.prototype.forEach.call(input.options, function (option) {
+          option.selected = list.indexOf(option.value) !== -1;
+        });
+      } else {
+        input.value = list.length ? list[0] : "";
+      }
+    });
+  }
+
+  function showNotice(notice) {
+    if (!notice) return;
+    notice.hidden = false;
+    notice.focus();
+  }
+
+  // Returns true when the page was filled in again from the kept copy.
+  function recover(form) {
+    var store = storage();
+    if (!store) return false;
+    var saved = null;
+    try { saved = JSON.parse(store.getItem(STORE) || "null"); } catch (e) {}
+    if (!saved || !saved.answers) return false;
+    var here = new URL(form.action, location.href).pathname;
+    if (saved.path !== here || !sameFields(saved.names || [], form) ||
+        same(saved.answers, answersOf(form, true))) {
+      store.removeItem(STORE);  // the server has them, or went on to another page
+      return false;
+    }
+    restore(form, saved.answers);
+    showNotice(document.querySelector("[data-unsaved-notice]"));
+    return true;
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    var forms = document.querySelectorAll("form.survey");
+    if (!forms.length) {
+      var store = storage();
+      if (store) store.removeItem(STORE);
+    }
     var summary = document.querySelector(".error-summary");
-    if (summary) summary.focus();
-    document.querySelectorAll("form.survey").forEach(function (form) {
+    var recovered = false;
+    forms.forEach(function (form) { recovered = recover(form) || recovered; });
+    if (summary && !recovered) summary.focus();
+    document.querySelectorAll("[data-count-of]").forEach(setUpCounter);
+    forms.forEach(function (form) {
       var context = {};
       try { context = JSON.parse(form.getAttribute("data-context") || "{}"); } catch (e) {}
       var update = function () { refresh(form, context); };
@@ -142,6 +281,12 @@
       form.addEventListener("change", update);
       update();
       form.addEventListener("submit", function (event) {
+        if (navigator.onLine === false) {
+          event.preventDefault();
+          showNotice(document.querySelector("[data-offline-notice]"));
+          return;
+        }
+        keepAnswers(form);
         var button = event.submitter;
         if (button && button.hasAttribute("data-submit-once")) {
           if (form.dataset.sent) { event.preventDefault(); return; }
@@ -150,6 +295,15 @@
           setTimeout(function () { button.disabled = true; }, 0);
         }
       });
+    });
+  });
+  // A page brought back whole from the back-forward cache runs no DOMContentLoaded.
+  window.addEventListener("pageshow", function (event) {
+    if (!event.persisted) return;
+    document.querySelectorAll("form.survey").forEach(function (form) {
+      delete form.dataset.sent;  // the send that left this page did not finish
+      form.querySelectorAll("[data-submit-once]").forEach(function (b) { b.disabled = false; });
+      recover(form);
     });
   });
 })();

@@ -28,7 +28,7 @@ from app.journeys.invitations import invitation_link
 from app.journeys.scheduling import deliver_activity
 from app.journeys.settings import JourneySettings
 from app.models import Activity, Attendance, Invitation, Member, Participant
-from app.surveys.rounds import NewRound, create_round, open_round
+from app.surveys.rounds import NewRound, close_round, create_round, open_round
 from app.surveys.versions import sync_definitions
 from app.workplan.importer import import_workplan
 from app.workplan.members import load_reference_members
@@ -41,11 +41,76 @@ STAFF_PASSWORD = "browser test password"
 PHONE = {"width": 390, "height": 844}
 
 
+# Contact points who answer the needs assessment for their administration (one walk each).
+CONTACT_POINTS = {"en": "e2e-cp@customs.gov.np", "fr": "e2e-cp@customs.gov.bt"}
+
+
 @dataclass(frozen=True)
 class LiveServer:
     url: str
     evaluation_slug: str  # an open evaluation round of an activity
     personal_link: str  # the path of a participant's invitation to another evaluation
+    # Rounds of other activities: an open follow-up, an evaluation that has closed, one
+    # answered only through invitations; the plan year's needs assessment (the
+    # CONTACT_POINTS answer it from the portal).
+    follow_up_slug: str = ""
+    closed_slug: str = ""
+    invitation_only_slug: str = ""
+    needs_slug: str = ""
+
+
+def _more_rounds(app, versions: dict, used: Activity) -> dict[str, str]:
+    """The rounds the accessibility checks visit besides the evaluation (slugs by name)."""
+    today = date.today()
+    others = db.session.scalars(
+        select(Activity).where(Activity.id != used.id).order_by(Activity.id).limit(3)
+    ).all()
+    slugs = {}
+    for activity, (name, key, open_link, status) in zip(
+        others,
+        [
+            ("follow_up_slug", "follow-up-action", True, "open"),
+            ("closed_slug", "participant-evaluation", True, "closed"),
+            ("invitation_only_slug", "participant-evaluation", False, "open"),
+        ],
+        strict=True,
+    ):
+        survey_round = create_round(
+            db.session,
+            NewRound(
+                version=versions[key],
+                activity=activity,
+                opens_on=today - timedelta(days=20),
+                closes_on=today + timedelta(days=20),
+                open_link=open_link,
+                wave=1 if key == "follow-up-action" else None,
+            ),
+        )
+        if status == "open":
+            open_round(db.session, survey_round)
+        else:
+            close_round(db.session, survey_round)
+        slugs[name] = survey_round.slug
+    # The imported plan year's (a new plan year would change the staff pages' default).
+    needs = create_round(
+        db.session,
+        NewRound(
+            version=versions["needs-assessment"],
+            plan_year=used.plan_year,
+            opens_on=today - timedelta(days=1),
+            closes_on=today + timedelta(days=20),
+            open_link=False,
+            open_now=True,
+        ),
+    )
+    slugs["needs_slug"] = needs.slug
+    for email in CONTACT_POINTS.values():
+        code = "NPL" if email.endswith(".np") else "BTN"
+        create_user(
+            db.session,
+            NewUser(email, "contact_point", STAFF_PASSWORD, f"E2E {code}", member_code=code),
+        )
+    return slugs
 
 
 def _personal_link(app) -> str:
@@ -85,11 +150,10 @@ def live_server(tmp_path_factory) -> Iterator[LiveServer]:
             db.session, (ROOT / "data/workplans/2025-2026.txt").read_text("utf-8"), "2025-2026"
         )
         create_user(db.session, NewUser(STAFF_EMAIL, "staff", STAFF_PASSWORD, "E2E Staff"))
-        [version] = [
-            v
-            for v in sync_definitions(db.session, [ROOT / "surveys"]).created
-            if v.questionnaire.key == "participant-evaluation"
-        ]
+        versions = {
+            v.questionnaire.key: v for v in sync_definitions(db.session, [ROOT / "surveys"]).created
+        }
+        version = versions["participant-evaluation"]
         activity = db.session.scalar(
             select(Activity).where(Activity.title == "National workshop on PCA for Nepal")
         )
@@ -103,6 +167,7 @@ def live_server(tmp_path_factory) -> Iterator[LiveServer]:
             ),
         )
         open_round(db.session, evaluation)
+        more = _more_rounds(app, versions, activity)
         db.session.commit()
         app.config["E2E_EVALUATION_SLUG"] = evaluation.slug
         app.config["E2E_PERSONAL_LINK"] = _personal_link(app)
@@ -114,11 +179,24 @@ def live_server(tmp_path_factory) -> Iterator[LiveServer]:
         f"http://127.0.0.1:{server.server_port}",
         app.config["E2E_EVALUATION_SLUG"],
         app.config["E2E_PERSONAL_LINK"],
+        **more,
     )
     server.shutdown()
     thread.join(timeout=5)
     with app.app_context():
         db.engine.dispose()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """With REQUIRE_BROWSER set (CI), a browser test that skips, for whatever reason (no
+    Chromium, a missing package, a skip inside the test), fails the run instead."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.skipped and os.environ.get("REQUIRE_BROWSER") and item.get_closest_marker("browser"):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
+        report.outcome = "failed"
+        report.longrepr = f"browser test skipped while REQUIRE_BROWSER is set: {reason}"
 
 
 @pytest.fixture(scope="session")
