@@ -42,6 +42,7 @@ class NewUser:
     password: str | None = None  # None: the person sets it through an invitation link
     name: str = ""
     member_code: str | None = None
+    language: str | None = None  # of their emails and pages; None: English
 
 
 def normalise_email(email: str) -> str:
@@ -109,6 +110,7 @@ def create_user(session: Session, new: NewUser, actor: User | None = None) -> Us
         raise UserError(f"A user with the email {email} already exists.")
     user = User(email=email, name=(new.name or email.split("@")[0])[:200], role=role)
     user.member = member
+    user.language = new.language or None
     if new.password is not None:
         check_password_strength(new.password, user)
         user.set_password(new.password)

@@ -105,6 +105,11 @@ class PasswordConfirmForm(FlaskForm):
     submit = SubmitField("Confirm")
 
 
+class LanguageForm(FlaskForm):
+    language = SelectField("Language of your emails and pages")
+    submit = SubmitField("Save the language")
+
+
 class NewTokenForm(FlaskForm):
     name = StringField(
         "Name",

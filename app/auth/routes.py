@@ -52,6 +52,7 @@ from app.auth.forms import (
     ChangePasswordForm,
     EnableTwoFactorForm,
     ForgotPasswordForm,
+    LanguageForm,
     LoginForm,
     LogoutForm,
     NewPasswordForm,
@@ -67,6 +68,7 @@ from app.web.access import staff_required
 from app.web.account_mail import send_account_link
 from app.web.audit import audit
 from app.web.forms import ConfirmForm
+from app.web.i18n import language_name, round_languages
 from app.web.settings import session_rules
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
@@ -263,6 +265,7 @@ def _account_page(**forms):
     now = clock.utcnow()
     context = {
         "password_form": ChangePasswordForm(prefix="password"),
+        "language_form": _language_form(user),
         "disable_form": PasswordConfirmForm(prefix="disable"),
         "token_form": NewTokenForm(prefix="token"),
         "confirm": ConfirmForm(),
@@ -282,6 +285,30 @@ def _account_page(**forms):
 @login_required
 def account():
     return _account_page()
+
+
+def _language_form(user, form: LanguageForm | None = None) -> LanguageForm:
+    form = form or LanguageForm(prefix="language", formdata=None, language=user.language or "en")
+    form.language.choices = [(code, language_name(code)) for code in round_languages()]
+    return form
+
+
+@bp.route("/account/language", methods=["POST"])
+@login_required
+def account_language():
+    """The language of one's emails (contact points' invitations, escalations) and of the
+    pages outside the staff interface."""
+    user = current_user._get_current_object()
+    form = _language_form(user, LanguageForm(prefix="language"))
+    if form.validate_on_submit():
+        before = user.language
+        user.language = form.language.data
+        audit("auth.language", user, f"language: {before or 'en'!r} -> {user.language!r}")
+        db.session.commit()
+        session.pop("lang", None)  # the chosen language, not an earlier link's
+        flash("Language saved.", "success")
+        return redirect(url_for("auth.account"))
+    return _account_page(language_form=form)
 
 
 @bp.route("/account/password", methods=["POST"])

@@ -154,11 +154,20 @@ def _enqueue(
     report.planned[kind.value] += 1
 
 
-def _recipients(session: Session, invitation: Invitation) -> list[tuple[str, str]]:
-    """(address, name) pairs: the participant, or the administration's contact points."""
+def _recipients(
+    session: Session, settings: JourneySettings, invitation: Invitation
+) -> list[tuple[str, str, str]]:
+    """(address, name, language of their messages): the participant, or the
+    administration's contact points, each in the language they chose."""
     if invitation.participant_id is not None:
-        return [(invitation.email, invitation.name)] if invitation.email else []
-    return [(u.email, u.name) for u in contact_points(session, invitation.member_id)]
+        if not invitation.email:
+            return []
+        preferred = invitation.participant.language if invitation.participant else None
+        return [(invitation.email, invitation.name, message_language(settings, preferred))]
+    return [
+        (u.email, u.name, message_language(settings, u.language))
+        for u in contact_points(session, invitation.member_id)
+    ]
 
 
 def plan_messages(
@@ -199,10 +208,7 @@ def plan_messages(
                 and reminders < settings.max_reminders
                 and now - aware(last_sent) >= interval
             )
-            language = message_language(
-                settings, invitation.participant.language if invitation.participant else None
-            )
-            for address, name in _recipients(session, invitation):
+            for address, name, language in _recipients(session, settings, invitation):
                 context = _context(survey_round, name, link, language)
                 _enqueue(
                     session,
@@ -318,7 +324,8 @@ def _plan_escalations(
         missing = sorted(i.name for i in invitations)
         member = invitations[0].member
         for user in contact_points(session, member_id):
-            context = _context(survey_round, user.name)
+            language = message_language(settings, user.language)
+            context = _context(survey_round, user.name, language=language)
             context.update(member=member.name, missing=missing)
             _enqueue(
                 session,
@@ -328,6 +335,7 @@ def _plan_escalations(
                 survey_round,
                 user.email,
                 context,
+                language=language,
             )
 
 
@@ -495,12 +503,9 @@ def resend_invitation(
     """Queue the invitation again (same personal link) to each of its addresses."""
     survey_round = invitation.round
     link = invitation_link(settings.base_url, settings.invitation_key, invitation)
-    language = message_language(
-        settings, invitation.participant.language if invitation.participant else None
-    )
-    subject, body = template_for(session, MessageKind.INVITATION, language)
     messages = []
-    for address, name in _recipients(session, invitation):
+    for address, name, language in _recipients(session, settings, invitation):
+        subject, body = template_for(session, MessageKind.INVITATION, language)
         rendered = render(subject, body, _context(survey_round, name, link, language))
         message = Message(
             kind=MessageKind.INVITATION,

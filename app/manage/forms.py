@@ -346,6 +346,11 @@ class InviteForm(FlaskForm):
         description="For a contact point: the Member administration they answer for.",
         validate_choice=False,
     )
+    language = SelectField(
+        "Language of their emails and pages",
+        description="They can change it on their account page.",
+        validators=[Optional()],
+    )
     submit = SubmitField("Send the invitation")
 
 

@@ -32,6 +32,7 @@ from app.web.access import admin_required
 from app.web.account_mail import send_account_link
 from app.web.audit import audit
 from app.web.forms import ConfirmForm
+from app.web.i18n import language_name, round_languages
 from app.web.params import page_arg
 from app.workplan.members import members_by_name
 
@@ -73,6 +74,9 @@ def users():
 def user_new():
     form = InviteForm()
     _role_choices(form)
+    form.language.choices = select_choices(
+        (code, language_name(code)) for code in round_languages()
+    )
     if request.method == "GET" and request.args.get("member"):
         form.role.data, form.member.data = Role.CONTACT_POINT.value, request.args["member"]
     if form.validate_on_submit():
@@ -84,6 +88,7 @@ def user_new():
                     role=form.role.data,
                     name=form.name.data or "",
                     member_code=form.member.data or None,
+                    language=form.language.data or None,
                 ),
                 actor=_actor(),
             )

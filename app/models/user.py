@@ -41,6 +41,8 @@ class User(UserMixin, Base):
     role: Mapped[Role] = mapped_column(db_enum(Role, "role"))
     member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"), index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The language of their emails and pages (a two-letter code), when they chose one.
+    language: Mapped[str | None] = mapped_column(String(8))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     password_changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -18,6 +18,7 @@ import flask_babel
 from babel import Locale
 from flask import Flask, current_app, g, has_request_context, request, session
 from flask_babel import Babel, lazy_gettext
+from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
 DEFAULT = "en"
@@ -70,7 +71,18 @@ def request_language() -> str:
     kept = session.get("lang")
     if kept in offered:
         return kept
+    chosen_by_user = _logged_in_language()
+    if chosen_by_user in offered:
+        return chosen_by_user
     return request.accept_languages.best_match(offered) or DEFAULT
+
+
+def _logged_in_language() -> str | None:
+    """The language a logged-in person chose on their account page (contact points)."""
+    if "_user_id" not in session:
+        return None  # nobody is logged in: no user to load
+    user = current_user
+    return getattr(user, "language", None) if user.is_authenticated else None
 
 
 def choose_language(offered: list[str], preferred: str | None = None) -> str:

@@ -20,7 +20,7 @@ from app.surveys.definitions import load_definition_file
 from app.surveys.languages import missing_texts
 from app.surveys.versions import definition_by_id
 from app.workplan.plan_years import get_or_create_plan_year, label_for_date
-from tests.conftest import csrf_token, login, post_form
+from tests.conftest import TEST_PASSWORD, csrf_token, login, post_form
 from tests.journey import (
     EVALUATION_ANSWERS,
     make_journey,
@@ -269,7 +269,7 @@ def test_a_contact_point_answers_the_needs_assessment_in_french(app, session, cl
     pages = _walk(
         client, survey_round.slug, NEEDS_ANSWERS, _questionnaire_texts("needs-assessment")
     )
-    assert "Répondez pour chaque ligne." in "".join(pages)  # the empty matrix
+    assert "Choisissez une réponse dans chacune des" in "".join(pages)  # the empty matrix
     after = client.get("/portal/").get_data(as_text=True)  # the session keeps French
     assert_french(after)
     assert ">envoyé</strong> le " in after and "Voir les réponses" in after
@@ -519,3 +519,62 @@ def test_an_unknown_language_in_the_import_names_the_row_and_column(session):
     assert not result.ok
     assert [(e.row, e.column) for e in result.errors] == [(2, "language")]
     assert "'Klingon' is not a language" in result.errors[0].message
+
+
+def test_a_french_contact_point_gets_the_escalation_in_french(app, session):
+    journey = make_journey(session, app)
+    journey.contact_point.language = "fr"
+    session.commit()
+    for days in (0, 4, 8, 12):
+        journey.dispatch(days=days)
+    [escalation] = journey.messages(MessageKind.ESCALATION, "cp@customs.gov.np")
+    assert escalation.body_text.startswith("Bonjour Nepal contact point,")
+    assert "Ana Sharma" in escalation.body_text and "Bo Thapa" in escalation.body_text
+    for words in ("Dear", "have not answered", "With thanks"):
+        assert words not in escalation.body_text + escalation.subject
+    # the participants keep their own language
+    [english] = journey.messages(MessageKind.INVITATION, "bo@customs.gov.np")
+    assert english.body_text.startswith("Dear Bo Thapa,")
+
+
+def test_a_contact_point_chooses_the_language_of_their_pages_and_emails(app, session, client):
+    journey = make_journey(session, app)
+    user = journey.contact_point
+    user.set_password(TEST_PASSWORD)
+    session.commit()
+    login(client, user.email)
+    account = client.get("/auth/account").get_data(as_text=True)
+    assert 'name="language-language"' in account
+    saved = post_form(
+        client, "/auth/account/language", {"language-language": "fr"}, page="/auth/account"
+    )
+    assert saved.status_code == 302
+    session.expire_all()
+    assert session.get(type(user), user.id).language == "fr"
+    portal = client.get("/portal/").get_data(as_text=True)
+    assert '<html lang="fr"' in portal
+    refused = post_form(
+        client, "/auth/account/language", {"language-language": "xx"}, page="/auth/account"
+    )
+    assert refused.status_code == 400
+    session.expire_all()
+    assert session.get(type(user), user.id).language == "fr"
+
+
+def test_staff_invite_a_contact_point_in_french(app, session, staff_client):
+    invited = post_form(
+        staff_client,
+        "/manage/users/new",
+        {
+            "email": "cp@customs.gov.la",
+            "name": "Lao contact point",
+            "role": "contact_point",
+            "member": "LAO",
+            "language": "fr",
+        },
+    )
+    assert invited.status_code == 302
+    from app.models import User
+
+    user = session.scalars(select(User).where(User.email == "cp@customs.gov.la")).one()
+    assert user.language == "fr"
