@@ -169,6 +169,8 @@ class Config:
     BARRIER_MIN_REPORTS = 3
     # Shown to respondents who reach a closed survey or need help.
     CONTACT_EMAIL = "rocb-ap@example.org"
+    # The office's name in the header of the pages respondents and contact points see.
+    OFFICE_NAME = "WCO Regional Office for Capacity Building, Asia/Pacific"
     DEMO_STAFF_EMAIL = "staff@rocb-ap.example"
     DEMO_STAFF_PASSWORD: str | None = None  # generated when not set
 

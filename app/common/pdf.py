@@ -110,7 +110,8 @@ class ReportPdf(FPDF):
         self.set_text_color(*MUTED)
         width = self.w - self.l_margin - self.r_margin
         self.cell(width / 2, 5, self.report_title[:90], align="L")
-        self.cell(width / 2, 5, self.pages_text.format(page=self.page_no(), total="{nb}"), align="R")
+        pages = self.pages_text.format(page=self.page_no(), total="{nb}")
+        self.cell(width / 2, 5, pages, align="R")
 
 
 def width(pdf: FPDF) -> float:
