@@ -148,7 +148,9 @@ def _words(question: Question, value: Any, lang: str, pickers: PickerOptions) ->
     if question.type == "multiple_choice":
         return ", ".join(_choice(question, v, lang, pickers) for v in value)
     if isinstance(value, Decimal):
-        return format(value.normalize(), "f")
+        number = format(value.normalize(), "f")
+        # A Likert answer is stored as its number: it reads as its label.
+        return _choice(question, number, lang, pickers) if question.choices else number
     if isinstance(value, date):
         return value.isoformat()
     return _choice(question, value, lang, pickers)
