@@ -60,6 +60,7 @@ from app.surveys.responses import (
 from app.surveys.rounds import picker_options
 from app.surveys.section_state import SectionState, display_section, receive_section
 from app.web.respondent import bind_invitation, remember_resume_token
+from app.web.settings import journey_settings
 
 __all__ = ["bp", "links"]
 
@@ -444,5 +445,6 @@ def saved(slug: str, index: int):
         who=who,
         index=index,
         coming_back=coming_back(who, survey_round),
-        address=url_for("respond.landing", slug=slug, _external=True),
+        # From BASE_URL, as in emails, never from the request's Host header.
+        address=journey_settings().base_url + url_for("respond.landing", slug=slug),
     )

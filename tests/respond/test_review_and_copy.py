@@ -171,7 +171,7 @@ def test_save_and_finish_later_on_the_shared_link_says_this_browser(app, session
     sent = post_section(client, slug, 0, {"objectives_met": "4"}, action="save")
     saved = _text(client.get(sent.location))
     assert "kept only in this browser" in saved and "on this device and in this browser" in saved
-    assert f"http://localhost/s/{slug}" in saved
+    assert f"{app.config['BASE_URL']}/s/{slug}" in saved
     assert "Email me my personal link again" not in saved
     assert "personal link" not in _text(client.get(f"/s/{slug}/0"))
 
