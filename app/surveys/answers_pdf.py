@@ -93,11 +93,7 @@ def _table(pdf: FPDF, rows: list[tuple[str, str]]) -> None:
     right = width(pdf) - left
     pdf.set_draw_color(*LINE)
     for label, value in rows:
-        lines = max(
-            len(pdf.multi_cell(left - 2, 4.8, label, dry_run=True, output="LINES")),
-            len(pdf.multi_cell(right, 4.8, value, dry_run=True, output="LINES")),
-        )
-        height = lines * 4.8
+        height = max(_lines(pdf, left - 2, label), _lines(pdf, right, value)) * 4.8
         if pdf.will_page_break(height + 1.2):
             pdf.add_page()
         top = pdf.get_y()
@@ -107,3 +103,9 @@ def _table(pdf: FPDF, rows: list[tuple[str, str]]) -> None:
         pdf.set_y(top + height + 0.6)
         pdf.line(pdf.l_margin, pdf.get_y(), pdf.w - pdf.r_margin, pdf.get_y())
         pdf.ln(0.6)
+
+
+def _lines(pdf: FPDF, column: float, text: str) -> int:
+    lines = pdf.multi_cell(column, 4.8, text, dry_run=True, output="LINES")
+    assert isinstance(lines, list)
+    return len(lines)

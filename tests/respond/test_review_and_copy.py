@@ -141,7 +141,8 @@ def test_save_and_finish_later_with_a_personal_link(app, session, client):
     saved = _text(client.get(sent.location))
     assert comeback in saved and "Email me my personal link again" in saved
     # The invitation's email says the same: the same link.
-    assert "continue later with the same link" in journey.messages("invitation")[0].body_text
+    invitation = journey.messages("invitation")[0].body_text
+    assert "continue later with the same link." in invitation and "same device" not in invitation
 
     before = len(journey.messages("invitation", "ana@customs.gov.np"))
     again = client.post(f"/s/{slug}/link", data={"csrf_token": csrf_token(saved), "index": "0"})
@@ -177,13 +178,16 @@ def test_save_and_finish_later_on_the_shared_link_says_this_browser(app, session
 
 
 def test_save_and_finish_later_in_an_anonymous_round_says_this_device(app, session, client):
-    _, slug = _ana(session, app, client, anonymous=True)
+    journey, slug = _ana(session, app, client, anonymous=True)
     start_survey(client, slug)
     sent = post_section(client, slug, 0, {"objectives_met": "4"}, action="save")
     saved = _text(client.get(sent.location))
     assert "Because this survey is anonymous" in saved
     assert "on this device and in this browser" in saved
     assert "any other device" not in saved
+    # The invitation said the same.
+    invitation = journey.messages("invitation", "ana@customs.gov.np")[0].body_text
+    assert "with the same link, on the same device and in the same browser" in invitation
 
 
 def test_the_copy_holds_every_answer_on_the_page_in_the_pdf_and_by_email(app, session, client):
@@ -263,3 +267,18 @@ def test_the_shared_link_promises_no_follow_up(app, session, client):
     post_section(client, slug, 3, EVALUATION_ANSWERS[3])
     main = _text(client.get(submit_review(client, slug).location)).split("<main", 1)[1]
     assert "six months" not in main and main.count("Thank you") == 1
+
+
+def test_a_post_too_large_for_the_session_cookie_is_shown_at_once(app, session, client):
+    import secrets
+
+    _, slug = _ana(session, app, client)
+    start_survey(client, slug)
+    post_section(client, slug, 0, EVALUATION_ANSWERS[0])
+    post_section(client, slug, 1, EVALUATION_ANSWERS[1])
+    long_text = secrets.token_urlsafe(3000)  # does not compress: the cookie cannot hold it
+    shown = post_section(client, slug, 2, {"knowledge_after": "4", "most_useful": long_text})
+    assert shown.status_code == 400
+    page = _text(shown)
+    assert "There is a problem" in page and long_text in page
+    assert len(client.get_cookie("session").value) < 4000
