@@ -119,7 +119,7 @@ def copy_email(slug: str):
         return redirect(url_for("respond.thanks", slug=slug))
     who = standing(survey_round, invitation)
     if not who.can_email_copy or invitation is None:
-        flash(gettext("A copy can only be emailed to the address your invitation came to."))
+        flash(gettext("A copy can only be emailed to the address your invitation came to."), "info")
         return redirect(url_for("respond.thanks", slug=slug))
     _, title, lines, sections = _copy(survey_round, invitation, response, definition)
     if queue_answers_copy(db.session, survey_round, invitation, title, lines, sections) is None:
@@ -127,7 +127,8 @@ def copy_email(slug: str):
             gettext(
                 "A copy of your answers has already been sent to %(email)s.",
                 email=masked(who.email),
-            )
+            ),
+            "info",
         )
     else:
         db.session.commit()
@@ -174,6 +175,7 @@ def link_again(slug: str):
                 "Your link was emailed to %(email)s a few minutes ago: look for it in your "
                 "inbox (and your spam folder) before asking again.",
                 email=masked(who.email),
-            )
+            ),
+            "info",
         )
     return redirect(url_for("respond.saved", slug=slug, index=index))

@@ -103,7 +103,9 @@ def personal_link(token: str):
     elif invitation.participant_id is None and not speaks_for(invitation):
         # An administration's invitation (the needs assessment) is answered by its contact
         # points, logged in: the link leads to the login, then to their portal.
-        flash(gettext("Log in as your administration's contact point to answer this survey."))
+        flash(
+            gettext("Log in as your administration's contact point to answer this survey."), "info"
+        )
         response = redirect(url_for("auth.login", next=url_for("portal.home")))
     else:
         # The token leaves the address bar: the survey continues on a URL without it.
