@@ -173,6 +173,8 @@ class Config:
     # round offers one when its questionnaire version is complete in it (`flask surveys
     # validate` lists what is missing) and the interface has its catalogue. English always.
     ROUND_LANGUAGES = "en,fr"
+    # The office's name in the header of the pages respondents and contact points see.
+    OFFICE_NAME = "WCO Regional Office for Capacity Building, Asia/Pacific"
     DEMO_STAFF_EMAIL = "staff@rocb-ap.example"
     DEMO_STAFF_PASSWORD: str | None = None  # generated when not set
 

@@ -278,10 +278,26 @@ def register_error_pages(app: Flask) -> None:
         )
 
 
+# Pages for respondents and contact points: their header names the office and carries
+# no staff link, whoever looks at them.
+PUBLIC_BLUEPRINTS = frozenset({"respond", "links", "portal", "main", None})
+
+
 def register_template_helpers(app: Flask) -> None:
+    from flask import request
     from flask_babel import format_date, format_decimal
+    from flask_login import current_user
 
     from app.models.enums import label_for
+
+    @app.context_processor
+    def _header() -> dict:
+        staff = (
+            current_user.is_authenticated
+            and current_user.is_staff
+            and request.blueprint not in PUBLIC_BLUEPRINTS
+        )
+        return {"staff_header": staff, "office_name": app.config["OFFICE_NAME"]}
 
     app.jinja_env.filters["label"] = label_for
     # Dates in the request's language ("7 December 2026", "7 décembre 2026").

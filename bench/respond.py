@@ -8,9 +8,10 @@ PostgreSQL database; the application's rate limits in Redis, raised so that one 
 machine is not refused). 50 clients (threads, one HTTP connection per request, as a
 sync worker serves) drive A then B then A..., each run for a bounded time:
 
-- A: an evaluation session through a personal link, 11 requests: the link, the landing
-  page, start, and the GET and POST of each of the 4 sections (the last POST is the final
-  submit). Every tenth session sends its final submit twice at once (a double click).
+- A: an evaluation session through a personal link, 14 requests: the link, the landing
+  page, start, the GET and POST of each of the 4 sections, the review of the answers and
+  the final submit from it. Every tenth session sends its final submit twice at once (a
+  double click).
 - B: one POST of the same 12 answers to the bare app (one INSERT of 12 rows, one commit).
 
 Every response carries the server CPU it cost (the worker plus its PostgreSQL backends)
@@ -22,7 +23,7 @@ or submissions beyond one per invitation. The last line is (here folded in two)
     respond: section-post cpu ratio X; final-submit p95 ratio Y;
     statements/session N; lost L; doubled D
 
-X: mean server CPU of a section POST (not the final one) over that of a bare POST;
+X: mean server CPU of a section POST over that of a bare POST;
 Y: the 95th percentile of the final submit's latency (sessions without a double click,
 whose submits are timed apart) over that of the bare POST, both at the same number of
 clients (the median over the interleaved pairs of runs, each ratio);
@@ -283,24 +284,23 @@ def app_session(port: int, slug: str, invitation: tuple[int, str], double: bool,
     _, page = step("landing", "GET", f"/s/{slug}")
     csrf = CSRF.search(page).group(1)
     step("start", "POST", f"/s/{slug}/start", {"csrf_token": csrf}, expect=(302,))
-    last = len(ANSWERS) - 1
     for index, answers in enumerate(ANSWERS):
         _, page = step("section GET", "GET", f"/s/{slug}/{index}")
-        form = {"csrf_token": CSRF.search(page).group(1), **answers}
-        form["action"] = "submit" if index == last else "next"
-        if index < last:
-            response, _ = step("section POST", "POST", f"/s/{slug}/{index}", form, (302,))
-            continue
-        if double:
-            twin = Client(port)
-            twin.cookies = dict(client.cookies)
-            thread = threading.Thread(target=twin.send, args=("POST", f"/s/{slug}/{index}", form))
-            thread.start()
-        # A double click's submit is timed apart: it waits for its twin's lock by design.
-        kind = "double click" if double else "final submit"
-        response, _ = step(kind, "POST", f"/s/{slug}/{index}", form, (200, 302))
-        if double:
-            thread.join()
+        form = {"csrf_token": CSRF.search(page).group(1), **answers, "action": "next"}
+        response, _ = step("section POST", "POST", f"/s/{slug}/{index}", form, (302,))
+    # The final submit is made from the review of the answers.
+    _, page = step("review", "GET", f"/s/{slug}/review")
+    form = {"csrf_token": CSRF.search(page).group(1)}
+    if double:
+        twin = Client(port)
+        twin.cookies = dict(client.cookies)
+        thread = threading.Thread(target=twin.send, args=("POST", f"/s/{slug}/review", form))
+        thread.start()
+    # A double click's submit is timed apart: it waits for its twin's lock by design.
+    kind = "double click" if double else "final submit"
+    response, _ = step(kind, "POST", f"/s/{slug}/review", form, (302,))
+    if double:
+        thread.join()
     # A double click's twin may have been first: this request then saw "already submitted".
     with out.lock:
         out.samples.extend(samples)

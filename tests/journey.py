@@ -130,6 +130,24 @@ def post_section(client, slug: str, index: int, data: dict, action: str = "next"
     )
 
 
+def submit_review(client, slug: str):
+    """The final submit, from the review of the answers ("Check your answers")."""
+    page = client.get(f"/s/{slug}/review")
+    assert page.status_code == 200, page.status_code
+    return client.post(
+        f"/s/{slug}/review", data={"csrf_token": csrf_token(page.get_data(as_text=True))}
+    )
+
+
+def finish_section(client, slug: str, index: int, data: dict):
+    """Answer the last section, then submit from the review; the submit's response."""
+    saved = post_section(client, slug, index, data)
+    assert saved.status_code == 302, saved.get_data(as_text=True)[-800:]
+    if not saved.location.endswith("/review"):
+        return saved  # sent back to a section (a missing answer)
+    return submit_review(client, slug)
+
+
 EVALUATION_ANSWERS = [
     {
         "objectives_met": "4",
@@ -150,8 +168,10 @@ def answer_evaluation(client, slug: str, plan: str | None = None) -> None:
     for index, answers in enumerate(EVALUATION_ANSWERS):
         if plan and "action_plan" in answers:
             answers = {**answers, "action_plan": plan}
-        action = "submit" if index == len(EVALUATION_ANSWERS) - 1 else "next"
-        response = post_section(client, slug, index, answers, action)
+        if index == len(EVALUATION_ANSWERS) - 1:
+            response = finish_section(client, slug, index, answers)
+        else:
+            response = post_section(client, slug, index, answers)
         assert response.status_code == 302, response.get_data(as_text=True)[-800:]
     assert response.location.endswith("/thanks")
 
@@ -196,5 +216,5 @@ def answer_needs(client, slug: str, member: str = "NPL") -> None:
         2,
         {"preferred_modality": "in_person", "can_host": "no", "can_provide_experts": "no"},
     )
-    done = post_section(client, slug, 3, {"context": "New PCA unit since July."}, "submit")
+    done = finish_section(client, slug, 3, {"context": "New PCA unit since July."})
     assert done.location.endswith("/thanks"), done.get_data(as_text=True)[-600:]

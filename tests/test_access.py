@@ -51,6 +51,7 @@ API_ENDPOINTS = (
 )
 ACCESS: dict[str, str] = {
     "main.index": PUBLIC,
+    "main.favicon": PUBLIC,
     "ops.healthz": PUBLIC,
     "ops.readyz": PUBLIC,
     # From the machine itself (the test client's 127.0.0.1) or with METRICS_TOKEN; from
@@ -73,10 +74,17 @@ ACCESS: dict[str, str] = {
     "respond.landing": PUBLIC,
     "respond.start": PUBLIC,
     "respond.section": PUBLIC,
+    "respond.review": PUBLIC,
+    "respond.saved": PUBLIC,
+    "respond.link_again": PUBLIC,
     "respond.thanks": PUBLIC,
+    "respond.copy_page": PUBLIC,
+    "respond.copy_pdf": PUBLIC,
+    "respond.copy_email": PUBLIC,
     "portal.home": CONTACT,
     "portal.needs_answer": CONTACT,
     "portal.needs_response": CONTACT,
+    "portal.needs_response_pdf": CONTACT,
     "portal.participants": CONTACT,
     "portal.participant": CONTACT,
     "portal.results": CONTACT,
@@ -229,6 +237,7 @@ def world(app, session, client) -> World:
     other = {
         "portal.participant": {"participant_id": journey.people["dee"].id},
         "portal.needs_response": {"response_id": responses["BTN"]},
+        "portal.needs_response_pdf": {"response_id": responses["BTN"]},
         "portal.activity_results": {"activity_id": bhutan_only.id},
     }
     # A participant's own evaluation answers are never one of the portal's responses.
@@ -392,7 +401,12 @@ def test_a_contact_point_reaches_only_their_own_member_s_records(app, world):
         rule = next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint)
         path = _path(app, rule, {**world.ids, **values})
         assert client.get(path).status_code == 404, f"{name}: {path}"
-    for endpoint in ("portal.participant", "portal.needs_response", "portal.activity_results"):
+    for endpoint in (
+        "portal.participant",
+        "portal.needs_response",
+        "portal.needs_response_pdf",
+        "portal.activity_results",
+    ):
         rule = next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint)
         path = _path(app, rule, world.ids)
         assert client.get(path).status_code == 200, f"{endpoint} of Member A: {path}"

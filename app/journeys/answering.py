@@ -84,6 +84,7 @@ _RESPONDENT = (
             Invitation.opened_at,
             Invitation.started_at,
             Invitation.submitted_at,
+            Invitation.email,  # what a respondent is offered by email (their link, a copy)
         ),
         load_only(
             Response.round_id,

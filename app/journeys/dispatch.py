@@ -112,6 +112,8 @@ def _context(survey_round: SurveyRound, name: str, link: str = "", language: str
         "link": link,
         "member": "",
         "missing": [],
+        # An anonymous round's draft stays with the browser, not with the link.
+        "anonymous": survey_round.anonymous,
     }
 
 

@@ -24,7 +24,8 @@ DEFAULT_TEMPLATES: dict[MessageKind, tuple[str, str]] = {
         "Please answer the {{ survey }} before {{ closes_on }}. It takes a few minutes:\n\n"
         "{{ link }}\n\n"
         "The link is personal: please do not forward it. You can stop and continue later "
-        "with the same link.\n\n"
+        "with the same link{% if anonymous %}, on the same device and in the same browser "
+        "(your answers are anonymous: they are not kept with your link){% endif %}.\n\n"
         "With thanks,\nROCB A/P\n",
     ),
     MessageKind.REMINDER: (
@@ -98,7 +99,7 @@ TRANSLATED_DEFAULTS: dict[str, dict[MessageKind, tuple[str, str]]] = {
 NO_CLOSING_DATE = {"en": "the closing date", "fr": "la date de clôture"}
 # The placeholders each kind of message can use (shown on the editing page).
 PLACEHOLDERS = {
-    MessageKind.INVITATION: ["name", "survey", "activity", "closes_on", "link"],
+    MessageKind.INVITATION: ["name", "survey", "activity", "closes_on", "link", "anonymous"],
     MessageKind.REMINDER: ["name", "survey", "activity", "closes_on", "link"],
     MessageKind.CLOSING_SOON: ["name", "survey", "activity", "closes_on", "link"],
     MessageKind.ESCALATION: ["name", "member", "survey", "activity", "closes_on", "missing"],

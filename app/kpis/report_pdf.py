@@ -10,83 +10,30 @@ fallback fonts whose script occurs in the report are loaded: the CJK font is lar
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
 
 from fpdf import FPDF
 
-from app.kpis.activity_report import ActivityReport, QuestionResult
-
-FONT_DIR = Path(__file__).resolve().parents[2] / "static" / "fonts" / "noto"
-BASE_FONTS = {"": "NotoSans-Regular.ttf", "B": "NotoSans-Bold.ttf"}
-
-
-@dataclass(frozen=True)
-class Fallback:
-    family: str
-    file: str
-    ranges: tuple[tuple[int, int], ...]  # the script's Unicode blocks
-
-    def needed(self, characters: set[int]) -> bool:
-        return any(low <= c <= high for c in characters for low, high in self.ranges)
-
-
-FALLBACKS = (
-    Fallback("NotoSansThai", "NotoSansThai-Regular.ttf", ((0x0E00, 0x0E7F),)),
-    Fallback("NotoSansLao", "NotoSansLao-Regular.ttf", ((0x0E80, 0x0EFF),)),
-    Fallback("NotoSansKhmer", "NotoSansKhmer-Regular.ttf", ((0x1780, 0x17FF), (0x19E0, 0x19FF))),
-    Fallback(
-        "NotoSansMyanmar",
-        "NotoSansMyanmar-Regular.ttf",
-        ((0x1000, 0x109F), (0xA9E0, 0xA9FF), (0xAA60, 0xAA7F)),
-    ),
-    Fallback("NotoSansSinhala", "NotoSansSinhala-Regular.ttf", ((0x0D80, 0x0DFF),)),
-    Fallback(
-        "NotoSansDevanagari",
-        "NotoSansDevanagari-Regular.ttf",
-        ((0x0900, 0x097F), (0xA8E0, 0xA8FF)),
-    ),
-    Fallback("NotoSansBengali", "NotoSansBengali-Regular.ttf", ((0x0980, 0x09FF),)),
-    Fallback(
-        "NotoSansCJK",
-        "NotoSansCJKsc-Regular-subset.otf",
-        (
-            (0x1100, 0x11FF),  # Hangul Jamo
-            (0x2E80, 0x2FDF),  # CJK radicals
-            (0x3000, 0x9FFF),  # CJK punctuation, kana, Bopomofo, Hangul compatibility, ideographs
-            (0xAC00, 0xD7AF),  # Hangul syllables
-            (0xF900, 0xFAFF),  # CJK compatibility ideographs
-            (0xFF00, 0xFFEF),  # full-width forms
-        ),
-    ),
+from app.common.pdf import (
+    FONT_DIR,
+    INK,
+    MUTED,
+    FontsMissing,
+    ReportPdf,
+    close_fonts,
+    load_fonts,
+    paragraph,
+    section_title,
+    width,
 )
 
-INK = (34, 34, 34)
-MUTED = (90, 90, 90)
+__all__ = ["FONT_DIR", "FontsMissing", "close_fonts", "load_fonts", "report_pdf"]
+from app.kpis.activity_report import ActivityReport, QuestionResult
+
 BAR = (11, 79, 138)
-LINE = (210, 214, 220)
 LABEL_WIDTH = 62  # mm: a choice's label, wrapped within it
 FIGURE_WIDTH = 24  # mm: "12 (100%)" after the widest bar
 LINE_HEIGHT = 4.6
-
-
-class FontsMissing(RuntimeError):
-    """A font file the PDF needs is not where the settings say."""
-
-
-class ReportPdf(FPDF):
-    def __init__(self, title: str) -> None:
-        super().__init__(format="A4")
-        self.report_title = title
-
-    def footer(self) -> None:
-        self.set_y(-12)
-        self.set_font("NotoSans", "", 8)
-        self.set_text_color(*MUTED)
-        width = self.w - self.l_margin - self.r_margin
-        self.cell(width / 2, 5, self.report_title[:90], align="L")
-        self.cell(width / 2, 5, f"Page {self.page_no()} of {{nb}}", align="R")
 
 
 def report_pdf(report: ActivityReport, font_dir: Path | str = FONT_DIR) -> bytes:
@@ -105,7 +52,7 @@ def _write(pdf: FPDF, report: ActivityReport) -> None:
     pdf.add_page()
     _heading(pdf, report)
     if report.suppressed:
-        _paragraph(
+        paragraph(
             pdf,
             f"Fewer than {report.min_group} responses: results are not shown, so that no "
             "one's answers can be recognised.",
@@ -113,43 +60,13 @@ def _write(pdf: FPDF, report: ActivityReport) -> None:
         return
     for section, questions in report.sections:
         if section:
-            _section_title(pdf, section)
+            section_title(pdf, section)
         for question in questions:
             _question(pdf, question)
     if report.comments:
-        _section_title(pdf, "Comments")
+        section_title(pdf, "Comments")
     for label, texts in report.comments:
         _comments(pdf, label, texts)
-
-
-def close_fonts(pdf: FPDF) -> None:
-    """Close the font files fpdf2 keeps open (it does after writing a document, not when
-    writing fails)."""
-    for font in pdf.fonts.values():
-        close = getattr(font, "close", None)
-        if close is not None:
-            close()
-
-
-def load_fonts(pdf: FPDF, font_dir: Path, texts: Iterable[str]) -> None:
-    """Noto Sans, and the fallback fonts of the scripts that occur in ``texts``; text
-    shaping on. Raises FontsMissing naming the file and the folder when one is missing."""
-    characters = {ord(c) for text in texts for c in text}
-    fallbacks = [f for f in FALLBACKS if f.needed(characters)]
-    files = [*BASE_FONTS.values(), *(f.file for f in fallbacks)]
-    missing = [name for name in files if not (font_dir / name).is_file()]
-    if missing:
-        raise FontsMissing(
-            f"The PDF report needs the font file(s) {', '.join(missing)} in {font_dir} "
-            "(setting PDF_FONT_DIR); see README, 'Fonts of the PDF reports'."
-        )
-    for style, name in BASE_FONTS.items():
-        pdf.add_font("NotoSans", style, str(font_dir / name))
-    for fallback in fallbacks:
-        pdf.add_font(fallback.family, "", str(font_dir / fallback.file))
-    # Bold text in a script without a bold font is written in its regular font.
-    pdf.set_fallback_fonts([f.family for f in fallbacks], exact_match=False)
-    pdf.set_text_shaping(True)
 
 
 def _texts(report: ActivityReport) -> list[str]:
@@ -161,40 +78,18 @@ def _texts(report: ActivityReport) -> list[str]:
     return texts
 
 
-def _width(pdf: FPDF) -> float:
-    return pdf.w - pdf.l_margin - pdf.r_margin
-
-
 def _heading(pdf: FPDF, report: ActivityReport) -> None:
     pdf.set_text_color(*INK)
     pdf.set_font("NotoSans", "B", 16)
-    pdf.multi_cell(_width(pdf), 7.5, "Evaluation report", align="L", new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(width(pdf), 7.5, "Evaluation report", align="L", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("NotoSans", "B", 12.5)
-    pdf.multi_cell(
-        _width(pdf), 6.5, report.activity.title, align="L", new_x="LMARGIN", new_y="NEXT"
-    )
+    pdf.multi_cell(width(pdf), 6.5, report.activity.title, align="L", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("NotoSans", "", 10)
     pdf.set_text_color(*MUTED)
-    pdf.multi_cell(_width(pdf), 5.5, report.subtitle, align="L", new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(width(pdf), 5.5, report.subtitle, align="L", new_x="LMARGIN", new_y="NEXT")
     pdf.set_text_color(*INK)
-    pdf.multi_cell(_width(pdf), 5.5, report.figures, align="L", new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(width(pdf), 5.5, report.figures, align="L", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(3)
-
-
-def _paragraph(pdf: FPDF, text: str) -> None:
-    pdf.set_font("NotoSans", "", 10)
-    pdf.multi_cell(_width(pdf), 5.5, text, align="L", new_x="LMARGIN", new_y="NEXT")
-
-
-def _section_title(pdf: FPDF, title: str) -> None:
-    pdf.set_font("NotoSans", "B", 12)
-    if pdf.will_page_break(30):  # a section title is not left alone at a page's foot
-        pdf.add_page()
-    pdf.ln(2)
-    pdf.set_draw_color(*LINE)
-    pdf.line(pdf.l_margin, pdf.get_y(), pdf.w - pdf.r_margin, pdf.get_y())
-    pdf.ln(1.5)
-    pdf.multi_cell(_width(pdf), 6.5, title, align="L", new_x="LMARGIN", new_y="NEXT")
 
 
 def _lines(pdf: FPDF, width: float, text: str) -> int:
@@ -213,18 +108,18 @@ def _question(pdf: FPDF, question: QuestionResult) -> None:
         for label in (label for label, _ in question.counts)
     ]
     pdf.set_font("NotoSans", "B", 10)
-    title_height = _lines(pdf, _width(pdf), question.label) * 5.2
+    title_height = _lines(pdf, width(pdf), question.label) * 5.2
     block = title_height + 7 + sum(h + 0.6 for h in heights)
     if pdf.will_page_break(block) and block < pdf.eph:
         pdf.add_page()
     pdf.ln(1.5)
-    pdf.multi_cell(_width(pdf), 5.2, question.label, align="L", new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(width(pdf), 5.2, question.label, align="L", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("NotoSans", "", 8.5)
     pdf.set_text_color(*MUTED)
-    pdf.multi_cell(_width(pdf), 4.6, question.summary, align="L", new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(width(pdf), 4.6, question.summary, align="L", new_x="LMARGIN", new_y="NEXT")
     pdf.set_text_color(*INK)
     pdf.ln(0.8)
-    bar_room = _width(pdf) - LABEL_WIDTH - FIGURE_WIDTH - 3
+    bar_room = width(pdf) - LABEL_WIDTH - FIGURE_WIDTH - 3
     pdf.set_font("NotoSans", "", 9)
     for (label, number, share), height in zip(question.rows, heights, strict=True):
         if pdf.will_page_break(height + 0.6):
@@ -245,14 +140,14 @@ def _question(pdf: FPDF, question: QuestionResult) -> None:
 def _comments(pdf: FPDF, label: str, texts: list[str]) -> None:
     """A free-text question and every answer to it, each in full, wrapped."""
     pdf.set_font("NotoSans", "B", 10)
-    if pdf.will_page_break(5.2 * _lines(pdf, _width(pdf), label) + 10):
+    if pdf.will_page_break(5.2 * _lines(pdf, width(pdf), label) + 10):
         pdf.add_page()
     pdf.ln(2)
-    pdf.multi_cell(_width(pdf), 5.2, label, align="L", new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(width(pdf), 5.2, label, align="L", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("NotoSans", "", 9.5)
     for text in texts:
         pdf.set_x(pdf.l_margin)
         pdf.cell(5, 5, "•")
-        pdf.multi_cell(_width(pdf) - 5, 5, text, align="L", new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(width(pdf) - 5, 5, text, align="L", new_x="LMARGIN", new_y="NEXT")
         pdf.ln(1)
     pdf.ln(1)

@@ -5,6 +5,7 @@ administration's records answer 404."""
 from __future__ import annotations
 
 from flask import Blueprint, abort, redirect, render_template, url_for
+from flask_babel import format_date, get_locale, gettext
 from flask_login import current_user
 
 from app.common import clock
@@ -17,8 +18,11 @@ from app.journeys.member_view import (
 )
 from app.kpis.member_results import member_results
 from app.models import QuestionnaireKind
-from app.surveys.readback import readable_answers
+from app.surveys.model import Definition, text_in
+from app.surveys.readback import picker_kinds, response_answers
+from app.surveys.rounds import picker_options
 from app.web.access import contact_point_required
+from app.web.answers import answers_pdf_response
 from app.web.forms import ConfirmForm
 from app.web.lookups import round_or_404
 from app.web.respondent import bind_invitation
@@ -65,14 +69,44 @@ def needs_answer(round_id: int):
     return redirect(url_for("respond.landing", slug=survey_round.slug))
 
 
-@bp.route("/needs/responses/<int:response_id>")
-@contact_point_required
-def needs_response(response_id: int):
+def _needs_answers(response_id: int):
+    """The administration's submitted needs assessment, read back with labels and Member
+    names in the questionnaire's order; 404 for another administration's."""
     response = member_response(db.session, current_user.member, response_id)
     if response is None:
         abort(404)
+    definition = Definition.from_json(response.version.definition)
+    kinds = picker_kinds(definition)
+    pickers = picker_options(db.session, response.round.plan_year_id, kinds) if kinds else None
+    lang = get_locale_code()
+    title = text_in(definition.title, lang) or response.round.title
+    lines = [
+        response.round.title,
+        gettext("Answered for %(member)s", member=current_user.member.name),
+    ]
+    if response.submitted_at is not None:
+        lines.append(
+            gettext("Submitted on %(day)s", day=format_date(response.submitted_at, "long"))
+        )
+    return response, title, lines, response_answers(db.session, response, lang, pickers)
+
+
+@bp.route("/needs/responses/<int:response_id>")
+@contact_point_required
+def needs_response(response_id: int):
+    response, title, lines, sections = _needs_answers(response_id)
     return render_template(
-        "portal/response.html", response=response, sections=readable_answers(db.session, response)
+        "portal/response.html", response=response, title=title, lines=lines, sections=sections
+    )
+
+
+@bp.route("/needs/responses/<int:response_id>.pdf")
+@contact_point_required
+def needs_response_pdf(response_id: int):
+    response, title, lines, sections = _needs_answers(response_id)
+    code = current_user.member.code.lower()
+    return answers_pdf_response(
+        title, lines, sections, f"needs-{code}-{response.round.plan_year.label}.pdf"
     )
 
 
@@ -123,3 +157,8 @@ def activity_results(activity_id: int):
         min_group=min_group_size(),
         single=True,
     )
+
+
+def get_locale_code() -> str:
+    locale = get_locale()
+    return locale.language if locale is not None else "en"

@@ -1,39 +1,52 @@
-"""Respondent pages: personal links, a round's shared link, its sections, the submit.
+"""Respondent pages: personal links, a round's shared link, its sections, the review of
+the answers and the final submit.
 
 A personal link (/i/<token>) binds the browser session to its invitation, then redirects
 to a URL without the token. On the shared link the respondent is known by a resume token
 kept in their (signed) session cookie; the database stores only its hash. In a round that
 is not anonymous the invitation points to its response, so the personal link resumes it
-on any device. Every state-changing request is a POST with a CSRF token.
+on any device. Every state-changing request is a POST with a CSRF token, answered with a
+redirect (Post/Redirect/Get), also when the answers have a mistake: the post is kept in
+the session and the section's page shows it again with its errors, so Back and Refresh
+never send a form twice.
 """
 
 from __future__ import annotations
 
-import re
-
 from flask import (
     Blueprint,
-    abort,
     current_app,
     flash,
-    g,
     make_response,
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
 from flask_babel import gettext
-from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
+from werkzeug.datastructures import MultiDict
 
 from app.common import clock
 from app.extensions import db, limiter
-from app.journeys.answering import find_respondent
 from app.journeys.invitations import find_invitation, mark_opened
-from app.models import Invitation, Response, ResponseStatus, Role, SurveyRound
+from app.models import Invitation, Response, ResponseStatus, SurveyRound
 from app.ops.metrics import SUBMISSIONS
+from app.respond import copies  # noqa: F401  (the thank-you page's copies, on `bp`)
+from app.respond.pages import (
+    already_submitted,
+    bp,
+    closed_page,
+    coming_back,
+    invitation_only,
+    page_lang,
+    respondent,
+    speaks_for,
+    standing,
+)
 from app.surveys.model import PICKER_TYPES, Definition, PickerOptions, Section
+from app.surveys.readback import picker_kinds, read_answers
 from app.surveys.responses import (
     AlreadySubmitted,
     evaluation_action_plan,
@@ -42,28 +55,23 @@ from app.surveys.responses import (
     reachable_section,
     record_section,
     start_response,
+    submit_draft,
 )
 from app.surveys.rounds import picker_options
 from app.surveys.section_state import SectionState, display_section, receive_section
-from app.surveys.versions import definition_by_id
-from app.web.i18n import choose_language, round_languages, set_round_title
-from app.web.respondent import (
-    bind_invitation,
-    bound_invitations,
-    remember_resume_token,
-    resume_tokens,
-)
+from app.web.respondent import bind_invitation, remember_resume_token
+from app.web.settings import journey_settings
 
-bp = Blueprint("respond", __name__, url_prefix="/s")
+__all__ = ["bp", "links"]
+
 links = Blueprint("links", __name__)
 
-
-@bp.after_request
-def no_store(response):
-    # The back button must show the current state (e.g. "already submitted"), not a copy.
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Referrer-Policy"] = "no-referrer"
-    return response
+# The session key of a section post that was not saved (a mistake, or a repeat entry
+# added or removed): {round id: {"response", "index", "action", "form": [[name, value]]}}.
+POSTED_KEY = "survey_posted"
+# A session cookie must stay under 4 KB; a post too large to keep in it (long texts with a
+# mistake, which the pages' maxlength makes rare) is shown at once, as before PRG.
+COOKIE_LIMIT = 3800
 
 
 def _personal_link_limit() -> str:
@@ -89,10 +97,10 @@ def personal_link(token: str):
             404,
         )
     elif invitation.submitted_at is not None:
-        response = make_response(_already_submitted(invitation.round))
+        response = make_response(already_submitted(invitation.round))
     elif not invitation.round.accepts_answers(clock.today()):
-        response = make_response(_closed_page(invitation.round))
-    elif invitation.participant_id is None and not _speaks_for(invitation):
+        response = make_response(closed_page(invitation.round))
+    elif invitation.participant_id is None and not speaks_for(invitation):
         # An administration's invitation (the needs assessment) is answered by its contact
         # points, logged in: the link leads to the login, then to their portal.
         flash(
@@ -111,118 +119,22 @@ def personal_link(token: str):
     return response
 
 
-def _speaks_for(invitation: Invitation) -> bool:
-    """The logged-in user is a contact point of the invitation's administration, or staff
-    recording its answers (the round page's "Record its answers")."""
-    if not current_user.is_authenticated:
-        return False
-    if current_user.is_staff:
-        return True
-    return (
-        current_user.role is Role.CONTACT_POINT and current_user.member_id == invitation.member_id
-    )
-
-
-def _respondent(slug: str) -> tuple[SurveyRound, Invitation | None, Response | None, Definition]:
-    """The round, the invitation this browser answers for, the response it is answering
-    and the questionnaire, from one query (the parsed questionnaire is kept in memory).
-
-    The invitation is a participant's, bound by their personal link, or an
-    administration's, only while its contact point is logged in. A round without a shared
-    link is answered only through an invitation (for the needs assessment, only while its
-    contact point is logged in): without one, a draft kept in the session cookie opens
-    nothing. In a round that is not anonymous, the invitation points to its response.
-    """
-    found = find_respondent(db.session, slug, bound_invitations(), resume_tokens())
-    if found is None:
-        abort(404)
-    survey_round, invitation = found.round, found.invitation
-    if invitation is not None and invitation.participant_id is None and not _speaks_for(invitation):
-        invitation = None
-    if invitation is not None and not survey_round.anonymous:
-        response = found.by_invitation
-    elif invitation is None and not survey_round.open_link:
-        response = None
-    else:
-        response = found.by_token
-    definition = definition_by_id(db.session, survey_round.version_id, found.content_hash)
-    # The page's language, for the questionnaire's texts and the interface alike.
-    lang = choose_language(
-        round_languages(definition.complete_languages),
-        found.language if invitation is not None else None,
-    )
-    set_round_title(survey_round, _title_in(survey_round, definition, lang))
-    return survey_round, invitation, response, definition
-
-
-# The title given to a follow-up wave's round (app/journeys/scheduling.py).
-_FOLLOW_UP_TITLE = re.compile(r"^Follow-up \((\d+) months\)(.*)$", re.DOTALL)
-
-
-def _title_in(survey_round: SurveyRound, definition: Definition, lang: str) -> str:
-    """The round's title in ``lang``: a title made from the questionnaire's (the default,
-    e.g. "Workshop evaluation: <activity>") starts with the questionnaire's title in it, a
-    follow-up wave's with "Follow-up (6 months)" in it; a title staff wrote stays as is."""
-    title = survey_round.title
-    english, translated = definition.title.get("en", ""), definition.title.get(lang)
-    if lang == "en":
-        return title
-    wave = _FOLLOW_UP_TITLE.match(title)
-    if wave:
-        head, about = gettext("Follow-up (%(months)s months)", months=wave[1]), wave[2]
-    elif translated and english and title.startswith(english):
-        head, about = translated, title[len(english) :]
-    else:
-        return title
-    if about.startswith(": "):
-        return gettext("%(survey)s: %(about)s", survey=head, about=about[2:])
-    return head + about
-
-
-def _lang(definition: Definition) -> str:
-    """The language :func:`_respondent` chose for this request's pages."""
-    return g.get("lang") or "en"
-
-
-def _closed_page(survey_round: SurveyRound):
-    today = clock.today()
-    not_yet = survey_round.opens_on > today and survey_round.status.value != "closed"
-    return render_template(
-        "respond/closed.html",
-        round=survey_round,
-        not_yet=not_yet,
-        contact=current_app.config["CONTACT_EMAIL"],
-    ), 403
-
-
-def _already_submitted(survey_round: SurveyRound):
-    return render_template("respond/already_submitted.html", round=survey_round), 200
-
-
-def _invitation_only(survey_round: SurveyRound):
-    return render_template(
-        "respond/invitation_only.html",
-        round=survey_round,
-        contact=current_app.config["CONTACT_EMAIL"],
-    ), 403
-
-
 @bp.route("/<slug>")
 def landing(slug: str):
-    survey_round, invitation, response, definition = _respondent(slug)
+    survey_round, invitation, response, definition = respondent(slug)
     if (response is not None and response.status is ResponseStatus.SUBMITTED) or (
         invitation is not None and invitation.submitted_at is not None
     ):
-        return _already_submitted(survey_round)
+        return already_submitted(survey_round)
     if not survey_round.accepts_answers(clock.today()):
-        return _closed_page(survey_round)
+        return closed_page(survey_round)
     if invitation is None and not survey_round.open_link:
-        return _invitation_only(survey_round)
+        return invitation_only(survey_round)
     return render_template(
         "respond/landing.html",
         round=survey_round,
         definition=definition,
-        lang=_lang(definition),
+        lang=page_lang(definition),
         response=response,
     )
 
@@ -235,23 +147,31 @@ def _post_limit() -> str:
     return current_app.config["RATELIMIT_RESPONDENT_POST"]
 
 
+def _to_landing(slug: str):
+    """After a POST that cannot go on (closed, already submitted, by invitation): the
+    landing page, which says why."""
+    return redirect(url_for("respond.landing", slug=slug))
+
+
 @bp.route("/<slug>/start", methods=["POST"])
 @limiter.limit(_start_limit)
 def start(slug: str):
-    survey_round, invitation, response, _ = _respondent(slug)
-    if not survey_round.accepts_answers(clock.today()):
-        return _closed_page(survey_round)
-    if invitation is None and not survey_round.open_link:
-        return _invitation_only(survey_round)
-    if invitation is not None and invitation.submitted_at is not None:
-        return _already_submitted(survey_round)
+    survey_round, invitation, response, definition = respondent(slug)
+    if (
+        not survey_round.accepts_answers(clock.today())
+        or (invitation is None and not survey_round.open_link)
+        or (invitation is not None and invitation.submitted_at is not None)
+    ):
+        return _to_landing(slug)
     if response is None:
         response, token = start_response(db.session, survey_round, invitation)
         remember_resume_token(survey_round, token)
         db.session.commit()
         return redirect(url_for("respond.section", slug=slug, index=0))
     if response.status is ResponseStatus.SUBMITTED:
-        return _already_submitted(survey_round)
+        return _to_landing(slug)
+    if response.current_section >= len(definition.sections):
+        return redirect(url_for("respond.review", slug=slug))
     return redirect(url_for("respond.section", slug=slug, index=response.current_section))
 
 
@@ -283,35 +203,87 @@ def _defaults(section: Section, invitation: Invitation | None) -> dict:
     }
 
 
+def _returning() -> bool:
+    """The section was opened from the review ("Change"): saving it goes back there."""
+    return (request.values.get("return") or "") == "review"
+
+
+def _section_url(slug: str, index: int, **args) -> str:
+    if _returning():
+        args["return"] = "review"
+    return url_for("respond.section", slug=slug, index=index, **args)
+
+
+def _kept_post(survey_round: SurveyRound, response: Response, index: int) -> dict | None:
+    kept = (session.get(POSTED_KEY) or {}).get(str(survey_round.id))
+    if kept and kept.get("response") == response.id and kept.get("index") == index:
+        return kept
+    return None
+
+
+def _keep_post(survey_round: SurveyRound, response: Response, index: int, action: str) -> bool:
+    """Keep the section's post in the session for the page after the redirect; False when
+    it does not fit in the session cookie."""
+    form = [[k, v] for k, v in request.form.items(multi=True) if k not in ("csrf_token", "return")]
+    posted = dict(session.get(POSTED_KEY) or {})
+    posted[str(survey_round.id)] = {
+        "response": response.id,
+        "index": index,
+        "action": action,
+        "form": form,
+    }
+    serializer = current_app.session_interface.get_signing_serializer(current_app)  # type: ignore[attr-defined]
+    if len(serializer.dumps({**dict(session), POSTED_KEY: posted})) > COOKIE_LIMIT:
+        _forget_post(survey_round)
+        return False
+    session[POSTED_KEY] = posted
+    return True
+
+
+def _forget_post(survey_round: SurveyRound) -> None:
+    posted = session.get(POSTED_KEY) or {}
+    if str(survey_round.id) in posted:
+        session[POSTED_KEY] = {k: v for k, v in posted.items() if k != str(survey_round.id)}
+
+
 @bp.route("/<slug>/<int:index>", methods=["GET", "POST"])
 @limiter.limit(_post_limit, methods=["POST"])
 def section(slug: str, index: int):
-    survey_round, invitation, response, definition = _respondent(slug)
+    survey_round, invitation, response, definition = respondent(slug)
     if response is None:
         return redirect(url_for("respond.landing", slug=slug))
     if response.status is ResponseStatus.SUBMITTED or (
         invitation is not None and invitation.submitted_at is not None
     ):
-        return _already_submitted(survey_round)
+        return _to_landing(slug) if request.method == "POST" else already_submitted(survey_round)
     if not survey_round.accepts_answers(clock.today()):
-        return _closed_page(survey_round)
-    if request.method == "GET":
-        stored = load_values(db.session, response, definition)
-        allowed = reachable_section(definition, response.current_section, stored, index)
-        if allowed != index:
-            return redirect(url_for("respond.section", slug=slug, index=allowed))
-        current = definition.sections[index]
+        return _to_landing(slug) if request.method == "POST" else closed_page(survey_round)
+    if request.method == "POST":
+        return _receive(survey_round, invitation, response, definition, index)
+    stored = load_values(db.session, response, definition)
+    allowed = reachable_section(definition, response.current_section, stored, index)
+    if allowed != index:
+        return redirect(url_for("respond.section", slug=slug, index=allowed))
+    current = definition.sections[index]
+    lang = page_lang(definition)
+    pickers = _pickers_for(survey_round, current, invitation)
+    kept = _kept_post(survey_round, response, index)
+    if kept is not None:
+        # The post that was not saved, with its mistakes marked again.
+        state = receive_section(
+            definition, current, lang, pickers, stored, MultiDict(kept["form"]), kept["action"]
+        )
+    else:
         state = display_section(
             definition,
             current,
-            _lang(definition),
-            _pickers_for(survey_round, current, invitation),
+            lang,
+            pickers,
             stored,
             defaults=_defaults(current, invitation),
             check=bool(request.args.get("check")),
         )
-        return _render(survey_round, state, invitation)
-    return _receive(survey_round, invitation, response, definition, index)
+    return _render(survey_round, state, invitation)
 
 
 def _receive(
@@ -326,24 +298,29 @@ def _receive(
     # The draft is locked and read once: what the checks below see is what is saved.
     draft = lock_draft(db.session, response.id, definition)
     if draft.status is not ResponseStatus.DRAFT:
-        return _already_submitted(survey_round)
+        return _to_landing(slug)
     allowed = reachable_section(definition, draft.current_section, draft.values, index)
     if allowed != index:
         return redirect(url_for("respond.section", slug=slug, index=allowed))
     current = definition.sections[index]
     action = request.form.get("action", "next")
+    if action == "submit":
+        action = "next"  # the final submit is made from the review of the answers
     state = receive_section(
         definition,
         current,
-        _lang(definition),
+        page_lang(definition),
         _pickers_for(survey_round, current, invitation),
         draft.values,
         request.form,
         action,
     )
     if not state.accepted:
+        db.session.rollback()  # the lock ends here
+        if _keep_post(survey_round, response, index, action):
+            return redirect(_section_url(slug, index))
         return _render(survey_round, state, invitation, 400 if state.errors else 200)
-    kind = survey_round.kind.value
+    _forget_post(survey_round)
     try:
         outcome = record_section(
             db.session, response, definition, current, state.answers, action, invitation, draft
@@ -351,14 +328,14 @@ def _receive(
         db.session.commit()
     except AlreadySubmitted:
         db.session.rollback()
-        return _already_submitted(survey_round)
+        return _to_landing(slug)
     except IntegrityError:
         # Another tab submitted this response at the same moment (SQLite has no row
         # lock): nothing of theirs is lost, and the respondent can send this page again.
         db.session.rollback()
         db.session.refresh(response)
         if response.status is ResponseStatus.SUBMITTED:
-            return _already_submitted(survey_round)
+            return _to_landing(slug)
         flash(
             gettext(
                 "Your answers were being saved from another window. Check this page and send "
@@ -367,12 +344,13 @@ def _receive(
             "error",
         )
         return redirect(url_for("respond.section", slug=slug, index=index))
-    if outcome.submitted:
-        SUBMISSIONS.labels(kind).inc()
-        return redirect(url_for("respond.thanks", slug=slug))
+    if action == "save":
+        return redirect(url_for("respond.saved", slug=slug, index=index))
     if outcome.missing:
         flash(gettext("Some required answers are missing: they are marked below."), "error")
         return redirect(url_for("respond.section", slug=slug, index=outcome.target, check=1))
+    if outcome.review or (_returning() and action == "next"):
+        return redirect(url_for("respond.review", slug=slug))
     return redirect(url_for("respond.section", slug=slug, index=outcome.target))
 
 
@@ -382,16 +360,94 @@ def _render(
     action_plan = (
         evaluation_action_plan(db.session, invitation) if state.shows_action_plan else None
     )
+    who = standing(survey_round, invitation)
     return render_template(
-        "respond/section.html", round=survey_round, state=state, action_plan=action_plan
+        "respond/section.html",
+        round=survey_round,
+        state=state,
+        action_plan=action_plan,
+        returning=_returning(),
+        coming_back=coming_back(who, survey_round),
+        known=who.known,
     ), status
 
 
-@bp.route("/<slug>/thanks")
-def thanks(slug: str):
-    survey_round, _, response, definition = _respondent(slug)
-    if response is None or response.status is not ResponseStatus.SUBMITTED:
+def _review_pickers(survey_round: SurveyRound, definition: Definition, invitation):
+    kinds = picker_kinds(definition)
+    if not kinds:
+        return PickerOptions()
+    pickers = picker_options(db.session, survey_round.plan_year_id, kinds)
+    if invitation is not None and invitation.participant_id is None:
+        pickers.members = [(invitation.member.code, invitation.member.name)]
+    return pickers
+
+
+@bp.route("/<slug>/review", methods=["GET", "POST"])
+@limiter.limit(_post_limit, methods=["POST"])
+def review(slug: str):
+    """Check your answers: every visible answer by section, each with a link to change
+    it; the final submit is made from here."""
+    survey_round, invitation, response, definition = respondent(slug)
+    if response is None:
         return redirect(url_for("respond.landing", slug=slug))
+    if response.status is ResponseStatus.SUBMITTED or (
+        invitation is not None and invitation.submitted_at is not None
+    ):
+        return _to_landing(slug) if request.method == "POST" else already_submitted(survey_round)
+    if not survey_round.accepts_answers(clock.today()):
+        return _to_landing(slug) if request.method == "POST" else closed_page(survey_round)
+    if request.method == "POST":
+        return _submit(survey_round, invitation, response, definition)
+    if response.current_section < len(definition.sections):
+        return redirect(url_for("respond.section", slug=slug, index=response.current_section))
+    values = load_values(db.session, response, definition)
+    lang = page_lang(definition)
+    sections = read_answers(
+        definition, values, lang, _review_pickers(survey_round, definition, invitation)
+    )
     return render_template(
-        "respond/thanks.html", round=survey_round, definition=definition, lang=_lang(definition)
+        "respond/review.html",
+        round=survey_round,
+        lang=lang,
+        sections=sections,
+        coming_back=coming_back(standing(survey_round, invitation), survey_round),
+    )
+
+
+def _submit(
+    survey_round: SurveyRound,
+    invitation: Invitation | None,
+    response: Response,
+    definition: Definition,
+):
+    slug = survey_round.slug
+    try:
+        missing = submit_draft(db.session, response, definition, invitation)
+        db.session.commit()
+    except (AlreadySubmitted, IntegrityError):
+        db.session.rollback()
+        return _to_landing(slug)
+    if missing:
+        flash(gettext("Some required answers are missing: they are marked below."), "error")
+        return redirect(url_for("respond.section", slug=slug, index=missing[0][0], check=1))
+    SUBMISSIONS.labels(survey_round.kind.value).inc()
+    return redirect(url_for("respond.thanks", slug=slug))
+
+
+@bp.route("/<slug>/saved/<int:index>")
+def saved(slug: str, index: int):
+    """After "Save and finish later": how to come back, exactly."""
+    survey_round, invitation, response, definition = respondent(slug)
+    if response is None or response.status is not ResponseStatus.DRAFT:
+        return redirect(url_for("respond.landing", slug=slug))
+    who = standing(survey_round, invitation)
+    return render_template(
+        "respond/saved.html",
+        round=survey_round,
+        lang=page_lang(definition),
+        who=who,
+        index=index,
+        coming_back=coming_back(who, survey_round),
+        # From BASE_URL, as in emails, never from the request's Host header.
+        address=journey_settings().base_url + url_for("respond.landing", slug=slug),
     )

@@ -98,7 +98,9 @@ CONSTRAINTS_BY_TYPE = {
     "multiple_choice": {"min", "max", "expression"},
 }
 TOP_FIELDS = {"key", "kind", "title", "intro", "thanks", "choice_lists", "sections"}
-SECTION_FIELDS = {"key", "title", "intro", "relevant", "questions"}
+# follow_up_intro: said only to respondents the office can come back to (a personal link
+# in a round that is not anonymous), e.g. "we will show you this plan in six months".
+SECTION_FIELDS = {"key", "title", "intro", "follow_up_intro", "relevant", "questions"}
 CHOICE_FIELDS = {"value", "label", "items"}
 ROW_FIELDS = {"key", "label", "kpi"}
 QUESTION_KEY = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
@@ -472,13 +474,17 @@ class _Checker:
             question = self.question(raw_question, seen, all_keys, lists, repeat=None)
             if question:
                 questions.append(question)
-        return {
+        section = {
             "key": key,
             "title": self.text(raw, "title", f"section {key!r}", required=True),
             "intro": self.text(raw, "intro", f"section {key!r}"),
             "relevant": relevant,
             "questions": questions,
         }
+        follow_up_intro = self.text(raw, "follow_up_intro", f"section {key!r}")
+        if follow_up_intro:  # only when given: other versions' stored form stays the same
+            section["follow_up_intro"] = follow_up_intro
+        return section
 
     def question(
         self,

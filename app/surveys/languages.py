@@ -45,7 +45,7 @@ def missing_texts(data: dict) -> list[MissingText]:
     used_lists: dict[str, list[str]] = {}
     for section in data.get("sections", []):
         where = f"section {section['key']!r}"
-        for name in ("title", "intro"):
+        for name in ("title", "intro", "follow_up_intro"):
             found += _missing(section.get(name), languages, where, name)
         for question in section.get("questions", []):
             found += _question_texts(question, languages, used_lists)

@@ -87,6 +87,8 @@ class Section:
     relevant: Expression | None
     questions: list[Question]
     index: int = 0
+    # Said only to respondents the office can come back to (see `definitions`).
+    follow_up_intro: dict | None = None
 
 
 @dataclass
@@ -116,6 +118,7 @@ class Definition:
                 relevant=parse(s["relevant"]) if s.get("relevant") else None,
                 questions=[_question(q, lists) for q in s["questions"]],
                 index=index,
+                follow_up_intro=s.get("follow_up_intro"),
             )
             for index, s in enumerate(data["sections"])
         ]

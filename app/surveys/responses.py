@@ -57,6 +57,7 @@ class StepOutcome:
     target: int  # the section index to show next
     submitted: bool = False
     missing: list[tuple[int, str, str]] | None = None
+    review: bool = False  # every section is answered: the respondent reviews, then submits
 
 
 def hash_token(token: str) -> str:
@@ -353,9 +354,10 @@ def record_section(
     invitation: Invitation | None = None,
     draft: Draft | None = None,
 ) -> StepOutcome:
-    """Save a validated section and take the respondent's step: back ("previous"), on to
-    the next section they are shown, or (after the last one, or on "submit") the final
-    submit, which sends them to the first section with a missing answer if there is one.
+    """Save a validated section and take the respondent's step: back ("previous"), none
+    ("save": finish later), on to the next section they are shown, after the last one to
+    the review of the answers, or (on "submit") the final submit. Past the last section, a
+    missing required answer sends them to the first section that has one.
 
     Answers of questions that the new answers hide, in any section, are discarded. The
     response is locked and read once (``draft``, when the caller has already locked it);
@@ -377,16 +379,23 @@ def record_section(
     current = locked.current_section
     if action == "previous":
         outcome = StepOutcome(target if target is not None else section.index)
+    elif action == "save":
+        outcome = StepOutcome(section.index)
     elif target is not None and action != "submit":
         current = max(current, target)
         outcome = StepOutcome(target)
     else:
         missing = missing_answers(definition, kept)
-        if not missing:
+        if missing:
+            outcome = StepOutcome(missing[0][0], missing=missing)
+        elif action == "submit":
             _submit(session, response, invitation, now, rows)
             register_tangible_results(session, response, definition, kept)
             return StepOutcome(section.index, submitted=True)
-        outcome = StepOutcome(missing[0][0], missing=missing)
+        else:
+            # Past the last section: the review of the answers (REVIEW_SECTION) is reached.
+            current = review_section(definition)
+            outcome = StepOutcome(section.index, review=True)
     _update_with_answers(
         session.connection(),
         _STEP,
@@ -447,6 +456,12 @@ def _submit(
     for name, value in (("status", ResponseStatus.SUBMITTED), ("submitted_at", now)):
         set_committed_value(response, name, value)
     set_committed_value(response, "updated_at", now)
+
+
+def review_section(definition: Definition) -> int:
+    """The ``current_section`` of a draft whose respondent has reached the review of
+    their answers: one past the last section."""
+    return len(definition.sections)
 
 
 def reachable_section(

@@ -96,6 +96,11 @@ class SectionState:
         return text_in(self.section.intro, self.lang)
 
     @property
+    def follow_up_intro(self) -> str:
+        """Said only to a respondent the office can come back to (the page decides)."""
+        return text_in(self.section.follow_up_intro, self.lang)
+
+    @property
     def position(self) -> int:
         """1-based place of this section among the visible ones."""
         return self.indexes.index(self.section.index) + 1
@@ -200,16 +205,17 @@ def receive_section(
     formdata: MultiDict,
     action: str = "next",
 ) -> SectionState:
-    """A posted section. ``action`` is ``next``, ``submit``, ``previous`` (required answers
-    are not demanded when going back), or ``add:<key>`` / ``remove:<key>:<n>`` for a
-    repeat entry (the form is shown again, unchecked)."""
+    """A posted section. ``action`` is ``next``, ``submit``, ``previous`` or ``save``
+    (required answers are not demanded when going back or saving to finish later), or
+    ``add:<key>`` / ``remove:<key>:<n>`` for a repeat entry (the form is shown again,
+    unchecked)."""
     form = build_section_form(definition, section, lang, pickers, formdata=formdata)
     state = _state(definition, section, form, lang, answers)
     if action.startswith(("add:", "remove:")):
         change_entries(form, action)
         state.entries_changed = True
     else:
-        _check(state, partial=action == "previous")
+        _check(state, partial=action in ("previous", "save"))
     return state
 
 

@@ -55,6 +55,7 @@ _CODE_IN_NAME = re.compile(r"\(([a-z]{2})\)\s*$", re.IGNORECASE)
 TRANSLATED = ("label", "hint", "constraint_message")
 SECTION_TYPE = "section"
 SECTION_INTRO_TYPE = "section_intro"
+SECTION_FOLLOW_UP_INTRO_TYPE = "section_follow_up_intro"
 MATRIX_ROW_TYPE = "matrix_row"
 
 

@@ -32,6 +32,7 @@ from openpyxl.styles import Font
 from app.surveys.model import PickerOptions
 from app.surveys.xlsform_columns import (
     MATRIX_ROW_TYPE,
+    SECTION_FOLLOW_UP_INTRO_TYPE,
     SECTION_INTRO_TYPE,
     SECTION_TYPE,
     TRANSLATED,
@@ -95,6 +96,15 @@ class _Sheets:
             self.names.add(intro["name"])
             self.texts(intro, "label", section["intro"])
             self.survey.append(intro)
+        if section.get("follow_up_intro"):
+            promise = {
+                "type": "note",
+                "name": self.unique(f"{section['key']}_follow_up_intro", self.names),
+                "question_type": SECTION_FOLLOW_UP_INTRO_TYPE,
+            }
+            self.names.add(promise["name"])
+            self.texts(promise, "label", section["follow_up_intro"])
+            self.survey.append(promise)
         for question in section["questions"]:
             self.question(question)
         self.survey.append({"type": "end_group"})

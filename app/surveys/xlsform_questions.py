@@ -11,6 +11,7 @@ from app.surveys.definitions import CONSTRAINTS_BY_TYPE, QUESTION_KEY
 from app.surveys.expressions import ExpressionError, parse
 from app.surveys.xlsform_columns import (
     MATRIX_ROW_TYPE,
+    SECTION_FOLLOW_UP_INTRO_TYPE,
     SECTION_INTRO_TYPE,
     XlsformProblem,
     constraint_formula,
@@ -30,7 +31,7 @@ APP_TYPES = {
         "work_plan_item",
     },
     "select_multiple": {"multiple_choice"},
-    "note": {"note", SECTION_INTRO_TYPE},
+    "note": {"note", SECTION_INTRO_TYPE, SECTION_FOLLOW_UP_INTRO_TYPE},
 }
 OWN_CHOICES = ("yes_no", "rating", "member", "activity", "work_plan_item")  # no `choices`
 INLINE = "inline"  # a list written into the question that uses it
@@ -73,9 +74,10 @@ class QuestionRows:
             self.matrix_row(row, base, arguments)
             return
         app = self.app_type(row, base, arguments)
-        if app == SECTION_INTRO_TYPE:
+        if app in (SECTION_INTRO_TYPE, SECTION_FOLLOW_UP_INTRO_TYPE):
             if self.section is not None and not self.section["questions"]:
-                self.section["intro"] = row.texts.get("label")
+                name = "intro" if app == SECTION_INTRO_TYPE else "follow_up_intro"
+                self.section[name] = row.texts.get("label")
                 return
             app = "note"
         if app is None:

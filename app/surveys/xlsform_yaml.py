@@ -13,7 +13,7 @@ import yaml
 from app.surveys.versions import validate_files
 
 TOP = ("key", "kind", "title", "intro", "thanks", "choice_lists", "sections")
-SECTION = ("key", "title", "intro", "relevant", "questions")
+SECTION = ("key", "title", "intro", "follow_up_intro", "relevant", "questions")
 QUESTION = (
     "key",
     "type",
@@ -34,7 +34,17 @@ QUESTION = (
     "add_label",
     "questions",
 )
-TEXTS = {"title", "intro", "thanks", "label", "hint", "low_label", "high_label", "add_label"}
+TEXTS = {
+    "title",
+    "intro",
+    "follow_up_intro",
+    "thanks",
+    "label",
+    "hint",
+    "low_label",
+    "high_label",
+    "add_label",
+}
 
 
 def _text(value: dict) -> Any:

@@ -49,10 +49,14 @@ def test_participant_completes_the_evaluation_on_a_phone(live_server, phone_page
     )
     choose(page, "support_needed", "No")
     assert page.locator('[data-key="support_details"]').is_hidden()
+    page.get_by_role("button", name="Save and check your answers").click()
+    assert page.get_by_role("heading", name="Check your answers before you submit them")
+    assert page.get_by_text("Brief my unit on post-clearance audit planning by March.")
     page.get_by_role("button", name="Submit answers").click()
 
-    assert page.get_by_role("heading", name="Thank you").is_visible()
-    assert "have been submitted" in page.locator(".confirmation").inner_text()
+    assert page.get_by_role("heading", name="Your answers have been submitted").is_visible()
+    # An open-link respondent is promised nothing that cannot happen.
+    assert "six months" not in page.locator("main").inner_text()
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
 
     # The back button and a refresh do not submit twice.

@@ -29,9 +29,15 @@ def test_participant_answers_through_their_personal_link(live_server, phone_page
     )
     choose(page, "support_needed", "Yes")
     page.get_by_label("What support will you need?").fill("A CEN user account.")
+    page.get_by_role("button", name="Save and check your answers").click()
+    assert page.get_by_role("heading", name="Check your answers before you submit them")
+    assert page.get_by_text("A CEN user account.").is_visible()
     page.get_by_role("button", name="Submit answers").click()
-    assert page.get_by_role("heading", name="Thank you").is_visible()
-    assert "have been submitted" in page.locator(".confirmation").inner_text()
+    assert page.get_by_role("heading", name="Your answers have been submitted").is_visible()
+    # A participant of a round that is not anonymous is told what comes next, once.
+    thanks = page.locator("main").inner_text()
+    assert "In about six months we will ask how your action plan went." in thanks
+    assert thanks.count("Thank you") == 1
     # The link now shows that the answers are in.
     page.goto(f"{live_server.url}{live_server.personal_link}")
     assert page.get_by_text("already been submitted").is_visible()

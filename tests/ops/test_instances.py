@@ -140,24 +140,9 @@ def test_two_instances_share_drafts_limits_submissions_and_the_dispatch(shared):
         bo.form(f"{a.url}/s/{slug}/start", {}, page_url=f"{a.url}/s/{slug}")
         for index, answers in enumerate(EVALUATION_ANSWERS[:-1]):
             assert bo.form(f"{a.url}/s/{slug}/{index}", {**answers, "action": "next"}).status == 302
-        last = len(EVALUATION_ANSWERS) - 1
-        from tests.conftest import csrf_token
-
-        token = csrf_token(bo.request(f"{a.url}/s/{slug}/{last}").text)
-        final = {"csrf_token": token, "action": "submit", **EVALUATION_ANSWERS[last]}
-        barrier = threading.Barrier(2)
-        answers: list[int] = []
-
-        def submit(server_url: str) -> None:
-            barrier.wait()
-            answers.append(bo.request(f"{server_url}/s/{slug}/{last}", final).status)
-
-        threads = [threading.Thread(target=submit, args=(s.url,)) for s in (a, b)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=60)
-        assert sorted(answers) == [200, 302]  # one stored it, the other was told so
+        places = _submit_on_both(bo, slug, a.url, b.url)
+        # One stored it, the other was sent to the landing page, which says so.
+        assert sorted(p.endswith("/thanks") for p in places) == [False, True]
         with app.app_context():
             submitted = db.session.scalars(
                 sa.select(Response).where(Response.status == ResponseStatus.SUBMITTED)
@@ -184,3 +169,31 @@ def test_two_instances_share_drafts_limits_submissions_and_the_dispatch(shared):
             re.MULTILINE,
         )
         assert logins and float(logins.group(1)) == 2.0  # A answered three, one of them 429
+
+
+def _submit_on_both(bo, slug: str, first_url: str, second_url: str) -> list[str]:
+    """Bo answers the last section, then sends the review's final submit to both
+    instances at the same moment; where each answer redirected."""
+    from tests.conftest import csrf_token
+
+    last = len(EVALUATION_ANSWERS) - 1
+    to_review = bo.form(f"{first_url}/s/{slug}/{last}", {**EVALUATION_ANSWERS[last]})
+    assert to_review.status == 302
+    final = {"csrf_token": csrf_token(bo.request(f"{first_url}/s/{slug}/review").text)}
+    barrier = threading.Barrier(2)
+    answers: list[int] = []
+    places: list[str] = []
+
+    def submit(server_url: str) -> None:
+        barrier.wait()
+        sent = bo.request(f"{server_url}/s/{slug}/review", final)
+        answers.append(sent.status)
+        places.append(sent.headers.get("Location", ""))
+
+    threads = [threading.Thread(target=submit, args=(url,)) for url in (first_url, second_url)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert answers == [302, 302]
+    return places

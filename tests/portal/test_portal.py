@@ -3,9 +3,11 @@ participants and results, and never another administration's."""
 
 from __future__ import annotations
 
+import io
 import re
 
 import pytest
+from pypdf import PdfReader
 from sqlalchemy import select
 
 from app.journeys.scheduling import ensure_needs_round
@@ -50,7 +52,9 @@ def test_contact_point_answers_the_needs_assessment_for_their_administration(
     assert '<option selected value="NPL">Nepal</option>' in first
     assert 'value="FJI"' not in first
     refused = post_section(client, survey_round.slug, 0, {"member": "FJI"})
-    assert refused.status_code == 400
+    assert refused.status_code == 302  # to the section, which shows the post and its error
+    shown = client.get(refused.location).get_data(as_text=True)
+    assert "There is a problem" in shown
     answer_needs(client, survey_round.slug)
     after = client.get("/portal/").get_data(as_text=True)
     assert "submitted" in after and "See the answers" in after
@@ -62,7 +66,18 @@ def test_contact_point_answers_the_needs_assessment_for_their_administration(
     response = invitation.response
     assert response.status is ResponseStatus.SUBMITTED
     view = client.get(f"/portal/needs/responses/{response.id}").get_data(as_text=True)
-    assert "Post-clearance audit: High" in view
+    # Labels, not codes: the Member's name, "No" for no, each matrix row in its own table
+    # row, in the questionnaire's order.
+    assert '<th scope="row">Post-clearance audit</th><td>High</td>' in view
+    assert '<span class="answer-text">Nepal</span>' in view and ">NPL<" not in view
+    assert '<span class="answer-text">No</span>' in view and ">no<" not in view
+    rows = re.findall(r'<th scope="row">([^<]+)</th>', view)
+    assert rows.index("Risk management and targeting") < rows.index("Post-clearance audit")
+    pdf = client.get(f"/portal/needs/responses/{response.id}.pdf")
+    assert pdf.mimetype == "application/pdf"
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.data)).pages)
+    for expected in ("Nepal", "Post-clearance audit", "High", "New PCA unit since July."):
+        assert expected in text, expected
     # A second contact point of the same administration continues the same answer.
     UserFactory(email="cp2@customs.gov.np", role="contact_point", member=member("NPL"))
     other = client.application.test_client()

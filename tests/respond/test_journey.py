@@ -21,6 +21,7 @@ from tests.conftest import csrf_token, post_form
 from tests.journey import (
     EVALUATION_ANSWERS,
     answer_evaluation,
+    finish_section,
     make_journey,
     open_link,
     post_section,
@@ -64,7 +65,7 @@ def test_the_whole_journey(app, session, staff_client, client):
     assert resumed.location.endswith(f"/s/{evaluation.slug}/1")
     for index in (1, 2):
         post_section(phone, evaluation.slug, index, EVALUATION_ANSWERS[index])
-    done = post_section(phone, evaluation.slug, 3, EVALUATION_ANSWERS[3], "submit")
+    done = finish_section(phone, evaluation.slug, 3, EVALUATION_ANSWERS[3])
     assert done.location.endswith("/thanks")
     session.expire_all()
     assert invitation.submitted_at is not None
@@ -152,16 +153,12 @@ def test_anonymous_drafts_on_two_devices_submit_once(app, session):
         start_survey(device, slug)
         for index in (0, 1, 2):
             post_section(device, slug, index, EVALUATION_ANSWERS[index])
-    # The phone still shows the last section when the laptop submits.
-    phone_token = csrf_token(phone.get(f"/s/{slug}/3").get_data(as_text=True))
-    assert post_section(laptop, slug, 3, EVALUATION_ANSWERS[3], "submit").location.endswith(
-        "/thanks"
-    )
-    second = phone.post(
-        f"/s/{slug}/3",
-        data={"csrf_token": phone_token, "action": "submit", **EVALUATION_ANSWERS[3]},
-    )
-    assert "already been submitted" in second.get_data(as_text=True)
+    # The phone still shows the review when the laptop submits.
+    assert post_section(phone, slug, 3, EVALUATION_ANSWERS[3]).location.endswith("/review")
+    phone_token = csrf_token(phone.get(f"/s/{slug}/review").get_data(as_text=True))
+    assert finish_section(laptop, slug, 3, EVALUATION_ANSWERS[3]).location.endswith("/thanks")
+    second = phone.post(f"/s/{slug}/review", data={"csrf_token": phone_token})
+    assert "already been submitted" in phone.get(second.location).get_data(as_text=True)
     submitted = session.scalar(
         select(func.count())
         .select_from(Response)
@@ -177,7 +174,7 @@ def test_the_open_link_is_answered_once_per_device(app, session, client):
     assert "already been submitted" in client.get(f"/s/{slug}").get_data(as_text=True)
     token = csrf_token(client.get("/auth/login").get_data(as_text=True))
     again = client.post(f"/s/{slug}/start", data={"csrf_token": token})
-    assert "already been submitted" in again.get_data(as_text=True)
+    assert "already been submitted" in client.get(again.location).get_data(as_text=True)
     assert session.scalar(select(func.count()).select_from(Response)) == 1
 
 

@@ -38,6 +38,22 @@ class Respondent:
             f"/s/{self.slug}/{index}", data={"csrf_token": token, "action": action, **data}
         )
 
+    def refused(self, index: int, data: dict, action: str = "next"):
+        """A post that is not saved (a mistake, a repeat entry added): it redirects to the
+        section's page (Post/Redirect/Get), which shows it again; that page."""
+        sent = self.post(index, data, action)
+        assert sent.status_code == 302, sent.status_code
+        assert sent.location.split("?")[0].endswith(f"/s/{self.slug}/{index}"), sent.location
+        return self.client.get(sent.location)
+
+    def finish(self, index: int, data: dict):
+        """The last section answered, then the final submit from the review."""
+        sent = self.post(index, data)
+        if sent.status_code != 302 or not sent.location.endswith("/review"):
+            return sent
+        review = self.client.get(sent.location).get_data(as_text=True)
+        return self.client.post(f"/s/{self.slug}/review", data={"csrf_token": csrf_token(review)})
+
 
 @pytest.fixture()
 def all_types_round(session):
@@ -130,9 +146,9 @@ def test_every_question_type_end_to_end(respondent, session, all_types_round):
 
     fourth = respondent.page(3).get_data(as_text=True)
     assert 'name="results-0-what"' in fourth
-    added = respondent.post(3, {"results-0-what": "New procedure"}, action="add:results")
+    added = respondent.refused(3, {"results-0-what": "New procedure"}, action="add:results")
     assert 'name="results-1-what"' in added.get_data(as_text=True)
-    done = respondent.post(
+    done = respondent.finish(
         3,
         {
             "results-0-what": "New procedure",
@@ -140,7 +156,6 @@ def test_every_question_type_end_to_end(respondent, session, all_types_round):
             "results-0-how_much": "3",
             "results-1-what": "Law",
         },
-        action="submit",
     )
     assert done.status_code == 302 and done.location.endswith("/thanks")
     assert "have been submitted" in respondent.client.get(done.location).get_data(as_text=True)
@@ -195,8 +210,7 @@ def test_every_question_type_end_to_end(respondent, session, all_types_round):
     ],
 )
 def test_validation_messages_on_basics(respondent, session, changes, expected):
-    response = respondent.post(0, {**BASICS, **changes})
-    assert response.status_code == 400
+    response = respondent.refused(0, {**BASICS, **changes})
     assert expected in messages(response)
     html = response.get_data(as_text=True)
     assert ("There is a problem" in html and 'aria-invalid="true"' in html) or "<legend>" in html
@@ -215,19 +229,17 @@ def test_validation_messages_on_basics(respondent, session, changes, expected):
 )
 def test_validation_messages_on_choices(respondent, changes, expected):
     respondent.post(0, BASICS)
-    response = respondent.post(1, {**CHOICES, **changes})
-    assert response.status_code == 400
+    response = respondent.refused(1, {**CHOICES, **changes})
     assert any(expected in m for m in messages(response)), messages(response)
 
 
 def test_constraint_expression_and_repeat_minimum(respondent):
     respondent.post(0, BASICS)
     respondent.post(1, CHOICES)
-    response = respondent.post(2, {"member": "FJI", "double_age": "25"})
+    response = respondent.refused(2, {"member": "FJI", "double_age": "25"})
     assert "That is not twice." in messages(response)
     respondent.post(2, {"member": "FJI", "double_age": "24"})
-    response = respondent.post(3, {}, action="submit")
-    assert response.status_code == 400
+    response = respondent.refused(3, {})
     assert "Add at least 1 entry." in messages(response)
 
 
@@ -279,14 +291,14 @@ def test_submit_happens_exactly_once(respondent, session):
     respondent.post(1, CHOICES)
     respondent.post(2, {"member": "FJI"})
     final = {"results-0-what": "New procedure"}
-    page = respondent.client.get(f"/s/{respondent.slug}/3").get_data(as_text=True)
-    token = csrf_token(page)
-    data = {"csrf_token": token, "action": "submit", **final}
-    first = respondent.client.post(f"/s/{respondent.slug}/3", data=data)
-    second = respondent.client.post(f"/s/{respondent.slug}/3", data=data)  # double click
-    assert first.status_code == 302
-    assert second.status_code == 200
-    assert "already been submitted" in second.get_data(as_text=True)
+    assert respondent.post(3, final).location.endswith("/review")
+    page = respondent.client.get(f"/s/{respondent.slug}/review").get_data(as_text=True)
+    data = {"csrf_token": csrf_token(page)}
+    first = respondent.client.post(f"/s/{respondent.slug}/review", data=data)
+    second = respondent.client.post(f"/s/{respondent.slug}/review", data=data)  # double click
+    assert first.status_code == 302 and first.location.endswith("/thanks")
+    assert second.status_code == 302  # to the landing page, which says it
+    assert "already been submitted" in respondent.client.get(second.location).get_data(as_text=True)
     assert session.scalar(select(func.count()).select_from(Submission)) == 1
     again = respondent.client.get(f"/s/{respondent.slug}")  # back button, refresh
     assert "already been submitted" in again.get_data(as_text=True)
@@ -302,7 +314,7 @@ def test_submit_with_a_missing_answer_in_an_earlier_section_goes_back_to_it(
     # before the question existed): the final submit sends the respondent back to it.
     session.query(Answer).filter(Answer.question_key == "member").delete()
     session.flush()
-    response = respondent.post(3, {"results-0-what": "x1234"}, action="submit")
+    response = respondent.finish(3, {"results-0-what": "x1234"})
     assert response.status_code == 302 and "/2?check=1" in response.location
     page = respondent.client.get(response.location).get_data(as_text=True)
     assert "Some required answers are missing" in page

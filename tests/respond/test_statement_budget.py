@@ -28,6 +28,7 @@ BUDGET = {
     "start": 3,
     "section GET": 2,
     "section POST": 4,
+    "review": 2,
     "final submit": 6,
     "thanks": 1,
 }
@@ -36,7 +37,8 @@ SESSION_BUDGET = 45
 
 def _session_counts(client, count_queries, link: str, slug: str) -> list[tuple[str, int]]:
     """Statements of each request of one whole evaluation, from the personal link to
-    the thank-you page (12 requests), with the parsed questionnaire not yet in memory."""
+    the review of the answers, the final submit from it and the thank-you page (14
+    requests), with the parsed questionnaire not yet in memory."""
     versions._PARSED.clear()
     counts: list[tuple[str, int]] = []
 
@@ -52,15 +54,17 @@ def _session_counts(client, count_queries, link: str, slug: str) -> list[tuple[s
         "start", client.post, f"/s/{slug}/start", data={"csrf_token": csrf_token(page)}
     )
     assert started.status_code == 302
-    last = len(EVALUATION_ANSWERS) - 1
     for index, answers in enumerate(EVALUATION_ANSWERS):
         shown = counted("section GET", client.get, f"/s/{slug}/{index}")
         assert shown.status_code == 200
         data = {"csrf_token": csrf_token(shown.get_data(as_text=True)), **answers}
-        data["action"] = "submit" if index == last else "next"
-        kind = "final submit" if index == last else "section POST"
-        sent = counted(kind, client.post, f"/s/{slug}/{index}", data=data)
+        sent = counted("section POST", client.post, f"/s/{slug}/{index}", data=data)
         assert sent.status_code == 302, sent.get_data(as_text=True)[-600:]
+    assert sent.location.endswith("/review")
+    review = counted("review", client.get, f"/s/{slug}/review")
+    assert "Check your answers" in review.get_data(as_text=True)
+    data = {"csrf_token": csrf_token(review.get_data(as_text=True))}
+    sent = counted("final submit", client.post, f"/s/{slug}/review", data=data)
     assert sent.location.endswith("/thanks")
     thanks = counted("thanks", client.get, f"/s/{slug}/thanks")
     assert "have been submitted" in thanks.get_data(as_text=True)

@@ -88,10 +88,12 @@ def test_parallel_final_submits_leave_one_submission(app, committed_round):
         ).status_code
         == 302
     )
-    # Every thread is the same browser (same session cookie) with the final page open.
-    token = csrf_token(client.get(f"/s/{slug}/3").get_data(as_text=True))
+    last = _post(client, slug, 3, {"results-0-what": "New procedure"})
+    assert last.location.endswith("/review")
+    # Every thread is the same browser (same session cookie) with the review page open.
+    token = csrf_token(client.get(f"/s/{slug}/review").get_data(as_text=True))
     cookie = client.get_cookie("session")
-    data = {"csrf_token": token, "action": "submit", "results-0-what": "New procedure"}
+    data = {"csrf_token": token}
     barrier = threading.Barrier(THREADS)
     statuses: list[int] = []
     pages: list[str] = []
@@ -100,9 +102,9 @@ def test_parallel_final_submits_leave_one_submission(app, committed_round):
         other = app.test_client()
         other.set_cookie("session", cookie.value, domain=cookie.domain or "localhost")
         barrier.wait()
-        response = other.post(f"/s/{slug}/3", data=data)
+        response = other.post(f"/s/{slug}/review", data=data)
         statuses.append(response.status_code)
-        pages.append(response.get_data(as_text=True))
+        pages.append(response.location or "")
 
     threads = [threading.Thread(target=submit) for _ in range(THREADS)]
     for thread in threads:
@@ -112,11 +114,11 @@ def test_parallel_final_submits_leave_one_submission(app, committed_round):
 
     assert len(statuses) == THREADS
     # One request submitted; every other one waited for it and was told so.
-    assert statuses.count(302) == 1
-    assert statuses.count(200) == THREADS - 1
-    assert all(
-        "already been submitted" in p for s, p in zip(statuses, pages, strict=True) if s == 200
-    )
+    assert statuses == [302] * THREADS
+    assert sum(location.endswith("/thanks") for location in pages) == 1
+    # Every other one waited for it and was sent to the landing page, which says so.
+    assert sum(location == f"/s/{slug}" for location in pages) == THREADS - 1
+    assert "already been submitted" in client.get(f"/s/{slug}").get_data(as_text=True)
     with app.app_context():
         round_id = db.session.scalar(select(SurveyRound.id).where(SurveyRound.slug == slug))
         responses = db.session.scalars(select(Response).where(Response.round_id == round_id)).all()
