@@ -27,6 +27,7 @@ from tests.journey import (
     open_link,
     post_section,
     start_survey,
+    submit_review,
 )
 from tests.samples import SURVEYS
 
@@ -144,8 +145,9 @@ def test_the_catalogue_has_english_texts_to_look_for():
 
 
 def _walk(client, slug: str, sections: list[dict], texts: list[str]) -> list[str]:
-    """Landing, each section (but the last first sent empty, to see the errors), then the
-    thank-you page; every page checked for English. Returns the pages' HTML."""
+    """Landing, each section (but the last first sent empty, to see the errors), the
+    review of the answers, then the thank-you page; every page checked for English.
+    Returns the pages' HTML."""
     pages = []
     landing = client.get(f"/s/{slug}")
     assert landing.status_code == 200
@@ -158,19 +160,24 @@ def _walk(client, slug: str, sections: list[dict], texts: list[str]) -> list[str
         assert shown.status_code == 200
         page = shown.get_data(as_text=True)
         pages.append(page)
-        action = "submit" if index == last else "next"
         if index != last:  # sent empty first: the errors of its required questions
             empty = client.post(
-                f"/s/{slug}/{index}", data={"csrf_token": csrf_token(page), "action": action}
+                f"/s/{slug}/{index}", data={"csrf_token": csrf_token(page), "action": "next"}
             )
-            if empty.status_code == 400:
-                pages.append(empty.get_data(as_text=True))
-                assert "Il y a un problème" in pages[-1]
-        sent = post_section(client, slug, index, answers, action)
+            if empty.status_code == 302 and empty.location.endswith(f"/{index}"):
+                errors = client.get(empty.location)  # Post/Redirect/Get: the page again
+                if "Il y a un problème" in errors.get_data(as_text=True):
+                    pages.append(errors.get_data(as_text=True))
+        sent = post_section(client, slug, index, answers, "next")
         assert sent.status_code == 302, visible_text(sent.get_data(as_text=True))[-800:]
-    assert sent.location.endswith("/thanks")
+    assert sent.location.endswith("/review")
+    pages.append(client.get(f"/s/{slug}/review").get_data(as_text=True))
+    assert "Vérifiez vos réponses" in pages[-1]
+    done = submit_review(client, slug)
+    assert done.location.endswith("/thanks")
     thanks = client.get(f"/s/{slug}/thanks")
     pages.append(thanks.get_data(as_text=True))
+    assert any("Il y a un problème" in page for page in pages)
     for html in pages:
         assert_french(html, texts)
     return pages
@@ -196,11 +203,11 @@ def test_a_french_participant_walks_through_the_evaluation_in_french(app, sessio
 
 
 FOLLOW_UP_ANSWERS = [
-    {"action_plan_progress": "partly", "progress_details": "Half of the unit briefed."},
+    {"action_plan_progress": "partly", "progress_details": "La moitié de l'unité a été informée."},
     {
         "actions_taken": ["shared_knowledge", "trained_colleagues"],
         "colleagues_trained": "5",
-        "lessons_applied": "New selection criteria for post-clearance audits.",
+        "lessons_applied": "Nouveaux critères de sélection pour les contrôles a posteriori.",
     },
     {"efficiency": "4", "modernization": "no"},
     {},
