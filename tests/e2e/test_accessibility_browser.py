@@ -83,8 +83,8 @@ def answer_sections(page, audit: Audit, name: str) -> None:
     (the thank-you page, or a review to submit from)."""
     tried: set[str] = set()
     for _ in range(25):
-        if not page.locator("form.survey").count():
-            break
+        if "/review" in page.url or not page.locator(PRIMARY).count():
+            break  # past the sections
         path = page.url.split("?")[0]
         heading = page.locator("h1").inner_text()
         if path not in tried:
@@ -104,7 +104,7 @@ def answer_sections(page, audit: Audit, name: str) -> None:
         if "/thanks" in page.url:
             break
         # After the sections: a page to check the answers and submit them from.
-        audit.check(page, f"{name}: {page.locator('h1').inner_text()}")
+        audit.check(page, f"{name}: review, {page.locator('h1').inner_text()}")
         with page.expect_navigation():
             page.locator(
                 'main button[value="submit"], main form button[type="submit"]'
@@ -120,6 +120,8 @@ def walk_open_link(browser, audit: Audit, base: str, slug: str, name: str) -> No
     audit.check(page, f"{name}: landing page")
     page.locator("main form button").first.click()
     answer_sections(page, audit, name)
+    page.goto(f"{base}/s/{slug}/copy")
+    audit.check(page, f"{name}: copy of the answers")
     page.goto(f"{base}/s/{slug}")
     audit.check(page, f"{name}: already submitted")
     context.close()
@@ -181,6 +183,20 @@ def test_no_wcag_a_or_aa_violation_on_respondent_and_portal_pages(live_server, b
     audit.check(page, "closed round")
     page.goto(f"{base}/s/{live_server.invitation_only_slug}?lang={lang}")
     audit.check(page, "invitation-only round")
+    page.goto(f"{base}/?lang={lang}")
+    audit.check(page, "public home page")
+    page.goto(f"{base}/no-such-page?lang={lang}")
+    audit.check(page, "page not found")
+    context.close()
+    # "Save and finish later" on a first section: the page saying how to come back.
+    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    page.goto(f"{base}/s/{live_server.evaluation_slug}?lang={lang}")
+    with page.expect_navigation():
+        page.locator("main form button").first.click()
+    with page.expect_navigation():
+        page.locator('main button[value="save"]').first.click()
+    audit.check(page, "evaluation: saved for later")
     context.close()
     walk_portal(browser, audit, base)
 
@@ -191,6 +207,11 @@ def test_no_wcag_a_or_aa_violation_on_respondent_and_portal_pages(live_server, b
         "with errors",
         "follow-up: thank-you page",
         "evaluation: already submitted",
+        "evaluation: saved for later",
+        "evaluation: copy of the answers",
+        "evaluation: review",
+        "public home page",
+        "page not found",
         "closed round",
         "invitation-only round",
         "login page with an error",
