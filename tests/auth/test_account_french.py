@@ -96,6 +96,8 @@ def test_password_errors_are_in_french(client, session):
         assert refused.status_code == 400, new
         assert french in visible_text(html), (new, visible_text(html)[:2000])
         assert_french(html)
+    summary = visible_text(change(TEST_PASSWORD, "short").get_data(as_text=True))
+    assert "Nouveau mot de passe : Le mot de passe doit compter" in summary  # French spacing
     session.expire_all()
     assert session.scalar(select(User).where(User.email == "cp@customs.gov.fj")).check_password(
         TEST_PASSWORD
