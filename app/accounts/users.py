@@ -243,7 +243,8 @@ def _hash(token: str) -> str:
 def account_link(session: Session, user: User, purpose: str, base_url: str, now: datetime) -> str:
     """A single-use link that lets ``user`` set a password: "invite" (a new account, valid
     INVITE_DAYS) or "reset" (a forgotten one, valid RESET_HOURS). Earlier unused links
-    stop working."""
+    stop working. The page it opens is in the account's language (``?lang=``), as is the
+    email that carries it."""
     cancel_account_links(session, user, now)
     token = secrets.token_urlsafe(32)
     lifetime = timedelta(days=INVITE_DAYS) if purpose == "invite" else timedelta(hours=RESET_HOURS)
@@ -257,7 +258,8 @@ def account_link(session: Session, user: User, purpose: str, base_url: str, now:
         )
     )
     session.flush()
-    return f"{base_url}/auth/password/{token}"
+    language = f"?lang={user.language}" if user.language and user.language != "en" else ""
+    return f"{base_url}/auth/password/{token}{language}"
 
 
 def cancel_account_links(session: Session, user: User, now: datetime) -> None:

@@ -26,6 +26,10 @@ def _contact_point(session, language: str | None = "fr") -> User:
     return user
 
 
+def _fresh_client(app):
+    return app.test_client()
+
+
 def _no_english_month(html: str) -> None:
     text = visible_text(html)
     assert not [m for m in ENGLISH_MONTHS if re.search(rf"\b{m}\b", text)], text
@@ -148,7 +152,7 @@ def test_a_french_user_gets_account_emails_in_french(app, session):
     assert "as member contact point of Fiji." in plain.body_text
 
 
-def test_a_french_user_who_forgot_gets_a_french_link_and_page(client, session):
+def test_a_french_user_who_forgot_gets_a_french_link_and_page(app, client, session):
     user = _contact_point(session)
     sent = post_form(client, "/auth/forgot", {"email": user.email}, page="/auth/forgot?lang=fr")
     assert sent.status_code == 302
@@ -159,11 +163,23 @@ def test_a_french_user_who_forgot_gets_a_french_link_and_page(client, session):
         select(Message).where(Message.to_email == user.email, Message.kind == MessageKind.ACCOUNT)
     ).one()
     assert message.body_text.startswith("Bonjour Mere,")
-    # the link's page and its errors follow the request's language
+    # the link opens the page in the account's language, even in an English browser
     path = re.search(r"(/auth/password/\S+)", message.body_text).group(1)
-    page = client.get(path).get_data(as_text=True)
+    assert path.endswith("?lang=fr")
+    newcomer = app.test_client()
+    page = newcomer.get(path, headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert_french(page)
-    short = post_form(client, path, {"password": "short", "confirm": "short"})
+    short = post_form(newcomer, path, {"password": "short", "confirm": "short"})
     assert short.status_code == 400
     assert_french(short.get_data(as_text=True))
     assert "au moins 12 caractères" in short.get_data(as_text=True)
+    # an English account's link has no language: the browser's is used
+    english = UserFactory(email="sam@customs.gov.fj", role="contact_point")
+    session.commit()
+    post_form(_fresh_client(app), "/auth/forgot", {"email": english.email})
+    english_mail = session.scalars(
+        select(Message).where(
+            Message.to_email == english.email, Message.kind == MessageKind.ACCOUNT
+        )
+    ).one()
+    assert "?lang=" not in english_mail.body_text and english_mail.body_text.startswith("Dear")
