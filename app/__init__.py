@@ -306,7 +306,10 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["number"] = lambda n: (
         "" if n is None else format_decimal(n, "#,##0.0#" if isinstance(n, float) else None)
     )
-    app.jinja_env.filters["moment"] = lambda d: f"{d.day} {d:%B %Y, %H:%M} UTC" if d else ""
+    # A moment, its month in the request's language ("7 December 2026, 09:30 UTC").
+    app.jinja_env.filters["moment"] = lambda d: (
+        f"{format_date(d.date(), 'd MMMM y')}, {d:%H:%M} UTC" if d else ""
+    )
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 

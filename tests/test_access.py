@@ -64,6 +64,7 @@ ACCESS: dict[str, str] = {
     "auth.forgot_password": PUBLIC,
     "auth.set_password": PUBLIC,
     "auth.account": ACCOUNT,
+    "auth.account_language": ACCOUNT,
     "auth.account_password": ACCOUNT,
     "auth.account_sessions_end": ACCOUNT,
     "auth.account_token_new": STAFF,  # API tokens are for staff

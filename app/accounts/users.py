@@ -14,6 +14,8 @@ from datetime import datetime, timedelta
 from typing import cast
 
 from email_validator import EmailNotValidError, validate_email
+from flask_babel import force_locale, gettext
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
@@ -61,7 +63,9 @@ def check_password_strength(password: str, user: User | None = None) -> None:
         for own in (user.email.split("@")[0], user.name):
             own_letters = re.sub(r"[\W\d_]+", "", own.lower())
             if len(own_letters) >= 4 and own_letters in letters:
-                raise UserError("The password must not contain your name or email: choose another.")
+                raise UserError(
+                    gettext("The password must not contain your name or email: choose another.")
+                )
     try:
         check_password(password, inputs)
     except PasswordError as error:
@@ -170,7 +174,7 @@ def change_password(
     """Change one's own password; every other session of the account ends. Returns how
     many ended."""
     if not user.check_password(current):
-        raise UserError("The current password is not right.")
+        raise UserError(gettext("The current password is not right."))
     check_password_strength(new, user)
     user.set_password(new)
     cancel_account_links(session, user, utcnow())
@@ -239,7 +243,8 @@ def _hash(token: str) -> str:
 def account_link(session: Session, user: User, purpose: str, base_url: str, now: datetime) -> str:
     """A single-use link that lets ``user`` set a password: "invite" (a new account, valid
     INVITE_DAYS) or "reset" (a forgotten one, valid RESET_HOURS). Earlier unused links
-    stop working."""
+    stop working. The page it opens is in the account's language (``?lang=``), as is the
+    email that carries it."""
     cancel_account_links(session, user, now)
     token = secrets.token_urlsafe(32)
     lifetime = timedelta(days=INVITE_DAYS) if purpose == "invite" else timedelta(hours=RESET_HOURS)
@@ -253,7 +258,8 @@ def account_link(session: Session, user: User, purpose: str, base_url: str, now:
         )
     )
     session.flush()
-    return f"{base_url}/auth/password/{token}"
+    language = f"?lang={user.language}" if user.language and user.language != "en" else ""
+    return f"{base_url}/auth/password/{token}{language}"
 
 
 def cancel_account_links(session: Session, user: User, now: datetime) -> None:
@@ -292,33 +298,30 @@ def set_password_with_link(
         .values(used_at=now)
     )
     if cast(CursorResult, session.execute(spend)).rowcount != 1:
-        raise UserError("This link has just been used: ask for a new one.")
+        raise UserError(gettext("This link has just been used: ask for a new one."))
     user.set_password(password)
     end_all_login_sessions(session, user)
     session.flush()
     return user
 
 
+ROLE_LABELS = {
+    Role.ADMIN: _l("Administrator"),
+    Role.STAFF: _l("ROCB staff"),
+    Role.CONTACT_POINT: _l("Member contact point"),
+}
+
+
+def role_label(role: Role) -> str:
+    """A role's name in the request's (or the forced) language."""
+    return str(ROLE_LABELS.get(role, role.label))
+
+
 def account_message(user: User, purpose: str, link: str, inviter: User | None) -> Message:
-    """The email that carries an account link (not editable: it is about security)."""
-    if purpose == "invite":
-        who = f"{inviter.name} ({inviter.email})" if inviter else "The ROCB A/P team"
-        subject = "Your account for the ROCB A/P surveys"
-        body = (
-            f"Dear {user.name},\n\n{who} has made you an account for the ROCB A/P surveys "
-            f"and KPIs, as {user.role.label.lower()}"
-            + (f" of {user.member.name}" if user.member else "")
-            + f".\n\nSet your password with this link within {INVITE_DAYS} days (it works "
-            f"once):\n\n{link}\n\nThen log in with {user.email}.\n\nROCB A/P\n"
-        )
-    else:
-        subject = "Set a new password for the ROCB A/P surveys"
-        body = (
-            f"Dear {user.name},\n\nSomeone, probably you, asked to set a new password for "
-            f"{user.email}. Use this link within {RESET_HOURS} hours (it works once):\n\n"
-            f"{link}\n\nIf you did not ask, ignore this message: your password stays as "
-            "it is.\n\nROCB A/P\n"
-        )
+    """The email that carries an account link (not editable: it is about security), in the
+    user's language (English when they have none)."""
+    with force_locale(user.language or "en"):
+        subject, body = _account_texts(user, purpose, link, inviter)
     return Message(
         kind=MessageKind.ACCOUNT,
         dedupe_key=f"account:{purpose}:{user.id}:{secrets.token_hex(8)}",
@@ -328,3 +331,43 @@ def account_message(user: User, purpose: str, link: str, inviter: User | None) -
         body_html=to_html(body),
         created_at=utcnow(),
     )
+
+
+def _account_texts(user: User, purpose: str, link: str, inviter: User | None) -> tuple[str, str]:
+    greeting = gettext("Dear %(name)s,", name=user.name)
+    signature = "ROCB A/P"
+    if purpose == "invite":
+        who = f"{inviter.name} ({inviter.email})" if inviter else gettext("The ROCB A/P team")
+        role = role_label(user.role).lower()
+        subject = gettext("Your account for the ROCB A/P surveys")
+        if user.member:
+            made = gettext(
+                "%(who)s has made you an account for the ROCB A/P surveys and KPIs, as "
+                "%(role)s of %(member)s.",
+                who=who,
+                role=role,
+                member=user.member.name,
+            )
+        else:
+            made = gettext(
+                "%(who)s has made you an account for the ROCB A/P surveys and KPIs, as %(role)s.",
+                who=who,
+                role=role,
+            )
+        use = gettext(
+            "Set your password with this link within %(num)d days (it works once):",
+            num=INVITE_DAYS,
+        )
+        then = gettext("Then log in with %(email)s.", email=user.email)
+        body = f"{greeting}\n\n{made}\n\n{use}\n\n{link}\n\n{then}\n\n{signature}\n"
+    else:
+        subject = gettext("Set a new password for the ROCB A/P surveys")
+        asked = gettext(
+            "Someone, probably you, asked to set a new password for %(email)s. Use this link "
+            "within %(num)d hours (it works once):",
+            email=user.email,
+            num=RESET_HOURS,
+        )
+        ignore = gettext("If you did not ask, ignore this message: your password stays as it is.")
+        body = f"{greeting}\n\n{asked}\n\n{link}\n\n{ignore}\n\n{signature}\n"
+    return subject, body

@@ -75,56 +75,62 @@ class NewPasswordForm(FlaskForm):
 
 class ChangePasswordForm(NewPasswordForm):
     current = PasswordField(
-        "Current password",
-        validators=[DataRequired(message="Enter your current password."), Length(max=200)],
+        _l("Current password"),
+        validators=[DataRequired(message=_l("Enter your current password.")), Length(max=200)],
         render_kw={"autocomplete": "current-password"},
     )
-    submit = SubmitField("Change the password")
+    submit = SubmitField(_l("Change the password"))
 
 
 class EnableTwoFactorForm(FlaskForm):
     password = PasswordField(
-        "Your password",
-        validators=[DataRequired(message="Enter your password."), Length(max=200)],
+        _l("Your password"),
+        validators=[DataRequired(message=_l("Enter your password.")), Length(max=200)],
         render_kw={"autocomplete": "current-password"},
     )
     code = StringField(
-        "Code from the app",
-        validators=[DataRequired(message="Enter the six digits the app shows."), Length(max=12)],
+        _l("Code from the app"),
+        validators=[
+            DataRequired(message=_l("Enter the six digits the app shows.")),
+            Length(max=12),
+        ],
         render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"},
     )
-    submit = SubmitField("Turn on two-factor login")
+    submit = SubmitField(_l("Turn on two-factor login"))
 
 
 class PasswordConfirmForm(FlaskForm):
     password = PasswordField(
-        "Your password",
-        validators=[DataRequired(message="Enter your password."), Length(max=200)],
+        _l("Your password"),
+        validators=[DataRequired(message=_l("Enter your password.")), Length(max=200)],
         render_kw={"autocomplete": "current-password"},
     )
-    submit = SubmitField("Confirm")
+    submit = SubmitField(_l("Confirm"))
 
 
 class LanguageForm(FlaskForm):
-    language = SelectField("Language of your emails and pages")
-    submit = SubmitField("Save the language")
+    language = SelectField(_l("Language of your emails and pages"))
+    submit = SubmitField(_l("Save the language"))
 
 
 class NewTokenForm(FlaskForm):
     name = StringField(
-        "Name",
-        validators=[DataRequired(message="Name the token after what uses it."), Length(max=100)],
-        description="What uses it, e.g. 'Annual Report spreadsheet'.",
+        _l("Name"),
+        validators=[
+            DataRequired(message=_l("Name the token after what uses it.")),
+            Length(max=100),
+        ],
+        description=_l("What uses it, e.g. 'Annual Report spreadsheet'."),
     )
     scope = SelectField(
-        "Access",
+        _l("Access"),
         choices=select_choices(
-            [("read", "Read only (reports, exports)"), ("write", "Read and write")]
+            [("read", _l("Read only (reports, exports)")), ("write", _l("Read and write"))]
         ),
     )
     days = IntegerField(
-        "Valid for (days)",
+        _l("Valid for (days)"),
         default=90,
-        validators=[NumberRange(min=1, max=366, message="From 1 to 366 days.")],
+        validators=[NumberRange(min=1, max=366, message=_l("From 1 to 366 days."))],
     )
-    submit = SubmitField("Make the token")
+    submit = SubmitField(_l("Make the token"))

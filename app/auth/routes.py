@@ -44,6 +44,7 @@ from app.accounts.users import (
     UserError,
     authenticate,
     change_password,
+    role_label,
     set_password_with_link,
     token_owner,
     user_by_email,
@@ -275,6 +276,7 @@ def _account_page(**forms):
         "codes_left": recovery_codes_left(db.session, user) if user.totp_enabled_at else 0,
         "tokens": api_tokens(db.session, user) if user.is_staff else [],
         "now": now,
+        "role_label": role_label(user.role),
     }
     context.update(forms)
     status = 400 if any(f.errors for f in forms.values() if hasattr(f, "errors")) else 200
@@ -306,7 +308,7 @@ def account_language():
         audit("auth.language", user, f"language: {before or 'en'!r} -> {user.language!r}")
         db.session.commit()
         session.pop("lang", None)  # the chosen language, not an earlier link's
-        flash("Language saved.", "success")
+        flash(gettext("Language saved."), "success")
         return redirect(url_for("auth.account"))
     return _account_page(language_form=form)
 
@@ -327,7 +329,10 @@ def account_password():
         else:
             audit("auth.password_change", user, f"{ended} other session(s) ended")
             db.session.commit()
-            flash("Password changed; every other session of your account has ended.", "success")
+            flash(
+                gettext("Password changed; every other session of your account has ended."),
+                "success",
+            )
             return redirect(url_for("auth.account"))
     return _account_page(password_form=form)
 
@@ -343,7 +348,7 @@ def account_sessions_end():
         db.session.commit()
         logout_user()
         session.clear()
-        flash("You are logged out everywhere.", "info")
+        flash(gettext("You are logged out everywhere."), "info")
         return redirect(url_for("auth.login"))
     return redirect(url_for("auth.account"))
 
@@ -359,7 +364,7 @@ def two_factor_setup():
     form = EnableTwoFactorForm()
     if form.validate_on_submit():
         if not user.check_password(form.password.data):
-            form.password.errors.append("The password is not right.")
+            form.password.errors.append(gettext("The password is not right."))
         else:
             codes = enable_two_factor(db.session, user, secret, form.code.data, clock.utcnow())
             if codes is not None:
@@ -368,10 +373,12 @@ def two_factor_setup():
                 session.pop(ENROLLING, None)
                 return render_template("auth/recovery_codes.html", codes=codes)
             form.code.errors.append(
-                "This code does not match: check the app's clock and try again."
+                gettext("This code does not match: check the app's clock and try again.")
             )
     uri = provisioning_uri(user, secret)
-    qr = Markup(segno.make(uri, error="m").svg_inline(scale=5, title="QR code for the app"))
+    qr = Markup(
+        segno.make(uri, error="m").svg_inline(scale=5, title=gettext("QR code for the app"))
+    )
     return render_template(
         "auth/two_factor_setup.html", form=form, secret=secret, qr=qr
     ), 400 if form.errors else 200
@@ -387,9 +394,9 @@ def two_factor_off():
             disable_two_factor(db.session, user)
             audit("auth.two_factor_off", user)
             db.session.commit()
-            flash("Two-factor login is off.", "info")
+            flash(gettext("Two-factor login is off."), "info")
             return redirect(url_for("auth.account"))
-        form.password.errors.append("The password is not right.")
+        form.password.errors.append(gettext("The password is not right."))
     return _account_page(disable_form=form)
 
 
@@ -424,5 +431,5 @@ def account_token_revoke(token_id: int):
         revoke_api_token(db.session, row, clock.utcnow())
         audit("token.revoke", row, row.name)
         db.session.commit()
-        flash(f"The token “{row.name}” no longer works.", "info")
+        flash(gettext("The token “%(name)s” no longer works.", name=row.name), "info")
     return redirect(url_for("auth.account"))
