@@ -24,6 +24,7 @@ from app.surveys.rounds import picker_options
 from app.web.access import contact_point_required
 from app.web.answers import answers_pdf_response
 from app.web.forms import ConfirmForm
+from app.web.i18n import set_round_title, translated_round_title
 from app.web.lookups import round_or_404
 from app.web.respondent import bind_invitation
 from app.web.settings import journey_settings, min_group_size
@@ -80,8 +81,10 @@ def _needs_answers(response_id: int):
     pickers = picker_options(db.session, response.round.plan_year_id, kinds) if kinds else None
     lang = get_locale_code()
     title = text_in(definition.title, lang) or response.round.title
+    round_title = translated_round_title(response.round, definition, lang)
+    set_round_title(response.round, round_title)
     lines = [
-        response.round.title,
+        round_title,
         gettext("Answered for %(member)s", member=current_user.member.name),
     ]
     if response.submitted_at is not None:

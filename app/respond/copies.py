@@ -24,6 +24,7 @@ from app.surveys.responses import load_values
 from app.surveys.rounds import picker_options
 from app.web.answers import answers_pdf_response
 from app.web.forms import ConfirmForm
+from app.web.i18n import round_title
 from app.web.settings import journey_settings
 
 
@@ -71,7 +72,7 @@ def _copy(survey_round: SurveyRound, invitation, response: Response, definition:
         definition, load_values(db.session, response, definition), lang, pickers
     )
     title = text_in(definition.title, lang) or survey_round.title
-    lines = [survey_round.title]
+    lines = [round_title(survey_round)]
     if invitation is not None and invitation.participant_id is None:
         lines.append(gettext("Answered for %(member)s", member=invitation.member.name))
     if response.submitted_at is not None:

@@ -5,7 +5,6 @@ respondent can be told about coming back and being contacted again."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from flask import Blueprint, abort, current_app, g, render_template
@@ -18,7 +17,12 @@ from app.journeys.answering import find_respondent
 from app.models import Invitation, Response, Role, SurveyRound
 from app.surveys.model import Definition
 from app.surveys.versions import definition_by_id
-from app.web.i18n import choose_language, round_languages, set_round_title
+from app.web.i18n import (
+    choose_language,
+    round_languages,
+    set_round_title,
+    translated_round_title,
+)
 from app.web.respondent import bound_invitations, resume_tokens
 
 bp = Blueprint("respond", __name__, url_prefix="/s")
@@ -72,32 +76,8 @@ def respondent(slug: str) -> tuple[SurveyRound, Invitation | None, Response | No
         round_languages(definition.complete_languages),
         found.language if invitation is not None else None,
     )
-    set_round_title(survey_round, _title_in(survey_round, definition, lang))
+    set_round_title(survey_round, translated_round_title(survey_round, definition, lang))
     return survey_round, invitation, response, definition
-
-
-# The title given to a follow-up wave's round (app/journeys/scheduling.py).
-_FOLLOW_UP_TITLE = re.compile(r"^Follow-up \((\d+) months\)(.*)$", re.DOTALL)
-
-
-def _title_in(survey_round: SurveyRound, definition: Definition, lang: str) -> str:
-    """The round's title in ``lang``: a title made from the questionnaire's (the default,
-    e.g. "Workshop evaluation: <activity>") starts with the questionnaire's title in it, a
-    follow-up wave's with "Follow-up (6 months)" in it; a title staff wrote stays as is."""
-    title = survey_round.title
-    english, translated = definition.title.get("en", ""), definition.title.get(lang)
-    if lang == "en":
-        return title
-    wave = _FOLLOW_UP_TITLE.match(title)
-    if wave:
-        head, about = gettext("Follow-up (%(months)s months)", months=wave[1]), wave[2]
-    elif translated and english and title.startswith(english):
-        head, about = translated, title[len(english) :]
-    else:
-        return title
-    if about.startswith(": "):
-        return gettext("%(survey)s: %(about)s", survey=head, about=about[2:])
-    return head + about
 
 
 def page_lang(definition: Definition) -> str:

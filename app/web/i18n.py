@@ -11,6 +11,7 @@ earlier ``?lang=``, the browser's ``Accept-Language``, English.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -153,6 +154,30 @@ def _is_staff() -> bool:
 def set_round_title(survey_round, title: str) -> None:
     """The round's title in the page's language, for the respondent pages."""
     g.setdefault("round_titles", {})[survey_round.id] = title
+
+
+# The title given to a follow-up wave's round (app/journeys/scheduling.py).
+_FOLLOW_UP_TITLE = re.compile(r"^Follow-up \((\d+) months\)(.*)$", re.DOTALL)
+
+
+def translated_round_title(survey_round, definition, lang: str) -> str:
+    """The round's title in ``lang``: a title made from the questionnaire's (the default,
+    e.g. "Workshop evaluation: <activity>") starts with the questionnaire's title in it, a
+    follow-up wave's with "Follow-up (6 months)" in it; a title staff wrote stays as is."""
+    title = survey_round.title
+    english, translated = definition.title.get("en", ""), definition.title.get(lang)
+    if lang == "en":
+        return title
+    wave = _FOLLOW_UP_TITLE.match(title)
+    if wave:
+        head, about = flask_babel.gettext("Follow-up (%(months)s months)", months=wave[1]), wave[2]
+    elif translated and english and title.startswith(english):
+        head, about = translated, title[len(english) :]
+    else:
+        return title
+    if about.startswith(": "):
+        return flask_babel.gettext("%(survey)s: %(about)s", survey=head, about=about[2:])
+    return head + about
 
 
 def round_title(survey_round) -> str:

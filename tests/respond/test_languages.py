@@ -280,6 +280,13 @@ def test_a_contact_point_answers_the_needs_assessment_in_french(app, session, cl
     after = client.get("/portal/").get_data(as_text=True)  # the session keeps French
     assert_french(after)
     assert ">envoyé</strong> le " in after and "Voir les réponses" in after
+    # The administration's copy of its answers: labels, in French, printable and as a PDF.
+    copy = re.search(r'href="(/portal/needs/responses/\d+)"', after)[1]
+    answers = client.get(copy).get_data(as_text=True)
+    assert_french(answers, _questionnaire_texts("needs-assessment"))
+    assert "Gestion des risques" in answers or "gestion des risques" in answers.lower()
+    pdf = client.get(f"{copy}.pdf")
+    assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
 
 
 def test_the_login_and_error_pages_in_french(client):
