@@ -6,7 +6,8 @@ test`` call); a language is offered when its compiled catalogue exists, English 
 A request's language (English on the staff pages) is, in order: the one a view chose
 (``g.lang``: a questionnaire's pages pick among the languages the round offers, see
 :func:`choose_language`), the link's ``?lang=``, the one kept in the session from an
-earlier ``?lang=``, the browser's ``Accept-Language``, English.
+earlier ``?lang=``, the logged-in user's own choice (their account page), the browser's
+``Accept-Language``, English.
 """
 
 from __future__ import annotations
