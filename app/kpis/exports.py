@@ -276,6 +276,12 @@ def kpi_xlsx(
     sheet.sheet_properties.pageSetUpPr.fitToPage = True
     sheet.print_title_rows = "1:1"
     sheet.auto_filter.ref = f"A1:F{sheet.max_row}"
+    return _with_about(workbook, notes)
+
+
+def _with_about(workbook: Workbook, notes: list[str]) -> tempfile.SpooledTemporaryFile:
+    """The workbook with ``notes`` (what, for whom, when) on an "About" sheet, saved into
+    a temporary file and returned open at its start (file_chunks() streams and closes it)."""
     about = workbook.create_sheet("About")
     about.column_dimensions["A"].width = 100
     for note in notes:
@@ -612,14 +618,7 @@ def response_xlsx(
             sheet.append([_typed(sheet, value) for value in row])
             count += 1
         sheet.auto_filter.ref = f"A2:{get_column_letter(max(1, len(keys)))}{count + 2}"
-    about = workbook.create_sheet("About")
-    about.column_dimensions["A"].width = 100
-    for note in notes:
-        about.append([neutralise(note)])
-    handle = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115
-    workbook.save(handle)
-    handle.seek(0)
-    return handle
+    return _with_about(workbook, notes)
 
 
 def _styled(sheet, value: Any, font: Font, fill: PatternFill | None = None, align=None):

@@ -86,6 +86,16 @@ class ActivityForm(FlaskForm):
     submit = SubmitField("Save activity")
 
 
+def _filter_field(label: str, any_text: str, choices) -> SelectField:
+    """A filter's select: "any" first, then the choices; an empty value filters nothing."""
+    return SelectField(
+        label,
+        choices=select_choices([("", any_text), *choices]),
+        validators=[Optional()],
+        validate_choice=False,
+    )
+
+
 class ActivityFilterForm(FlaskForm):
     class Meta:
         csrf = False  # a GET search form changes nothing
@@ -93,18 +103,8 @@ class ActivityFilterForm(FlaskForm):
     q = SearchField("Title or venue contains", validators=[Optional(), Length(max=100)])
     item = SelectField("Work-plan item", validators=[Optional()], validate_choice=False)
     member = SelectField("Member", validators=[Optional()], validate_choice=False)
-    kind = SelectField(
-        "Kind",
-        choices=select_choices([("", "Any kind"), *ActivityKind.choices()]),
-        validators=[Optional()],
-        validate_choice=False,
-    )
-    status = SelectField(
-        "Status",
-        choices=select_choices([("", "Any status"), *ActivityStatus.choices()]),
-        validators=[Optional()],
-        validate_choice=False,
-    )
+    kind = _filter_field("Kind", "Any kind", ActivityKind.choices())
+    status = _filter_field("Status", "Any status", ActivityStatus.choices())
 
 
 class PlanFilterForm(FlaskForm):
@@ -114,24 +114,9 @@ class PlanFilterForm(FlaskForm):
         csrf = False  # a GET search form changes nothing
 
     item = SelectField("Work-plan item", validators=[Optional()], validate_choice=False)
-    kind = SelectField(
-        "Kind",
-        choices=select_choices([("", "Any kind"), *ActivityKind.choices()]),
-        validators=[Optional()],
-        validate_choice=False,
-    )
-    modality = SelectField(
-        "Modality",
-        choices=select_choices([("", "Any modality"), *Modality.choices()]),
-        validators=[Optional()],
-        validate_choice=False,
-    )
-    status = SelectField(
-        "Status",
-        choices=select_choices([("", "Any status"), *ActivityStatus.choices()]),
-        validators=[Optional()],
-        validate_choice=False,
-    )
+    kind = _filter_field("Kind", "Any kind", ActivityKind.choices())
+    modality = _filter_field("Modality", "Any modality", Modality.choices())
+    status = _filter_field("Status", "Any status", ActivityStatus.choices())
 
 
 class PlainDateField(DateField):
