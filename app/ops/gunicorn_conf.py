@@ -19,6 +19,12 @@ graceful_timeout = 30
 # that a long export grew is given back.
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "2000"))
 max_requests_jitter = max_requests // 10
+# The application is loaded once, in the master, before the workers are forked: a worker
+# that replaces one starts in milliseconds instead of importing everything again (about
+# 2 s of CPU that the other workers' requests would wait for), and the workers share the
+# loaded code's memory. Nothing connects to PostgreSQL or Redis while the app is created,
+# so no connection is shared across the fork. New code needs a restart, not a reload (HUP).
+preload_app = True
 # The app writes its own JSON access lines (one per request, with the request id).
 accesslog = None
 errorlog = "-"

@@ -420,7 +420,7 @@ def _submit(
     response: Response,
     definition: Definition,
 ):
-    slug = survey_round.slug
+    slug, kind = survey_round.slug, survey_round.kind.value  # read before the commit expires them
     try:
         missing = submit_draft(db.session, response, definition, invitation)
         db.session.commit()
@@ -430,7 +430,7 @@ def _submit(
     if missing:
         flash(gettext("Some required answers are missing: they are marked below."), "error")
         return redirect(url_for("respond.section", slug=slug, index=missing[0][0], check=1))
-    SUBMISSIONS.labels(survey_round.kind.value).inc()
+    SUBMISSIONS.labels(kind).inc()
     return redirect(url_for("respond.thanks", slug=slug))
 
 

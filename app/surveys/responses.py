@@ -20,6 +20,7 @@ from sqlalchemy import (
     bindparam,
     column,
     delete,
+    exists,
     func,
     insert,
     select,
@@ -188,7 +189,7 @@ _DELETE = delete(_answers).where(
 _INSERT = insert(_answers)
 _STEP = (
     update(_responses)
-    .where(_responses.c.id == bindparam("response_id"))
+    .where(_responses.c.id == bindparam("response"))
     .values(updated_at=bindparam("now"), current_section=bindparam("current"))
 )
 _TAKE_INVITATION = (
@@ -197,13 +198,14 @@ _TAKE_INVITATION = (
         Invitation.__table__.c.id == bindparam("invitation_id"),
         Invitation.__table__.c.submitted_at.is_(None),
     )
-    .values(submitted_at=bindparam("now"))
+    # updated_at too: inside a WITH, the column's onupdate default is not filled in.
+    .values(submitted_at=bindparam("taken_at"), updated_at=bindparam("taken_at"))
 )
 _SUBMISSION = insert(cast(Table, Submission.__table__))
 _SUBMIT = (
     update(_responses)
     .where(
-        _responses.c.id == bindparam("response_id"),
+        _responses.c.id == bindparam("response"),
         _responses.c.status == ResponseStatus.DRAFT,
     )
     .values(
@@ -285,9 +287,7 @@ _WRITTEN = (
     insert(_answers)
     .from_select(
         ["response_id", *(c.key for c in ANSWER_COLUMNS)],
-        select(
-            bindparam("response_id", type_=Integer), *(_incoming.c[c.key] for c in ANSWER_COLUMNS)
-        ),
+        select(bindparam("response", type_=Integer), *(_incoming.c[c.key] for c in ANSWER_COLUMNS)),
     )
     .returning(_answers.c.id)
     .cte("written")
@@ -299,33 +299,68 @@ _SUBMISSION_ROW = (
     .from_select(
         ["response_id", "submitted_at"],
         select(
-            bindparam("response_id", type_=Integer),
+            bindparam("response", type_=Integer),
             bindparam("now", type_=Response.__table__.c.submitted_at.type),
         ),
     )
     .returning(Submission.__table__.c.id)
     .cte("submission")
 )
+# So does the taking of the invitation: the response is submitted only if this statement
+# took it (an invitation already used leaves the response a draft, and rowcount 0).
+_TAKEN = _TAKE_INVITATION.returning(Invitation.__table__.c.id).cte("taken")
+
+
+def _pg_writing(statement: Update, answers: bool, invitation: bool) -> Update:
+    """``statement`` (`_STEP` or `_SUBMIT`) as PostgreSQL runs it: with the insert of the
+    new answer rows and, for `_SUBMIT`, the Submission row and the taking of the
+    invitation, in one statement."""
+    if statement is _SUBMIT:
+        statement = statement.add_cte(_SUBMISSION_ROW)
+        if invitation:
+            statement = statement.add_cte(_TAKEN).where(exists(select(_TAKEN.c.id)))
+    return statement.add_cte(_WRITTEN) if answers else statement
+
+
+# Built once: (statement, with answer rows, with an invitation to take) -> what runs.
 _WRITING = {
-    id(_STEP): _STEP.add_cte(_WRITTEN),
-    id(_SUBMIT): _SUBMIT.add_cte(_WRITTEN).add_cte(_SUBMISSION_ROW),
+    (id(statement), answers, invitation): _pg_writing(statement, answers, invitation)
+    for statement in (_STEP, _SUBMIT)
+    for answers in (False, True)
+    for invitation in (False, True)
 }
 
 
-def _in_one_statement(connection: Connection, rows: list) -> bool:
-    """Whether new answer rows (and, on the final submit, the Submission) ride in the
-    response's UPDATE (PostgreSQL) rather than being inserted on their own."""
-    return bool(rows) and connection.dialect.name == "postgresql"
-
-
-def _update_with_answers(connection: Connection, statement: Update, params: dict, rows: list):
+def _update_with_answers(
+    connection: Connection,
+    statement: Update,
+    params: dict,
+    rows: list,
+    invitation_id: int | None = None,
+):
     """Run the response's ``statement`` (`_STEP` or `_SUBMIT`) and insert the answer
-    ``rows``: on PostgreSQL in one statement, elsewhere in two. Returns the result of the
-    update (its rowcount is the update's)."""
-    if _in_one_statement(connection, rows):
-        incoming = [{c.key: row[c.key] for c in ANSWER_COLUMNS} for row in rows]
-        return connection.execute(
-            _WRITING[id(statement)], {**params, "rows": json.dumps(incoming, default=str)}
+    ``rows``. On PostgreSQL this is one statement, which for `_SUBMIT` also inserts the
+    Submission row and takes the invitation ``invitation_id``; elsewhere each is a
+    statement of its own. Returns the result of the update (its rowcount is the
+    update's: 0 for a response no longer a draft, or an invitation already used)."""
+    submit = statement is _SUBMIT
+    if connection.dialect.name == "postgresql":
+        if rows:
+            incoming = [{c.key: row[c.key] for c in ANSWER_COLUMNS} for row in rows]
+            params = {**params, "rows": json.dumps(incoming, default=str)}
+        if submit and invitation_id is not None:
+            params = {**params, "invitation_id": invitation_id, "taken_at": utcnow()}
+        key = (id(statement), bool(rows), submit and invitation_id is not None)
+        return connection.execute(_WRITING[key], params)
+    if submit and invitation_id is not None:
+        taken = connection.execute(
+            _TAKE_INVITATION, {"invitation_id": invitation_id, "taken_at": utcnow()}
+        )
+        if taken.rowcount != 1:
+            return taken
+    if submit:
+        connection.execute(
+            _SUBMISSION, {"response_id": params["response"], "submitted_at": params["now"]}
         )
     if rows:
         # One statement for every row, whatever their types.
@@ -399,7 +434,7 @@ def record_section(
     _update_with_answers(
         session.connection(),
         _STEP,
-        {"response_id": response.id, "now": now, "current": current},
+        {"response": response.id, "now": now, "current": current},
         rows,
     )
     return outcome
@@ -436,20 +471,16 @@ def _submit(
     anonymous round two devices may hold two drafts for one invitation: the first to take
     it counts). The Submission row's UNIQUE(response_id) and the response's UPDATE ...
     WHERE status = 'draft' decide between concurrent attempts on one response; the loser
-    gets AlreadySubmitted, or an IntegrityError that the caller rolls back. On PostgreSQL
-    the last answers, the Submission row and the response's change are one statement.
+    gets AlreadySubmitted, or an IntegrityError, and the caller rolls back (what the
+    statement wrote is undone with it). On PostgreSQL the taking of the invitation, the
+    last answers, the Submission row and the response's change are one statement.
     """
-    connection = session.connection()
-    if invitation is not None:
-        taken = connection.execute(
-            _TAKE_INVITATION, {"invitation_id": invitation.id, "now": utcnow()}
-        )
-        if taken.rowcount != 1:
-            raise AlreadySubmitted()
-    if not _in_one_statement(connection, rows):
-        connection.execute(_SUBMISSION, {"response_id": response.id, "submitted_at": now})
     submitted = _update_with_answers(
-        connection, _SUBMIT, {"response_id": response.id, "now": now}, rows
+        session.connection(),
+        _SUBMIT,
+        {"response": response.id, "now": now},
+        rows,
+        invitation.id if invitation is not None else None,
     )
     if submitted.rowcount != 1:
         raise AlreadySubmitted()

@@ -9,10 +9,12 @@ number of Members, activities, work-plan items, other responses or earlier answe
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from sqlalchemy import select
 
-from app.models import Answer, Invitation, Member, Response, ResponseStatus
+from app.models import Answer, Invitation, Member, Response, ResponseStatus, Submission
 from app.surveys import versions
 from app.surveys.responses import AlreadySubmitted, submit_draft
 from app.surveys.versions import definition_by_id, sync_definitions
@@ -22,6 +24,9 @@ from tests.journey import EVALUATION_ANSWERS, answer_evaluation, make_journey, o
 from tests.samples import ALL_TYPES
 
 # Statements per kind of request (the first request of a process also reads the version).
+# On PostgreSQL a section POST writes its new answer rows with the response's update, and
+# the final submit takes the invitation, inserts the Submission and submits the response,
+# each in one statement; elsewhere these are separate statements.
 BUDGET = {
     "personal link": 2,
     "landing": 2,
@@ -29,9 +34,10 @@ BUDGET = {
     "section GET": 2,
     "section POST": 4,
     "review": 2,
-    "final submit": 6,
+    "final submit": 5,
     "thanks": 1,
 }
+BUDGET_POSTGRESQL = {**BUDGET, "section POST": 3, "final submit": 3}
 SESSION_BUDGET = 45
 
 
@@ -90,7 +96,7 @@ def _grow_the_tables(session, slug: str, app) -> None:
 
 
 def test_an_evaluation_session_stays_within_its_statement_budget(
-    app, session, client, count_queries
+    app, session, client, count_queries, connection
 ):
     journey = make_journey(session, app)
     journey.dispatch()
@@ -107,8 +113,9 @@ def test_an_evaluation_session_stays_within_its_statement_budget(
     )
 
     assert later == first  # the same statements per request, whatever the tables hold
+    budget = BUDGET_POSTGRESQL if connection.dialect.name == "postgresql" else BUDGET
     for kind, count in first:
-        assert count <= BUDGET[kind], (kind, count, first)
+        assert count <= budget[kind], (kind, count, first)
     assert sum(count for _, count in first) <= SESSION_BUDGET, first
 
     # The answers are all there, once: three submitted responses, a row per answer.
@@ -200,3 +207,36 @@ def test_a_stored_draft_is_submitted_once_and_only_when_complete(app, session, c
     assert response.status is ResponseStatus.SUBMITTED and invitation.submitted_at is not None
     with pytest.raises(AlreadySubmitted):
         submit_draft(session, response, definition, invitation)
+
+
+def test_a_draft_whose_invitation_was_used_elsewhere_is_not_submitted(app, session, client):
+    """In an anonymous round two devices may hold drafts for one invitation: the first to
+    submit takes it. The other's final submit (one statement on PostgreSQL) then leaves
+    nothing behind: no Submission row, the response still a draft."""
+    journey = make_journey(session, app)
+    journey.dispatch()
+    slug = journey.delivery.evaluation.slug
+    open_link(client, journey.link_for("ana@customs.gov.np"))
+    page = client.get(f"/s/{slug}").get_data(as_text=True)
+    client.post(f"/s/{slug}/start", data={"csrf_token": csrf_token(page)})
+    token = csrf_token(client.get(f"/s/{slug}/0").get_data(as_text=True))
+    for index, answers in enumerate(EVALUATION_ANSWERS):
+        sent = client.post(f"/s/{slug}/{index}", data={"csrf_token": token, **answers})
+        assert sent.status_code == 302
+    invitation = session.scalar(select(Invitation).where(Invitation.email == "ana@customs.gov.np"))
+    response = session.get(Response, invitation.response_id)
+    definition = definition_by_id(session, response.version_id, response.version.content_hash)
+    used_at = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
+    invitation.submitted_at = used_at  # taken by the other device's submit
+    session.commit()
+
+    with pytest.raises(AlreadySubmitted):
+        submit_draft(session, response, definition, invitation)
+    session.rollback()
+    session.expire_all()
+    assert response.status is ResponseStatus.DRAFT and response.submitted_at is None
+    assert session.scalar(select(Submission).where(Submission.response_id == response.id)) is None
+    assert invitation.submitted_at.replace(tzinfo=UTC) == used_at  # SQLite drops the zone
+    # The answers saved with the sections are still there.
+    rows = session.scalars(select(Answer).where(Answer.response_id == response.id)).all()
+    assert len(rows) == sum(len(a) for a in EVALUATION_ANSWERS)
