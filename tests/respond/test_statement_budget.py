@@ -133,14 +133,35 @@ def answer_evaluation_from_link(client, link: str, slug: str) -> None:
     answer_evaluation(client, slug)
 
 
-def test_a_section_post_rewrites_only_the_answers_that_changed(app, session, client):
+def _ana_started(session, app, client) -> tuple[str, str]:
+    """Ana, invited to a delivered workshop's evaluation, has opened her link and started
+    it: the round's slug and the CSRF token of her browser's pages."""
     journey = make_journey(session, app)
     journey.dispatch()
     slug = journey.delivery.evaluation.slug
     open_link(client, journey.link_for("ana@customs.gov.np"))
     page = client.get(f"/s/{slug}").get_data(as_text=True)
     client.post(f"/s/{slug}/start", data={"csrf_token": csrf_token(page)})
-    token = csrf_token(client.get(f"/s/{slug}/0").get_data(as_text=True))
+    return slug, csrf_token(client.get(f"/s/{slug}/0").get_data(as_text=True))
+
+
+def _ana_draft(session, client, slug: str, token: str, sections: list[dict]):
+    """Ana's started evaluation with ``sections`` answered in turn (saved as a draft):
+    her invitation, the response and its questionnaire."""
+    for index, answers in enumerate(sections):
+        sent = client.post(f"/s/{slug}/{index}", data={"csrf_token": token, **answers})
+        assert sent.status_code == 302
+    invitation = session.scalar(select(Invitation).where(Invitation.email == "ana@customs.gov.np"))
+    response = session.get(Response, invitation.response_id)
+    return (
+        invitation,
+        response,
+        definition_by_id(session, response.version_id, response.version.content_hash),
+    )
+
+
+def test_a_section_post_rewrites_only_the_answers_that_changed(app, session, client):
+    slug, token = _ana_started(session, app, client)
     first = {**EVALUATION_ANSWERS[0], "csrf_token": token}
     assert client.post(f"/s/{slug}/0", data=first).status_code == 302
     invitation = session.scalar(select(Invitation).where(Invitation.email == "ana@customs.gov.np"))
@@ -177,19 +198,10 @@ def test_the_parsed_questionnaire_is_kept_per_version_and_content(session):
 
 
 def test_a_stored_draft_is_submitted_once_and_only_when_complete(app, session, client):
-    journey = make_journey(session, app)
-    journey.dispatch()
-    slug = journey.delivery.evaluation.slug
-    open_link(client, journey.link_for("ana@customs.gov.np"))
-    page = client.get(f"/s/{slug}").get_data(as_text=True)
-    client.post(f"/s/{slug}/start", data={"csrf_token": csrf_token(page)})
-    token = csrf_token(client.get(f"/s/{slug}/0").get_data(as_text=True))
-    for index, answers in enumerate(EVALUATION_ANSWERS[:-1]):
-        sent = client.post(f"/s/{slug}/{index}", data={"csrf_token": token, **answers})
-        assert sent.status_code == 302
-    invitation = session.scalar(select(Invitation).where(Invitation.email == "ana@customs.gov.np"))
-    response = session.get(Response, invitation.response_id)
-    definition = definition_by_id(session, response.version_id, response.version.content_hash)
+    slug, token = _ana_started(session, app, client)
+    invitation, response, definition = _ana_draft(
+        session, client, slug, token, EVALUATION_ANSWERS[:-1]
+    )
 
     missing = submit_draft(session, response, definition, invitation)
     assert [key for _, key, _ in missing] == ["action_plan", "support_needed"]
@@ -213,19 +225,8 @@ def test_a_draft_whose_invitation_was_used_elsewhere_is_not_submitted(app, sessi
     """In an anonymous round two devices may hold drafts for one invitation: the first to
     submit takes it. The other's final submit (one statement on PostgreSQL) then leaves
     nothing behind: no Submission row, the response still a draft."""
-    journey = make_journey(session, app)
-    journey.dispatch()
-    slug = journey.delivery.evaluation.slug
-    open_link(client, journey.link_for("ana@customs.gov.np"))
-    page = client.get(f"/s/{slug}").get_data(as_text=True)
-    client.post(f"/s/{slug}/start", data={"csrf_token": csrf_token(page)})
-    token = csrf_token(client.get(f"/s/{slug}/0").get_data(as_text=True))
-    for index, answers in enumerate(EVALUATION_ANSWERS):
-        sent = client.post(f"/s/{slug}/{index}", data={"csrf_token": token, **answers})
-        assert sent.status_code == 302
-    invitation = session.scalar(select(Invitation).where(Invitation.email == "ana@customs.gov.np"))
-    response = session.get(Response, invitation.response_id)
-    definition = definition_by_id(session, response.version_id, response.version.content_hash)
+    slug, token = _ana_started(session, app, client)
+    invitation, response, definition = _ana_draft(session, client, slug, token, EVALUATION_ANSWERS)
     used_at = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
     invitation.submitted_at = used_at  # taken by the other device's submit
     session.commit()
