@@ -187,6 +187,9 @@ _DELETE = delete(_answers).where(
     _answers.c.question_key.in_(bindparam("keys", expanding=True)),
 )
 _INSERT = insert(_answers)
+# The writing statements bind the response's id as "response", not "response_id": in the
+# final submit's WITH, an UPDATE of invitations would take a parameter named like one of
+# its columns (invitations.response_id) as a value to SET.
 _STEP = (
     update(_responses)
     .where(_responses.c.id == bindparam("response"))
